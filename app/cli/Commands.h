@@ -1,0 +1,11 @@
+#pragma once
+// Sub-commands of faceprune-cli. Each registers its options on the parser and
+// runs when chosen; they print user-facing errors and return an exit code.
+#include <CLI/CLI.hpp>
+
+namespace fp::cli {
+
+void addInspectCommand(CLI::App& app);
+void addEmbedCommand(CLI::App& app);
+
+}  // namespace fp::cli

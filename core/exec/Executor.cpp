@@ -1,0 +1,30 @@
+#include "exec/Executor.h"
+
+#include "exec/TorchGraph.h"
+
+namespace fp::exec {
+
+struct Executor::Impl {
+    explicit Impl(const graph::Graph& g) : graph(g), torchGraph(g) {}
+    const graph::Graph& graph;
+    TorchGraph torchGraph;
+};
+
+Executor::Executor(const graph::Graph& graph) : impl_(std::make_unique<Impl>(graph)) {}
+Executor::~Executor() = default;
+
+std::map<std::string, Tensor> Executor::run(const Tensor& batch, const std::vector<std::string>& outputs) {
+    torch::NoGradGuard noGrad;
+    impl_->torchGraph.setTraining(false);
+    auto result = impl_->torchGraph.forward(toTorch(batch), outputs);
+    std::map<std::string, Tensor> out;
+    for (auto& [name, t] : result) out[name] = fromTorch(t);
+    return out;
+}
+
+Tensor Executor::embed(const Tensor& batch) {
+    const auto& name = impl_->graph.embeddingName();
+    return run(batch, {name}).at(name);
+}
+
+}  // namespace fp::exec

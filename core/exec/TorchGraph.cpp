@@ -1,0 +1,194 @@
+#include "exec/TorchGraph.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "util/Errors.h"
+
+namespace fp::exec {
+
+using graph::Node;
+using graph::Op;
+
+torch::Tensor toTorch(const Tensor& t) {
+    if (numelOf(t.shape) != t.numel())
+        throw GraphError("tensor of shape " + t.shapeString() + " holds " + std::to_string(t.numel()) + " values");
+    auto owned = torch::empty(t.shape, torch::kFloat32);
+    std::copy(t.data.begin(), t.data.end(), owned.data_ptr<float>());
+    return owned;
+}
+
+Tensor fromTorch(const torch::Tensor& t) {
+    auto c = t.detach().to(torch::kFloat32).contiguous();
+    Tensor out;
+    out.shape.assign(c.sizes().begin(), c.sizes().end());
+    out.data.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    return out;
+}
+
+TorchGraph::TorchGraph(const graph::Graph& graph) : graph_(graph) {
+    const auto& nodes = graph_.nodes();
+    params_.resize(nodes.size());
+    inputIndex_.resize(nodes.size());
+    lastUse_.assign(nodes.size(), -1);
+    capture_.assign(nodes.size(), false);
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        for (const auto& [key, t] : nodes[i].params) params_[i][key] = toTorch(t);
+        for (const auto& in : nodes[i].inputs) {
+            const int j = graph_.indexOf(in);
+            inputIndex_[i].push_back(j);
+            lastUse_[j] = static_cast<int>(i);
+        }
+    }
+}
+
+std::vector<torch::Tensor> TorchGraph::parameters() const {
+    std::vector<torch::Tensor> out;
+    for (const auto& p : params_)
+        for (const auto& [key, t] : p)
+            if (key != "running_mean" && key != "running_var") out.push_back(t);
+    return out;
+}
+
+void TorchGraph::setParametersRequireGrad(bool on) {
+    for (auto& t : parameters()) t.requires_grad_(on);
+}
+
+torch::Tensor& TorchGraph::param(const std::string& node, const std::string& key) {
+    const int i = graph_.indexOf(node);
+    if (i < 0 || !params_[i].count(key)) throw GraphError("layer '" + node + "' has no parameter '" + key + "'");
+    return params_[i][key];
+}
+
+void TorchGraph::setCapture(const std::vector<std::string>& nodes) {
+    capture_.assign(graph_.nodes().size(), false);
+    for (const auto& n : nodes) {
+        const int i = graph_.indexOf(n);
+        if (i < 0) throw GraphError("cannot capture layer '" + n + "': no such layer");
+        capture_[i] = true;
+    }
+}
+
+namespace {
+
+// View of a per-channel vector that broadcasts against an activation.
+torch::Tensor perChannel(const torch::Tensor& v, const torch::Tensor& x) {
+    return x.dim() == 4 ? v.view({1, -1, 1, 1}) : v.view({1, -1});
+}
+
+std::vector<int64_t> pair(int a, int b) { return {a, b}; }
+
+bool symmetric(const graph::Window& w) { return w.padTop == w.padBottom && w.padLeft == w.padRight; }
+
+torch::Tensor padSpatial(const torch::Tensor& x, const graph::Window& w, double value) {
+    return torch::constant_pad_nd(x, {w.padLeft, w.padRight, w.padTop, w.padBottom}, value);
+}
+
+}  // namespace
+
+torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>& in) {
+    const Node& n = graph_.nodes()[index];
+    auto& p = params_[index];
+    const auto& w = n.window;
+    switch (n.op) {
+    case Op::Input: return in.empty() ? torch::Tensor() : in[0];
+    case Op::Conv2d: {
+        torch::Tensor bias = p.count("bias") ? p["bias"] : torch::Tensor();
+        if (symmetric(w))
+            return torch::conv2d(in[0], p["weight"], bias, pair(w.sh, w.sw), pair(w.padTop, w.padLeft),
+                                 pair(w.dh, w.dw), n.groups);
+        return torch::conv2d(padSpatial(in[0], w, 0.0), p["weight"], bias, pair(w.sh, w.sw), pair(0, 0),
+                             pair(w.dh, w.dw), n.groups);
+    }
+    case Op::BatchNorm:
+        return torch::batch_norm(in[0], p["weight"], p["bias"], p["running_mean"], p["running_var"], training_, 0.1,
+                                 n.eps, false);
+    case Op::Scale: return in[0] * perChannel(p["weight"], in[0]) + perChannel(p["bias"], in[0]);
+    case Op::ReLU: return torch::relu(in[0]);
+    case Op::Clip: return torch::clamp(in[0], n.clipMin, n.clipMax);
+    case Op::PReLU: return torch::prelu(in[0], p["slope"].flatten());
+    case Op::MaxPool:
+        if (symmetric(w))
+            return torch::max_pool2d(in[0], pair(w.kh, w.kw), pair(w.sh, w.sw), pair(w.padTop, w.padLeft),
+                                     pair(1, 1), w.ceilMode);
+        return torch::max_pool2d(padSpatial(in[0], w, -std::numeric_limits<double>::infinity()), pair(w.kh, w.kw),
+                                 pair(w.sh, w.sw), pair(0, 0), pair(1, 1), w.ceilMode);
+    case Op::AvgPool:
+        if (symmetric(w))
+            return torch::avg_pool2d(in[0], pair(w.kh, w.kw), pair(w.sh, w.sw), pair(w.padTop, w.padLeft),
+                                     w.ceilMode, w.countIncludePad);
+        if (!w.countIncludePad)
+            throw UnsupportedOpError("layer '" + n.name +
+                                     "': average pooling with asymmetric padding that excludes the padding");
+        return torch::avg_pool2d(padSpatial(in[0], w, 0.0), pair(w.kh, w.kw), pair(w.sh, w.sw), pair(0, 0),
+                                 w.ceilMode, true);
+    case Op::GlobalAvgPool: return in[0].mean({2, 3}, /*keepdim=*/true);
+    case Op::Pad:
+        return torch::constant_pad_nd(in[0], {n.pads[4], n.pads[5], n.pads[2], n.pads[3], n.pads[0], n.pads[1]}, 0.0);
+    case Op::Add: {
+        torch::Tensor sum = in[0];
+        for (size_t i = 1; i < in.size(); ++i) sum = sum + in[i];
+        return sum;
+    }
+    case Op::Concat: return torch::cat(in, 1);
+    case Op::Flatten: return in[0].flatten(1);
+    case Op::Linear: return torch::linear(in[0], p["weight"], p.count("bias") ? p["bias"] : torch::Tensor());
+    case Op::Dropout: return torch::dropout(in[0], n.dropRate, training_);
+    case Op::L2Norm: return in[0] / in[0].norm(2, 1, true).clamp_min(n.eps);
+    }
+    throw UnsupportedOpError("layer '" + n.name + "': the executor cannot run op " + std::string(opName(n.op)));
+}
+
+std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::Tensor& x,
+                                                                   std::vector<std::string> outputs) {
+    const auto& nodes = graph_.nodes();
+    const Node& input = graph_.at(graph_.inputName());
+    const auto& s = input.inputShape;
+    if (x.dim() != 4 || x.size(1) != s.c || x.size(2) != s.h || x.size(3) != s.w) {
+        std::string got;
+        for (int64_t d : x.sizes()) got += (got.empty() ? "" : "x") + std::to_string(d);
+        throw InputError("model '" + graph_.name + "' expects input Nx" + s.toString() + ", got " + got);
+    }
+    if (outputs.empty()) {
+        outputs.push_back(graph_.embeddingName());
+        if (graph_.hasHead()) outputs.push_back(graph_.logitsName());
+    }
+    std::vector<bool> wanted(nodes.size(), false);
+    for (const auto& o : outputs) {
+        const int i = graph_.indexOf(o);
+        if (i < 0) throw GraphError("no layer named '" + o + "' to output");
+        wanted[i] = true;
+    }
+
+    std::vector<torch::Tensor> values(nodes.size());
+    std::unordered_map<std::string, torch::Tensor> result;
+    std::vector<torch::Tensor> in;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        in.clear();
+        for (int j : inputIndex_[i]) in.push_back(values[j]);
+        torch::Tensor out = nodes[i].op == Op::Input ? x : runNode(i, in);
+        if (capture_[i]) {
+            // Leaf when nothing before it needs gradients (weights frozen): the
+            // gradient then starts here and no weight gradient is computed.
+            if (out.requires_grad())
+                out.retain_grad();
+            else if (torch::GradMode::is_enabled())
+                out = out.detach().requires_grad_(true);
+            captured_[nodes[i].name] = out;
+        }
+        if (wanted[i]) result[nodes[i].name] = out;
+        values[i] = out;
+        // Free activations as soon as their last consumer has run.
+        for (int j : inputIndex_[i])
+            if (lastUse_[j] == static_cast<int>(i) && !wanted[j]) values[j] = torch::Tensor();
+    }
+    return result;
+}
+
+void TorchGraph::writeBack(graph::Graph& graph) const {
+    auto& nodes = graph.nodes();
+    for (size_t i = 0; i < nodes.size() && i < params_.size(); ++i)
+        for (const auto& [key, t] : params_[i]) nodes[i].params[key] = fromTorch(t);
+}
+
+}  // namespace fp::exec

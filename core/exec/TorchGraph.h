@@ -1,0 +1,56 @@
+#pragma once
+// Runs a Graph on LibTorch with autograd. Internal to core: include it only
+// from .cpp files (LibTorch headers cost ~30 s per translation unit).
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "exec/TorchInclude.h"
+#include "graph/Graph.h"
+
+namespace fp::exec {
+
+torch::Tensor toTorch(const Tensor& t);
+Tensor fromTorch(const torch::Tensor& t);
+
+class TorchGraph {
+public:
+    // Copies the graph's weights into LibTorch tensors. The graph must outlive
+    // this object and keep its structure while it is used.
+    explicit TorchGraph(const graph::Graph& graph);
+
+    void setTraining(bool on) { training_ = on; }
+    bool training() const { return training_; }
+
+    // Trainable parameters, optionally restricted to some layers.
+    std::vector<torch::Tensor> parameters() const;
+    void setParametersRequireGrad(bool on);
+    torch::Tensor& param(const std::string& node, const std::string& key);
+
+    // Layers whose outputs forward() keeps (with their gradients after backward).
+    // Works whether or not weights require gradients.
+    void setCapture(const std::vector<std::string>& nodes);
+    const std::unordered_map<std::string, torch::Tensor>& captured() const { return captured_; }
+    void clearCaptured() { captured_.clear(); }
+
+    // x: [N, C, H, W] already preprocessed. Returns the requested layers' outputs
+    // (default: the embedding, and the logits when the graph has a head).
+    std::unordered_map<std::string, torch::Tensor> forward(const torch::Tensor& x,
+                                                           std::vector<std::string> outputs = {});
+
+    // Copies the (trained) weights back into the graph's plain tensors.
+    void writeBack(graph::Graph& graph) const;
+
+private:
+    torch::Tensor runNode(size_t index, const std::vector<torch::Tensor>& in);
+
+    const graph::Graph& graph_;
+    std::vector<std::unordered_map<std::string, torch::Tensor>> params_;  // per node, graph order
+    std::vector<std::vector<int>> inputIndex_;                             // producers per node
+    std::vector<int> lastUse_;                                             // last consumer index per node
+    std::vector<bool> capture_;
+    std::unordered_map<std::string, torch::Tensor> captured_;
+    bool training_ = false;
+};
+
+}  // namespace fp::exec
