@@ -69,7 +69,8 @@ Points FaceAligner::templatePoints(const graph::Preprocess& pre) {
                              " must be at least the crop size " + std::to_string(pre.width) + "x" +
                              std::to_string(pre.height));
         Points pts = place(kArcFace, kArcFaceSize, cv::Size2f(static_cast<float>(r), static_cast<float>(r)));
-        const cv::Point2f offset(static_cast<float>((r - pre.width) / 2), static_cast<float>((r - pre.height) / 2));
+        const cv::Point2f offset(static_cast<float>((r - pre.width) / 2),
+                                 static_cast<float>((r - pre.height) / 2));
         for (auto& p : pts) p -= offset;
         return pts;
     }
@@ -105,7 +106,8 @@ cv::Matx23d FaceAligner::transform(const Face& face, const graph::Preprocess& pr
     checkSize(pre);
     if (pre.alignment == graph::Alignment::None) {
         // The box stretched onto the crop, pixel centres mapped as cv::resize maps them.
-        if (face.box.width <= 0.f || face.box.height <= 0.f) throw InputError("face alignment: empty face box");
+        if (face.box.width <= 0.f || face.box.height <= 0.f)
+            throw InputError("face alignment: empty face box");
         const double sx = pre.width / static_cast<double>(face.box.width);
         const double sy = pre.height / static_cast<double>(face.box.height);
         return {sx, 0, (0.5 - face.box.x) * sx - 0.5, 0, sy, (0.5 - face.box.y) * sy - 0.5};
@@ -120,8 +122,8 @@ cv::Mat FaceAligner::align(const cv::Mat& image, const Face& face, const graph::
     const cv::Mat bgr = detail::toBgr(image, "face alignment");
     cv::Mat crop;
     // Black outside the image, as InsightFace's norm_crop and dlib's chips fill it.
-    cv::warpAffine(bgr, crop, cv::Mat(transform(face, pre)), cv::Size(pre.width, pre.height), cv::INTER_LINEAR,
-                   cv::BORDER_CONSTANT, cv::Scalar::all(0));
+    cv::warpAffine(bgr, crop, cv::Mat(transform(face, pre)), cv::Size(pre.width, pre.height),
+                   cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
     return crop;
 }
 

@@ -25,7 +25,8 @@ public:
     static std::array<cv::Point2f, 5> templatePoints(const graph::Preprocess& pre);
 
     // Least-squares similarity (rotation, uniform scale, shift; no reflection) taking `from` onto `to`.
-    static cv::Matx23d similarity(const std::array<cv::Point2f, 5>& from, const std::array<cv::Point2f, 5>& to);
+    static cv::Matx23d similarity(const std::array<cv::Point2f, 5>& from,
+                                  const std::array<cv::Point2f, 5>& to);
 };
 
 // Applies a 2x3 affine matrix to a point.

@@ -12,15 +12,15 @@ namespace {
 
 // The exported net ends in its own prior decoding: 'boxes' are corner-form (x1, y1, x2, y2)
 // normalised to 0..1, 'scores' are softmaxed (background, face) pairs, one per prior.
-constexpr int kPriors = 4420;           // 40x30x3 + 20x15x2 + 10x8x2 + 5x4x3 anchors
-constexpr float kNmsIou = 0.3f;         // Ultra-Light's own default
+constexpr int kPriors = 4420;    // 40x30x3 + 20x15x2 + 10x8x2 + 5x4x3 anchors
+constexpr float kNmsIou = 0.3f;  // Ultra-Light's own default
 constexpr int kMaxFaces = 200;
 
 std::vector<cv::Mat> forward(cv::dnn::Net& net, const cv::Mat& bgr) {
     // RGB, (x - 127) / 128, squeezed to 320x240 whatever the aspect ratio, as the net was trained.
-    const cv::Mat blob = cv::dnn::blobFromImage(bgr, 1.0 / 128.0,
-                                                cv::Size(FaceDetector::kInputWidth, FaceDetector::kInputHeight),
-                                                cv::Scalar(127, 127, 127), /*swapRB=*/true, /*crop=*/false);
+    const cv::Mat blob = cv::dnn::blobFromImage(
+        bgr, 1.0 / 128.0, cv::Size(FaceDetector::kInputWidth, FaceDetector::kInputHeight),
+        cv::Scalar(127, 127, 127), /*swapRB=*/true, /*crop=*/false);
     net.setInput(blob);
     std::vector<cv::Mat> outs;
     net.forward(outs, std::vector<cv::String>{"scores", "boxes"});
@@ -36,7 +36,8 @@ bool hasShape(const cv::Mat& m, int priors, int width) {
 cv::Mat detail::toBgr(const cv::Mat& image, const char* what) {
     if (image.empty()) throw InputError(std::string(what) + ": the image is empty");
     if (image.depth() != CV_8U)
-        throw InputError(std::string(what) + ": expects an 8-bit image, got depth " + std::to_string(image.depth()));
+        throw InputError(std::string(what) + ": expects an 8-bit image, got depth " +
+                         std::to_string(image.depth()));
     cv::Mat bgr;
     switch (image.channels()) {
     case 3: return image;
@@ -85,7 +86,8 @@ std::vector<Face> FaceDetector::detect(const cv::Mat& image, float minScore) con
         const float s = scores[2 * i + 1];
         if (s < minScore) continue;
         const float* b = boxes + 4 * i;
-        const cv::Rect2f r = cv::Rect2f(cv::Point2f(b[0] * w, b[1] * h), cv::Point2f(b[2] * w, b[3] * h)) & frame;
+        const cv::Rect2f r =
+            cv::Rect2f(cv::Point2f(b[0] * w, b[1] * h), cv::Point2f(b[2] * w, b[3] * h)) & frame;
         if (r.width < 1.f || r.height < 1.f) continue;
         candidates.emplace_back(r.x, r.y, r.width, r.height);
         candidateScores.push_back(s);

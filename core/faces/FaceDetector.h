@@ -15,6 +15,11 @@ class FaceDetector {
 public:
     // Throws fp::ModelFileError naming the file when it is missing, unreadable or not this detector.
     explicit FaceDetector(const std::filesystem::path& onnx = assets::locate(assets::Asset::FaceDetector));
+    // A copied cv::dnn::Net shares its buffers, so a copy would race with the original: move only.
+    FaceDetector(FaceDetector&&) = default;
+    FaceDetector& operator=(FaceDetector&&) = default;
+    FaceDetector(const FaceDetector&) = delete;
+    FaceDetector& operator=(const FaceDetector&) = delete;
 
     // Faces in an 8-bit BGR (or gray / BGRA) image, best first, with box and score set; points
     // and landmarks are left for LandmarkDetector. Throws fp::InputError for an empty image.

@@ -23,7 +23,8 @@ public:
         : detector_(detectorOnnx), landmarks_(landmarksOnnx) {}
 
     // Faces best first. Throws fp::InputError for an empty image or an unusable Preprocess.
-    std::vector<AlignedFace> run(const cv::Mat& bgr, const graph::Preprocess& pre, float minScore = 0.7f) const {
+    std::vector<AlignedFace> run(const cv::Mat& bgr, const graph::Preprocess& pre,
+                                 float minScore = 0.7f) const {
         std::vector<AlignedFace> out;
         for (Face& f : detector_.detect(bgr, minScore)) {
             landmarks_.locate(bgr, f);

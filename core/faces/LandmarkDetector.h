@@ -13,7 +13,13 @@ namespace fp::faces {
 class LandmarkDetector {
 public:
     // Throws fp::ModelFileError naming the file when it is missing, unreadable or not this net.
-    explicit LandmarkDetector(const std::filesystem::path& onnx = assets::locate(assets::Asset::FaceLandmarks));
+    explicit LandmarkDetector(
+        const std::filesystem::path& onnx = assets::locate(assets::Asset::FaceLandmarks));
+    // Move only, like FaceDetector: copies would share the network's buffers.
+    LandmarkDetector(LandmarkDetector&&) = default;
+    LandmarkDetector& operator=(LandmarkDetector&&) = default;
+    LandmarkDetector(const LandmarkDetector&) = delete;
+    LandmarkDetector& operator=(const LandmarkDetector&) = delete;
 
     // Fills face.landmarks68 and face.points from the image the face was detected in. Throws
     // fp::InputError for an empty image or a face box outside it. Not thread-safe.

@@ -65,6 +65,12 @@ struct Node {
 
     Shape shape;  // inferred output shape
 
+    // Pruning bookkeeping for channel producers (Conv2d, Linear): the original
+    // index of each remaining output channel. Empty = never pruned (identity).
+    std::vector<int64_t> origin;
+    int64_t originalOut = 0;  // output channels before any pruning; 0 = never pruned
+    int64_t originalChannels() const { return originalOut ? originalOut : outChannels; }
+
     bool hasParam(const std::string& key) const { return params.count(key) != 0; }
     const Tensor& param(const std::string& key) const;
     Tensor& param(const std::string& key);

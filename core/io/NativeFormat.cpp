@@ -77,6 +77,8 @@ void saveNative(const graph::Graph& g, const std::filesystem::path& path) {
                          {"pads", n.pads},
                          {"drop_rate", n.dropRate},
                          {"input_shape", shapeToJson(n.inputShape)},
+                         {"origin", n.origin},
+                         {"original_out", n.originalOut},
                          {"params", params}});
     }
     header["nodes"] = nodes;
@@ -141,6 +143,8 @@ graph::Graph loadNative(const std::filesystem::path& path) {
             n.pads = jn.at("pads");
             n.dropRate = jn.at("drop_rate");
             n.inputShape = shapeFromJson(jn.at("input_shape"));
+            n.origin = jn.value("origin", std::vector<int64_t>{});
+            n.originalOut = jn.value("original_out", int64_t{0});
             for (const auto& jp : jn.at("params")) {
                 Tensor t;
                 t.shape = jp.at("shape").get<std::vector<int64_t>>();

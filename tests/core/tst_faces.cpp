@@ -97,7 +97,8 @@ private slots:
             landmarkMs += timer.nsecsElapsed() / 1e6;
             located += static_cast<int>(photo.faces.size());
         }
-        qInfo("detect %.1f ms/photo, landmarks %.2f ms/face", detectMs / kPhotos, landmarkMs / std::max(1, located));
+        qInfo("detect %.1f ms/photo, landmarks %.2f ms/face", detectMs / kPhotos,
+              landmarkMs / std::max(1, located));
     }
 
     void detectsEveryFaceInTheSamplePhotos() {
@@ -109,7 +110,8 @@ private slots:
             qInfo("sample%d.jpg (%dx%d): %zu faces, scores %s", i + 1, photo.image.cols, photo.image.rows,
                   photo.faces.size(), qPrintable(scores));
             QVERIFY2(!photo.faces.empty(), qPrintable(QString("no face found in sample%1.jpg").arg(i + 1)));
-            for (size_t k = 1; k < photo.faces.size(); ++k) QVERIFY(photo.faces[k - 1].score >= photo.faces[k].score);
+            for (size_t k = 1; k < photo.faces.size(); ++k)
+                QVERIFY(photo.faces[k - 1].score >= photo.faces[k].score);
             total += static_cast<int>(photo.faces.size());
         }
         qInfo("faces in all photos: %d (hand count %d)", total, kFacesInPhotos);
@@ -124,14 +126,13 @@ private slots:
                 QVERIFY(f.box.width > 10 && f.box.height > 10);
                 QVERIFY((f.box & cv::Rect2f(0, 0, photo.image.cols, photo.image.rows)) == f.box);
                 for (const cv::Point2f& p : f.points)
-                    QVERIFY2(inside(f.box, p), qPrintable(QString("point (%1, %2) outside box (%3, %4, %5x%6)")
-                                                              .arg(p.x).arg(p.y).arg(f.box.x).arg(f.box.y)
-                                                              .arg(f.box.width).arg(f.box.height)));
+                    QVERIFY2(inside(f.box, p), qPrintable(QString("point (%1, %2) outside box at (%3, %4)")
+                                                              .arg(p.x).arg(p.y).arg(f.box.x).arg(f.box.y)));
                 const auto& p = f.points;
                 QVERIFY(p[LeftEye].x < p[RightEye].x);
                 QVERIFY(p[LeftMouth].x < p[RightMouth].x);
                 QVERIFY(std::max(p[LeftEye].y, p[RightEye].y) < std::min(p[LeftMouth].y, p[RightMouth].y));
-                // Nose between eyes and mouth, along the face's own vertical (faces here roll up to 45 degrees).
+                // Nose between eyes and mouth along the face's own vertical: faces here roll up to 45 deg.
                 const float nose = faceFrame(f, p[Nose]).y;
                 QVERIFY(nose > 0.2f);
                 QVERIFY(nose < faceFrame(f, p[LeftMouth]).y && nose < faceFrame(f, p[RightMouth]).y);
@@ -149,7 +150,7 @@ private slots:
         QElapsedTimer timer;
         double alignMs = 0;
         int n = 0, frontal = 0;
-        float worstEye = 0, meanEye = 0;
+        float worstEye = 0, meanEye = 0, meanTilt = 0;
         for (const Photo& photo : photos_) {
             for (const Face& f : photo.faces) {
                 timer.start();
@@ -168,17 +169,24 @@ private slots:
                     worstEye = std::max(worstEye, d);
                     meanEye += d / 2;
                 }
-                // The mapped eyes are level and about as far apart as the template's.
+                // The mapped eyes are level and about as far apart as the template's. A turned face
+                // pulls its nose aside and tilts the least-squares fit a little, hence the margin.
                 const cv::Point2f l = apply(m, f.points[LeftEye]), r = apply(m, f.points[RightEye]);
-                QVERIFY(std::abs(l.y - r.y) < 3.f);
+                QVERIFY2(std::abs(l.y - r.y) < 6.f,
+                         qPrintable(QString("eyes %1 px apart in height").arg(l.y - r.y)));
+                meanTilt += std::abs(l.y - r.y);
                 QVERIFY(std::abs(distance(l, r) - distance(tpl[LeftEye], tpl[RightEye])) < 5.f);
             }
         }
         QVERIFY(n >= 20);
-        QVERIFY2(frontal >= n - 3, qPrintable(QString("only %1 of %2 faces near-frontal").arg(frontal).arg(n)));
+        QVERIFY2(frontal >= n - 3,
+                 qPrintable(QString("only %1 of %2 faces near-frontal").arg(frontal).arg(n)));
         meanEye /= frontal;
-        qInfo("ArcFace112: %d crops, align %.3f ms/face; %d near-frontal, their eyes to the template: mean %.2f px, "
-              "worst %.2f px", n, alignMs / n, frontal, meanEye, worstEye);
+        meanTilt /= frontal;
+        qInfo("ArcFace112: %d crops, align %.3f ms/face; %d near-frontal", n, alignMs / n, frontal);
+        qInfo("their eyes to the template: mean %.2f px, worst %.2f px; eye height difference mean %.2f px",
+              meanEye, worstEye, meanTilt);
+        QVERIFY(meanTilt < 2.5f);
         QVERIFY2(meanEye < 2.5f, qPrintable(QString("mean eye error %1 px").arg(meanEye)));
         QVERIFY2(worstEye < 4.f, qPrintable(QString("worst eye error %1 px").arg(worstEye)));
     }
@@ -229,9 +237,11 @@ private slots:
             }
         }
         mean /= std::max(1, n);
-        qInfo("eyes re-located in %d near-frontal ArcFace crops: mean %.2f px, worst %.2f px from the template", n,
-              mean, worst);
-        QVERIFY2(mean < 3.f, qPrintable(QString("re-located eyes %1 px from the template on average").arg(mean)));
+        qInfo(
+            "eyes re-located in %d near-frontal ArcFace crops: mean %.2f px, worst %.2f px from the template",
+            n, mean, worst);
+        QVERIFY2(mean < 3.f,
+                 qPrintable(QString("re-located eyes %1 px from the template on average").arg(mean)));
         QVERIFY2(worst < 6.f, qPrintable(QString("a re-located eye is %1 px from the template").arg(worst)));
     }
 
@@ -258,10 +268,18 @@ private slots:
         meanEye /= std::max(1, n);
         qInfo("Dlib150: eyes to the template: mean %.2f px", meanEye);
         QVERIFY(meanEye < 3.5f);
-        // A dlib chip shows more around the face than an ArcFace crop: the eyes are closer together
-        // relative to the crop width.
-        const auto atpl = FaceAligner::templatePoints(arcFace());
-        QVERIFY(distance(dtpl[LeftEye], dtpl[RightEye]) / 150 < distance(atpl[LeftEye], atpl[RightEye]) / 112);
+        // The eye centres derived from dlib's 68-point mean face agree with the midpoints of the eye
+        // corners in dlib's own 5-point chip constants (same padding), an independent source.
+        const auto chipPoint = [](double x, double y) {
+            return cv::Point2f(static_cast<float>((0.25 + x) / 1.5 * 150),
+                               static_cast<float>((0.25 + y) / 1.5 * 150));
+        };
+        const cv::Point2f dlibLeft =
+            (chipPoint(0.1205750620789, 0.2137274526848) + chipPoint(0.3340850613712, 0.2290642403242)) / 2.f;
+        const cv::Point2f dlibRight =
+            (chipPoint(0.8595674595992, 0.2134981538014) + chipPoint(0.6460604764104, 0.2289674387677)) / 2.f;
+        QVERIFY(distance(dtpl[LeftEye], dlibLeft) < 2.f);
+        QVERIFY(distance(dtpl[RightEye], dlibRight) < 2.f);
 
         // Seed-study crop: ArcFace geometry at 129, centre 113.
         graph::Preprocess cpre;
@@ -285,7 +303,8 @@ private slots:
         const cv::Mat plain = aligner.align(photo.image, bare, npre);
         QCOMPARE(plain.size(), cv::Size(64, 80));
         cv::Mat expected;
-        cv::resize(photo.image(cv::Rect(100, 50, 128, 160)), expected, cv::Size(64, 80), 0, 0, cv::INTER_LINEAR);
+        cv::resize(photo.image(cv::Rect(100, 50, 128, 160)), expected, cv::Size(64, 80), 0, 0,
+                   cv::INTER_LINEAR);
         cv::Mat diff;
         cv::absdiff(plain, expected, diff);
         QVERIFY(cv::mean(diff)[0] < 4.0);
@@ -350,7 +369,8 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(InputError, detector_->detect(cv::Mat()));
         QVERIFY_THROWS_EXCEPTION(InputError, landmarks_->locate(cv::Mat(), f));
         QVERIFY_THROWS_EXCEPTION(InputError, FaceAligner().align(cv::Mat(), f, arcFace()));
-        QVERIFY_THROWS_EXCEPTION(InputError, detector_->detect(cv::Mat(10, 10, CV_32FC3, cv::Scalar::all(0))));
+        QVERIFY_THROWS_EXCEPTION(InputError,
+                                 detector_->detect(cv::Mat(10, 10, CV_32FC3, cv::Scalar::all(0))));
     }
 
     void contactSheet() {
@@ -364,7 +384,8 @@ private slots:
             for (const Face& f : photo.faces) {
                 cv::Mat crop = aligner.align(photo.image, f, pre), dotted = crop.clone(), chip;
                 for (const auto& p : tpl) cv::circle(dotted, p, 1, cv::Scalar(0, 255, 0), cv::FILLED);
-                cv::resize(aligner.align(photo.image, f, dlib150()), chip, cv::Size(112, 112), 0, 0, cv::INTER_AREA);
+                cv::resize(aligner.align(photo.image, f, dlib150()), chip, cv::Size(112, 112), 0, 0,
+                           cv::INTER_AREA);
                 cv::Mat tile;
                 cv::hconcat(std::vector<cv::Mat>{crop, dotted, chip}, tile);
                 cv::copyMakeBorder(tile, tile, 2, 2, 2, 2, cv::BORDER_CONSTANT, cv::Scalar::all(255));

@@ -1,0 +1,73 @@
+#include "prune/CostModel.h"
+
+namespace fp::prune {
+
+using graph::Op;
+
+namespace {
+
+int64_t keptCount(const std::vector<int>& atoms, const std::vector<bool>& removed) {
+    int64_t n = 0;
+    for (int a : atoms) n += !removed[a];
+    return n;
+}
+
+graph::NodeCost costWithWidths(const graph::Node& n, int64_t in, int64_t out, bool depthwise) {
+    graph::NodeCost c;
+    switch (n.op) {
+    case Op::Conv2d: {
+        const int64_t k = static_cast<int64_t>(n.window.kh) * n.window.kw;
+        const int64_t perFilter = depthwise ? k : (in / n.groups) * k;
+        c.params = out * perFilter + (n.hasParam("bias") ? out : 0);
+        c.macs = n.shape.h * n.shape.w * out * perFilter;
+        break;
+    }
+    case Op::Linear:
+        c.params = out * in + (n.hasParam("bias") ? out : 0);
+        c.macs = out * in;
+        break;
+    case Op::BatchNorm:
+    case Op::Scale: c.params = 2 * out; break;
+    case Op::PReLU: c.params = n.param("slope").numel() > 1 ? out : 1; break;
+    default: break;
+    }
+    return c;
+}
+
+}  // namespace
+
+graph::NodeCost predictCost(const graph::Graph& g, const ChannelGraph& cg, const std::vector<int>& groups) {
+    std::vector<bool> removed(cg.atoms().size(), false);
+    for (int id : groups)
+        for (int a : cg.groups()[id].atoms) removed[a] = true;
+    graph::NodeCost total;
+    for (const auto& n : g.nodes()) {
+        if (n.inputs.empty()) continue;
+        const auto& outAtoms = cg.channels(n.name);
+        const auto& inAtoms = cg.channels(n.inputs[0]);
+        const bool depthwise = n.op == Op::Conv2d && outAtoms == inAtoms;
+        const auto c = costWithWidths(n, keptCount(inAtoms, removed), keptCount(outAtoms, removed), depthwise);
+        total.params += c.params;
+        total.macs += c.macs;
+    }
+    return total;
+}
+
+std::vector<double> macsPerGroup(const graph::Graph& g, const ChannelGraph& cg) {
+    // First-order saving: each place a group's channel is written or read by a
+    // conv/linear costs that layer's MACs per output or per input channel.
+    std::vector<double> saved(cg.groups().size(), 0.0);
+    for (const auto& n : g.nodes()) {
+        if (n.op != Op::Conv2d && n.op != Op::Linear) continue;
+        const auto& outAtoms = cg.channels(n.name);
+        const auto& inAtoms = cg.channels(n.inputs[0]);
+        const double macs = static_cast<double>(g.cost(n).macs);
+        const bool depthwise = n.op == Op::Conv2d && outAtoms == inAtoms;
+        for (int a : outAtoms) saved[cg.groupOfAtom(a).id] += macs / static_cast<double>(outAtoms.size());
+        if (depthwise) continue;
+        for (int a : inAtoms) saved[cg.groupOfAtom(a).id] += macs / static_cast<double>(inAtoms.size());
+    }
+    return saved;
+}
+
+}  // namespace fp::prune
