@@ -6,6 +6,7 @@
 #include "io/NativeFormat.h"
 #include "io/OnnxImporter.h"
 #include "models/ModelZoo.h"
+#include "prune/PruneRun.h"
 #include "util/Assets.h"
 #include "util/Errors.h"
 
@@ -52,6 +53,11 @@ graph::Graph loadModel(const std::string& spec) {
         std::string names;
         for (const auto& c : modelChoices()) names += (names.empty() ? "" : ", ") + c.name;
         throw ModelFileError(spec + ": no such file, and not a model name (" + names + ")");
+    }
+    if (prune::PruneRun::isRunDir(path)) {
+        // A pruning run: its final model, or the last completed iteration of an unfinished one.
+        if (std::filesystem::exists(path / "final.fpm")) return io::loadNative(path / "final.fpm");
+        return prune::PruneRun::open(path).model();
     }
     const std::string ext = lower(path.extension().string());
     if (io::looksNative(path)) return io::loadNative(path);

@@ -4,6 +4,7 @@
 //   mobilefacenet                       pretrained, npm faceplugin fr_feature.onnx
 //   faceapi-dlib                        pretrained, npm @vladmandic/face-api
 //   *.onnx, *.fpm (native), *.json      (face-api weights manifest)
+//   a pruning run folder                its final model (or its last iteration)
 #include <filesystem>
 #include <string>
 #include <vector>

@@ -7,5 +7,8 @@ namespace fp::cli {
 
 void addInspectCommand(CLI::App& app);
 void addEmbedCommand(CLI::App& app);
+void addEvalCommand(CLI::App& app);
+void addExportCommand(CLI::App& app);
+void addPruneCommand(CLI::App& app);  // prune and replay
 
 }  // namespace fp::cli

@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
     app.footer("MODEL is a file (.onnx, .fpm, face-api .json manifest) or one of:" + names);
     fp::cli::addInspectCommand(app);
     fp::cli::addEmbedCommand(app);
+    fp::cli::addEvalCommand(app);
+    fp::cli::addExportCommand(app);
+    fp::cli::addPruneCommand(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -28,8 +28,8 @@ const Points kArcFace = {{{38.2946f, 51.6963f},
 //   left eye  mean(37,38,40,41) = (0.224152, 0.211947)   right eye mean(43,44,46,47) = (0.756101, 0.211947)
 //   nose      30                = (0.490127, 0.515625)
 //   mouth     mean(48,60)       = (0.272264, 0.782513)   mean(54,64)                 = (0.707989, 0.782513)
-// and with padding 0.25 and size 150 the points below. dlib fits its similarity to 32 points, we to
-// these 5, so chips agree to within a pixel or two, not exactly.
+// and with padding 0.25 and size 150 the points below. dlib fits its similarity to 33 of the 68
+// points, we to these 5, so our chips approximate dlib's rather than match them exactly.
 constexpr float kDlibSize = 150.f;
 const Points kDlib150 = {{{47.4152f, 46.1947f},
                           {100.6101f, 46.1947f},

@@ -1,0 +1,208 @@
+// faceprune-cli prune / replay: iterative pruning runs from the command line.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include <unistd.h>
+
+#include "app/cli/Commands.h"
+#include "io/NativeFormat.h"
+#include "models/ModelLoader.h"
+#include "prune/Replay.h"
+#include "prune/RunData.h"
+#include "util/Errors.h"
+
+namespace fp::cli {
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+extern "C" void onInterrupt(int) { interrupted = true; }
+
+struct PruneOptions {
+    std::string model, train, out, resume;
+    std::string criterion = "taylor", perIteration = "5%", target, floor;
+    int iterations = 10, finetuneSteps = 0, scoringBatches = 0, batchSize = 32, limitIdentities = 0, roundTo = 1;
+    double lr = 0.005, minWidth = 0.1, verifyFraction = 0.2, flopsLambda = 0.0;
+    std::vector<std::string> locked;
+    uint64_t seed = 1;
+    bool flip = false;
+};
+
+prune::PruneConfig toConfig(const PruneOptions& o) {
+    prune::PruneConfig c;
+    c.criterion = prune::criterionFromName(o.criterion);
+    if (!o.perIteration.empty() && o.perIteration.back() == '%') {
+        c.perIterationPercent = std::stod(o.perIteration.substr(0, o.perIteration.size() - 1));
+        c.perIterationCount = 0;
+    } else {
+        c.perIterationCount = std::stoll(o.perIteration);
+    }
+    c.maxIterations = o.iterations;
+    c.finetuneSteps = o.finetuneSteps;
+    c.finetuneLearningRate = o.lr;
+    c.scoringBatches = o.scoringBatches;
+    c.batchSize = o.batchSize;
+    c.flopsLambda = o.flopsLambda;
+    c.constraints.minWidthFraction = o.minWidth;
+    c.constraints.roundTo = o.roundTo;
+    c.locked = {o.locked.begin(), o.locked.end()};
+    c.seed = o.seed;
+    auto split = [](const std::string& s, const char* what) {
+        const auto colon = s.find(':');
+        if (colon == std::string::npos) throw Error(std::string(what) + " '" + s + "' must look like KIND:VALUE");
+        return std::pair{s.substr(0, colon), std::stod(s.substr(colon + 1))};
+    };
+    if (!o.target.empty()) {
+        auto [kind, value] = split(o.target, "--target");
+        c.target = prune::Target{prune::targetKindFromName(kind), value > 1.0 ? value / 100.0 : value};
+    }
+    if (!o.floor.empty()) std::tie(c.floorMetric, c.floorValue) = split(o.floor, "--floor");
+    return c;
+}
+
+void printProgress(const prune::ProgressEvent& e, int maxIterations) {
+    if (!isatty(STDERR_FILENO)) return;  // a bar redrawn with \r only makes sense on a terminal
+    const int width = 30;
+    const int filled = e.steps ? width * e.step / e.steps : 0;
+    std::fprintf(stderr, "\riteration %d/%d %-12s [%s%s] %d/%d   ", e.iteration, maxIterations, prune::phaseName(e.phase),
+                 std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), e.step, e.steps);
+    std::fflush(stderr);
+}
+
+void printIteration(const prune::History& h, const prune::IterationRecord& r) {
+    int64_t removed = 0;
+    for (const auto& [layer, v] : r.removed) removed += static_cast<int64_t>(v.size());
+    if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\r%80s\r", "");
+    std::printf("iteration %d: -%lld filters, filters %.1f%%, params %.2fM (%.1f%%), MACs %.1fM (%.1f%%)", r.iteration,
+                static_cast<long long>(removed), 100.0 * r.filters / h.originalFilters, r.params / 1e6,
+                100.0 * r.params / h.originalParams, r.macs / 1e6, 100.0 * r.macs / h.originalMacs);
+    if (auto it = r.metrics.find("accuracy"); it != r.metrics.end()) std::printf(", accuracy %.2f%%", 100 * it->second);
+    if (auto it = r.metrics.find("eer"); it != r.metrics.end()) std::printf(", EER %.2f%%", 100 * it->second);
+    std::printf("\n");
+    std::fflush(stdout);
+}
+
+int runPrune(const PruneOptions& o) {
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    const int maxIterations = o.iterations;
+    prune::RunCallbacks cb;
+    std::unique_ptr<prune::PruneRun> run;
+    cb.progress = [&](const prune::ProgressEvent& e) {
+        printProgress(e, run ? run->history().config.maxIterations : maxIterations);
+    };
+    cb.iterationDone = [&](const prune::IterationRecord& r, const graph::Graph&) { printIteration(run->history(), r); };
+
+    prune::RunData data;
+    if (!o.resume.empty()) {
+        run = std::make_unique<prune::PruneRun>(prune::PruneRun::open(o.resume));
+        if (run->finished()) {
+            std::printf("%s: the run already finished (%s)\n", o.resume.c_str(), run->history().stopReason.c_str());
+            return 0;
+        }
+        auto settings = prune::DataSettings::fromMap(run->history().data);
+        if (!o.train.empty()) settings.trainDir = o.train;
+        data = prune::prepareRunData(settings, run->model().preprocess);
+        std::printf("resuming %s after iteration %zu\n", o.resume.c_str(), run->history().iterations.size());
+    } else {
+        if (o.model.empty() || o.train.empty() || o.out.empty())
+            throw Error("prune needs --model, --train and --out (or --resume RUN_DIR)");
+        graph::Graph model = models::loadModel(o.model);
+        prune::DataSettings settings;
+        settings.trainDir = o.train;
+        settings.limitIdentities = o.limitIdentities;
+        settings.verifyFraction = o.verifyFraction;
+        settings.batchSize = o.batchSize;
+        settings.flip = o.flip;
+        settings.seed = o.seed;
+        data = prune::prepareRunData(settings, model.preprocess);
+        std::printf("%s: %zu training identities (%zu images), %zu held out (%zu pairs)\n", o.train.c_str(),
+                    data.trainIdentities, data.trainImages, data.verifyIdentities, data.verifyPairs);
+        for (const auto& s : data.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
+        run = std::make_unique<prune::PruneRun>(prune::PruneRun::start(
+            o.out, std::move(model), o.model, toConfig(o), *data.train, data.evaluate, &interrupted, cb,
+            settings.toMap()));
+        const auto& h = run->history();
+        std::printf("original: %lld filters, params %.2fM, MACs %.1fM", static_cast<long long>(h.originalFilters),
+                    h.originalParams / 1e6, h.originalMacs / 1e6);
+        if (auto it = h.originalMetrics.find("accuracy"); it != h.originalMetrics.end())
+            std::printf(", accuracy %.2f%%", 100 * it->second);
+        std::printf("\n");
+    }
+    run->run(*data.train, data.evaluate, &interrupted, cb);
+    if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\r%80s\r", "");
+    if (!run->finished()) {
+        std::printf("stopped after iteration %zu; everything up to it is saved. Resume with: faceprune-cli prune "
+                    "--resume %s\n",
+                    run->history().iterations.size(), run->dir().string().c_str());
+        return 130;
+    }
+    std::printf("done: %s. Final model: %s\n", run->history().stopReason.c_str(),
+                (run->dir() / "final.fpm").string().c_str());
+    return 0;
+}
+
+int runReplay(const std::string& dir, const std::string& out) {
+    const auto run = prune::PruneRun::open(dir);
+    const graph::Graph original = io::loadNative(std::filesystem::path(dir) / "original.fpm");
+    const graph::Graph replayed = prune::replay(original, run.history());
+    bool same = true;
+    for (const auto& [layer, w] : prune::filterWidths(run.model()))
+        if (replayed.at(layer).outChannels != w || replayed.at(layer).origin != run.model().at(layer).origin)
+            same = false;
+    std::printf("replayed %zu iterations: params %.2fM, MACs %.1fM; architecture and kept filters %s the run's\n",
+                run.history().iterations.size(), replayed.totalCost(false).params / 1e6,
+                replayed.totalCost(false).macs / 1e6, same ? "match" : "DO NOT match");
+    if (!out.empty()) {
+        io::saveNative(replayed, out);
+        std::printf("wrote %s\n", out.c_str());
+    }
+    return same ? 0 : 1;
+}
+
+}  // namespace
+
+void addPruneCommand(CLI::App& app) {
+    auto o = std::make_shared<PruneOptions>();
+    auto* cmd = app.add_subcommand("prune", "Iterative Taylor pruning with checkpoints (Ctrl-C stops; --resume goes on)");
+    cmd->add_option("--model", o->model, "Zoo name or model file");
+    cmd->add_option("--train", o->train, "Identity folders (one folder per person)");
+    cmd->add_option("--out", o->out, "Run folder to create (history, checkpoints, final model)");
+    cmd->add_option("--resume", o->resume, "Continue the run in this folder");
+    cmd->add_option("--criterion", o->criterion, "taylor | taylor-bn | l1 | bn | random")->capture_default_str();
+    cmd->add_option("--per-iteration", o->perIteration, "Filters per iteration: a count N or a percentage P%")
+        ->capture_default_str();
+    cmd->add_option("--target", o->target, "Stop at filters|params|macs:FRACTION left, e.g. macs:0.5");
+    cmd->add_option("--iterations", o->iterations, "Maximum iterations")->capture_default_str();
+    cmd->add_option("--finetune-steps", o->finetuneSteps, "SGD steps after each removal")->capture_default_str();
+    cmd->add_option("--lr", o->lr, "Fine-tuning learning rate")->capture_default_str();
+    cmd->add_option("--scoring-batches", o->scoringBatches, "Mini-batches scored per iteration (0 = one pass)")
+        ->capture_default_str();
+    cmd->add_option("--batch-size", o->batchSize)->capture_default_str();
+    cmd->add_option("--min-width", o->minWidth, "Minimum share of each layer's original width")->capture_default_str();
+    cmd->add_option("--round-to", o->roundTo, "Keep widths a multiple of this")->capture_default_str();
+    cmd->add_option("--lock", o->locked, "Layers to keep whole");
+    cmd->add_option("--flops-lambda", o->flopsLambda, "FLOPs regulariser weight")->capture_default_str();
+    cmd->add_option("--floor", o->floor, "Stop when a metric falls below, e.g. accuracy:0.95");
+    cmd->add_option("--verify-fraction", o->verifyFraction, "Identities held out for verification (0 = none)")
+        ->capture_default_str();
+    cmd->add_option("--limit-identities", o->limitIdentities, "Use only the first N identities")->capture_default_str();
+    cmd->add_flag("--flip", o->flip, "Flip test when evaluating");
+    cmd->add_option("--seed", o->seed)->capture_default_str();
+    cmd->callback([o] {
+        if (int code = runPrune(*o)) throw CLI::RuntimeError(code);
+    });
+
+    auto dir = std::make_shared<std::string>();
+    auto out = std::make_shared<std::string>();
+    auto* rep = app.add_subcommand("replay", "Rebuild a run's pruned architecture from its history");
+    rep->add_option("RUN_DIR", *dir, "Pruning run folder")->required();
+    rep->add_option("--out", *out, "Write the replayed model (.fpm)");
+    rep->callback([dir, out] {
+        if (int code = runReplay(*dir, *out)) throw CLI::RuntimeError(code);
+    });
+}
+
+}  // namespace fp::cli

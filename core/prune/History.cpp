@@ -1,0 +1,184 @@
+#include "prune/History.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "util/AtomicFile.h"
+#include "util/Errors.h"
+
+namespace fp::prune {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::pair<TargetKind, const char*> kTargets[] = {
+    {TargetKind::Filters, "filters"}, {TargetKind::Params, "params"}, {TargetKind::Macs, "macs"}};
+
+json configToJson(const PruneConfig& c) {
+    json j{{"criterion", criterionName(c.criterion)},
+           {"per_iteration_count", c.perIterationCount},
+           {"per_iteration_percent", c.perIterationPercent},
+           {"scoring_batches", c.scoringBatches},
+           {"finetune_steps", c.finetuneSteps},
+           {"finetune_learning_rate", c.finetuneLearningRate},
+           {"max_iterations", c.maxIterations},
+           {"floor_metric", c.floorMetric},
+           {"floor_value", c.floorValue},
+           {"flops_lambda", c.flopsLambda},
+           {"min_width_fraction", c.constraints.minWidthFraction},
+           {"min_width", c.constraints.minWidth},
+           {"min_width_of", c.constraints.minWidthOf},
+           {"round_to", c.constraints.roundTo},
+           {"locked", c.locked},
+           {"seed", c.seed},
+           {"batch_size", c.batchSize}};
+    if (c.target) j["target"] = {{"kind", targetKindName(c.target->kind)}, {"fraction_left", c.target->fractionLeft}};
+    return j;
+}
+
+PruneConfig configFromJson(const json& j) {
+    PruneConfig c;
+    c.criterion = criterionFromName(j.at("criterion"));
+    c.perIterationCount = j.at("per_iteration_count");
+    c.perIterationPercent = j.at("per_iteration_percent");
+    c.scoringBatches = j.at("scoring_batches");
+    c.finetuneSteps = j.at("finetune_steps");
+    c.finetuneLearningRate = j.at("finetune_learning_rate");
+    c.maxIterations = j.at("max_iterations");
+    c.floorMetric = j.at("floor_metric");
+    c.floorValue = j.at("floor_value");
+    c.flopsLambda = j.at("flops_lambda");
+    c.constraints.minWidthFraction = j.at("min_width_fraction");
+    c.constraints.minWidth = j.at("min_width");
+    c.constraints.minWidthOf = j.at("min_width_of").get<std::map<std::string, int64_t>>();
+    c.constraints.roundTo = j.at("round_to");
+    c.locked = j.at("locked").get<std::set<std::string>>();
+    c.seed = j.at("seed");
+    c.batchSize = j.at("batch_size");
+    if (j.contains("target"))
+        c.target = Target{targetKindFromName(j["target"].at("kind")), j["target"].at("fraction_left")};
+    return c;
+}
+
+}  // namespace
+
+const char* targetKindName(TargetKind k) {
+    for (auto& [kind, name] : kTargets)
+        if (kind == k) return name;
+    return "?";
+}
+
+TargetKind targetKindFromName(const std::string& name) {
+    for (auto& [kind, n] : kTargets)
+        if (name == n) return kind;
+    throw Error("unknown target '" + name + "' (expected filters, params or macs)");
+}
+
+void saveHistory(const History& h, const std::filesystem::path& path) {
+    json iterations = json::array();
+    for (const auto& it : h.iterations) {
+        json scores = json::object();
+        for (const auto& [layer, s] : it.scores) scores[layer] = {s.min, s.mean, s.max};
+        iterations.push_back({{"iteration", it.iteration},
+                              {"removed", it.removed},
+                              {"widths", it.widths},
+                              {"scores", scores},
+                              {"filters", it.filters},
+                              {"params", it.params},
+                              {"macs", it.macs},
+                              {"metrics", it.metrics},
+                              {"roc", it.roc},
+                              {"seconds", it.seconds}});
+    }
+    const json j{{"format", 1},
+                 {"model", h.model},
+                 {"config", configToJson(h.config)},
+                 {"original", {{"filters", h.originalFilters},
+                               {"params", h.originalParams},
+                               {"macs", h.originalMacs},
+                               {"widths", h.originalWidths},
+                               {"metrics", h.originalMetrics},
+                               {"roc", h.originalRoc}}},
+                 {"data", h.data},
+                 {"iterations", iterations},
+                 {"stop_reason", h.stopReason}};
+    util::AtomicFile file(path);
+    file.stream() << j.dump(1) << '\n';
+    file.commit();
+}
+
+History loadHistory(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    if (!in) throw Error(path.string() + ": cannot read the pruning history");
+    History h;
+    try {
+        const json j = json::parse(in);
+        h.model = j.at("model");
+        h.config = configFromJson(j.at("config"));
+        const auto& o = j.at("original");
+        h.originalFilters = o.at("filters");
+        h.originalParams = o.at("params");
+        h.originalMacs = o.at("macs");
+        h.originalWidths = o.at("widths").get<std::map<std::string, int64_t>>();
+        h.originalMetrics = o.at("metrics").get<std::map<std::string, double>>();
+        h.originalRoc = o.value("roc", std::vector<std::array<double, 2>>{});
+        h.data = j.value("data", std::map<std::string, std::string>{});
+        for (const auto& ji : j.at("iterations")) {
+            IterationRecord it;
+            it.iteration = ji.at("iteration");
+            it.removed = ji.at("removed").get<std::map<std::string, std::vector<int64_t>>>();
+            it.widths = ji.at("widths").get<std::map<std::string, int64_t>>();
+            for (const auto& [layer, s] : ji.at("scores").items()) it.scores[layer] = {s[0], s[1], s[2]};
+            it.filters = ji.at("filters");
+            it.params = ji.at("params");
+            it.macs = ji.at("macs");
+            it.metrics = ji.at("metrics").get<std::map<std::string, double>>();
+            it.roc = ji.value("roc", std::vector<std::array<double, 2>>{});
+            it.seconds = ji.at("seconds").get<std::map<std::string, double>>();
+            h.iterations.push_back(std::move(it));
+        }
+        h.stopReason = j.value("stop_reason", "");
+    } catch (const json::exception& e) {
+        throw Error(path.string() + ": corrupt pruning history (" + e.what() + ")");
+    }
+    return h;
+}
+
+std::map<std::string, int64_t> filterWidths(const graph::Graph& g) {
+    std::map<std::string, int64_t> widths;
+    for (const auto& n : g.nodes())
+        if ((n.op == graph::Op::Conv2d || n.op == graph::Op::Linear) && n.name != g.logitsName())
+            widths[n.name] = n.outChannels;
+    return widths;
+}
+
+int64_t countFilters(const graph::Graph& g) {
+    int64_t total = 0;
+    for (const auto& [layer, w] : filterWidths(g)) total += w;
+    return total;
+}
+
+void writeLayerAnalysis(const History& h, const std::filesystem::path& csv) {
+    std::ostringstream out;
+    out << "layer,original_width,width_left,share_removed,removed_by_iteration\n";
+    for (const auto& [layer, original] : h.originalWidths) {
+        int64_t left = original;
+        std::string when;
+        for (const auto& it : h.iterations) {
+            auto r = it.removed.find(layer);
+            if (r == it.removed.end() || r->second.empty()) continue;
+            left -= static_cast<int64_t>(r->second.size());
+            when += (when.empty() ? "" : " ") + std::to_string(it.iteration) + ":" + std::to_string(r->second.size());
+        }
+        out << layer << ',' << original << ',' << left << ','
+            << (original ? static_cast<double>(original - left) / original : 0.0) << ',' << when << '\n';
+    }
+    util::AtomicFile file(csv);
+    file.stream() << out.str();
+    file.commit();
+}
+
+}  // namespace fp::prune

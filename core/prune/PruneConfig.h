@@ -1,0 +1,40 @@
+#pragma once
+// Everything a user chooses for a pruning run.
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "prune/Criterion.h"
+#include "prune/Planner.h"
+
+namespace fp::prune {
+
+enum class TargetKind { Filters, Params, Macs };
+const char* targetKindName(TargetKind k);
+TargetKind targetKindFromName(const std::string& name);  // throws fp::Error
+
+struct Target {
+    TargetKind kind = TargetKind::Filters;
+    double fractionLeft = 0.5;  // stop once this share (of the original) or less is left
+};
+
+struct PruneConfig {
+    Criterion criterion = Criterion::Taylor;
+    int64_t perIterationCount = 0;      // filters (channel groups) per iteration; 0 = use the percentage
+    double perIterationPercent = 5.0;   // % of the prunable groups still left
+    int scoringBatches = 0;             // 0 = one pass over the training set (as the seed study)
+    int finetuneSteps = 0;
+    double finetuneLearningRate = 0.005;
+    int maxIterations = 10;
+    std::optional<Target> target;
+    std::string floorMetric;            // e.g. "accuracy"; empty = no floor
+    double floorValue = 0.0;
+    double flopsLambda = 0.0;           // FLOPs regulariser for Taylor
+    PlanConstraints constraints;
+    std::set<std::string> locked;       // layers the user keeps whole
+    uint64_t seed = 1;
+    int batchSize = 32;
+};
+
+}  // namespace fp::prune

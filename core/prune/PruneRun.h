@@ -1,0 +1,78 @@
+#pragma once
+// Iterative pruning: score -> remove -> fine-tune -> evaluate -> record, with a
+// checkpoint after every iteration in a run directory:
+//   run.json            history (config, every iteration), written atomically
+//   original.fpm        the starting model (with its fitted head)
+//   checkpoints/iter-NNN.fpm
+//   final.fpm           the result when the run stops
+//   layers.csv          per-layer analysis (original width vs share removed)
+// A run that is killed resumes from its last checkpoint with nothing lost, and
+// gives the same result as an uninterrupted run with the same seed.
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "data/BatchSource.h"
+#include "graph/Graph.h"
+#include "prune/History.h"
+#include "prune/PruneConfig.h"
+
+namespace fp::prune {
+
+enum class Phase { FittingHead, Scoring, Removing, FineTuning, Evaluating };
+const char* phaseName(Phase p);
+
+struct ProgressEvent {
+    int iteration = 0;
+    Phase phase = Phase::Scoring;
+    int step = 0, steps = 0;  // within the phase
+};
+
+struct Evaluation {
+    std::map<std::string, double> metrics;     // e.g. accuracy, eer, auc
+    std::vector<std::array<double, 2>> roc;    // (FAR, TAR)
+};
+using Evaluator = std::function<Evaluation(const graph::Graph&)>;
+
+struct RunCallbacks {
+    std::function<void(const ProgressEvent&)> progress;
+    std::function<void(const IterationRecord&, const graph::Graph&)> iterationDone;
+};
+
+class PruneRun {
+public:
+    // Starts a new run in an empty (or new) directory: fits an identification
+    // head when the model has none and the run needs one, evaluates the
+    // original, checks that the target can be met. Throws fp::Error.
+    static PruneRun start(const std::filesystem::path& runDir, graph::Graph model, const std::string& modelSpec,
+                          const PruneConfig& config, data::BatchSource& train, const Evaluator& evaluate = {},
+                          const std::atomic<bool>* cancel = nullptr, const RunCallbacks& callbacks = {},
+                          const std::map<std::string, std::string>& dataSettings = {});
+    // Reopens a run directory at its last completed iteration.
+    static PruneRun open(const std::filesystem::path& runDir);
+    static bool isRunDir(const std::filesystem::path& dir);
+
+    // Runs iterations until a stop condition holds or `cancel` is set; a
+    // cancelled iteration is dropped, the completed ones stay on disk.
+    void run(data::BatchSource& train, const Evaluator& evaluate = {}, const std::atomic<bool>* cancel = nullptr,
+             const RunCallbacks& callbacks = {});
+
+    bool finished() const { return !history_.stopReason.empty(); }
+    const History& history() const { return history_; }
+    const graph::Graph& model() const { return model_; }
+    const std::filesystem::path& dir() const { return dir_; }
+    std::filesystem::path checkpoint(int iteration) const;
+
+private:
+    PruneRun(std::filesystem::path dir, History history, graph::Graph model);
+    std::string stopReasonBeforeIteration() const;
+    void finish(const std::string& reason);
+
+    std::filesystem::path dir_;
+    History history_;
+    graph::Graph model_;
+};
+
+}  // namespace fp::prune

@@ -1,0 +1,70 @@
+#include "prune/RunData.h"
+
+#include "prune/VerificationEvaluator.h"
+#include "util/Errors.h"
+
+namespace fp::prune {
+
+std::map<std::string, std::string> DataSettings::toMap() const {
+    return {{"train_dir", trainDir},
+            {"limit_identities", std::to_string(limitIdentities)},
+            {"verify_fraction", std::to_string(verifyFraction)},
+            {"batch_size", std::to_string(batchSize)},
+            {"flip", flip ? "1" : "0"},
+            {"augment", augment ? "1" : "0"},
+            {"seed", std::to_string(seed)},
+            {"cache_dir", cacheDir}};
+}
+
+DataSettings DataSettings::fromMap(const std::map<std::string, std::string>& m) {
+    DataSettings s;
+    try {
+        s.trainDir = m.at("train_dir");
+        s.limitIdentities = std::stoi(m.at("limit_identities"));
+        s.verifyFraction = std::stod(m.at("verify_fraction"));
+        s.batchSize = std::stoi(m.at("batch_size"));
+        s.flip = m.at("flip") == "1";
+        s.augment = m.at("augment") == "1";
+        s.seed = std::stoull(m.at("seed"));
+        s.cacheDir = m.at("cache_dir");
+    } catch (const std::exception&) {
+        throw Error("the run's data settings are incomplete; give the training folder again");
+    }
+    return s;
+}
+
+RunData prepareRunData(const DataSettings& s, const graph::Preprocess& pre) {
+    data::ScanOptions scan;
+    scan.limitIdentities = s.limitIdentities;
+    scan.minImages = 2;
+    const auto all = data::FaceFolders::scan(s.trainDir, scan);
+    RunData out;
+    for (const auto& skipped : all.skipped()) out.skipped.push_back(skipped.path.string() + ": " + skipped.reason);
+
+    data::FaceFolders train = all;
+    if (s.verifyFraction > 0.0) {
+        if (all.identityCount() < 4)
+            throw InputError(s.trainDir + ": " + std::to_string(all.identityCount()) +
+                             " identities are too few to hold some out for verification (need 4 or more)");
+        auto split = all.split(s.verifyFraction, s.seed);
+        train = std::move(split.train);
+        eval::VerifierOptions vo;
+        vo.batchSize = s.batchSize;
+        vo.flip = s.flip;
+        vo.cacheDir = s.cacheDir;
+        auto pairs = eval::generatePairs(split.verification, s.seed);
+        out.verifyIdentities = split.verification.identityCount();
+        out.verifyPairs = pairs.pairs.size();
+        out.evaluate = verificationEvaluator(std::move(pairs), vo);
+    }
+    data::LoaderOptions lo;
+    lo.batchSize = s.batchSize;
+    lo.augment = s.augment;
+    lo.seed = s.seed;
+    out.train = std::make_unique<data::FolderBatchSource>(train, pre, lo, s.cacheDir);
+    out.trainIdentities = train.identityCount();
+    out.trainImages = train.imageCount();
+    return out;
+}
+
+}  // namespace fp::prune

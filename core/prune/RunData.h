@@ -1,0 +1,39 @@
+#pragma once
+// The data side of a pruning run, shared by the CLI and the GUI job: identity
+// folders split by identity into training identities (batches for scoring and
+// fine-tuning) and held-out identities (verification pairs for evaluation).
+// Kept as strings in the run's history so that a resumed run uses the same data.
+#include <map>
+#include <memory>
+#include <string>
+
+#include "data/FolderBatchSource.h"
+#include "prune/PruneRun.h"
+
+namespace fp::prune {
+
+struct DataSettings {
+    std::string trainDir;          // identity folders
+    int limitIdentities = 0;       // use the first N identities (0 = all)
+    double verifyFraction = 0.2;   // share of identities held out for verification (0 = no evaluation)
+    int batchSize = 32;
+    bool flip = false;             // flip test during evaluation
+    bool augment = true;
+    uint64_t seed = 1;
+    std::string cacheDir;          // aligned-face cache; empty = default
+
+    std::map<std::string, std::string> toMap() const;
+    static DataSettings fromMap(const std::map<std::string, std::string>& m);  // throws fp::Error
+};
+
+struct RunData {
+    std::unique_ptr<data::FolderBatchSource> train;
+    Evaluator evaluate;            // empty when verifyFraction is 0
+    size_t trainIdentities = 0, verifyIdentities = 0, trainImages = 0, verifyPairs = 0;
+    std::vector<std::string> skipped;  // files the scan left out, for the user
+};
+
+// Throws fp::InputError naming the folder when it is missing, empty or too small to split.
+RunData prepareRunData(const DataSettings& settings, const graph::Preprocess& pre);
+
+}  // namespace fp::prune

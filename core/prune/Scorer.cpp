@@ -1,0 +1,185 @@
+#include "prune/Scorer.h"
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <set>
+
+#include "exec/TorchGraph.h"
+#include "prune/CostModel.h"
+#include "util/Errors.h"
+
+namespace fp::prune {
+
+using graph::Op;
+
+struct Scorer::Impl {
+    const graph::Graph& graph;
+    const ChannelGraph& cg;
+    Criterion criterion;
+    uint32_t seed;
+    std::vector<std::string> scored;              // producer layers of prunable groups
+    std::map<std::string, std::string> bnAfter;   // producer -> its BatchNorm
+    std::map<std::string, std::vector<double>> sums;
+    std::vector<double> groupSums;                // TaylorBN accumulates per group
+    int batches = 0;
+    std::unique_ptr<exec::TorchGraph> net;
+
+    Impl(const graph::Graph& g, const ChannelGraph& c, Criterion k, uint32_t s)
+        : graph(g), cg(c), criterion(k), seed(s), groupSums(c.groups().size(), 0.0) {
+        std::set<std::string> layers;
+        for (int id : cg.prunableGroups())
+            for (const auto& m : cg.groups()[id].members) layers.insert(m);
+        scored.assign(layers.begin(), layers.end());
+        if (k == Criterion::TaylorBN || k == Criterion::BNGamma) {
+            for (const auto& layer : scored) {
+                const auto users = graph.consumers(layer);
+                if (users.size() != 1 || graph.at(users[0]).op != Op::BatchNorm)
+                    throw Error(std::string("criterion '") + criterionName(k) +
+                                "' needs a BatchNorm right after every prunable layer; '" + layer +
+                                "' has none (BatchNorm folded?) — use taylor or l1");
+                bnAfter[layer] = users[0];
+            }
+        }
+        if (needsData(k)) {
+            if (!graph.hasHead())
+                throw Error("model '" + graph.name +
+                            "' has no identification head; Taylor scores need one (fit a head on the training "
+                            "identities first)");
+            net = std::make_unique<exec::TorchGraph>(graph);
+            net->setTraining(false);  // running BatchNorm statistics: scores do not move them
+            net->setParametersRequireGrad(false);
+            if (k == Criterion::Taylor) net->setCapture(scored);
+        }
+        for (const auto& layer : scored) sums[layer].assign(static_cast<size_t>(graph.at(layer).outChannels), 0.0);
+    }
+
+    torch::Tensor loss(const data::Batch& batch) {
+        auto x = exec::toTorch(batch.images);
+        auto labels = torch::tensor(batch.labels, torch::kLong);
+        auto out = net->forward(x, {graph.logitsName()});
+        return torch::cross_entropy_loss(out.at(graph.logitsName()), labels);
+    }
+
+    void accumulateTaylor(const data::Batch& batch) {
+        loss(batch).backward();
+        for (const auto& layer : scored) {
+            const auto& a = net->captured().at(layer);
+            auto prod = a.detach() * a.grad();
+            std::vector<int64_t> dims{0};
+            for (int64_t d = 2; d < prod.dim(); ++d) dims.push_back(d);
+            auto theta = prod.mean(dims).abs().to(torch::kFloat64).contiguous();
+            auto& s = sums[layer];
+            const double* p = theta.data_ptr<double>();
+            for (size_t i = 0; i < s.size(); ++i) s[i] += p[i];
+        }
+        net->clearCaptured();
+    }
+
+    void accumulateTaylorBN(const data::Batch& batch) {
+        for (const auto& [layer, bn] : bnAfter) {
+            net->param(bn, "weight").requires_grad_(true);
+            net->param(bn, "bias").requires_grad_(true);
+        }
+        loss(batch).backward();
+        std::map<std::string, std::vector<double>> contribution;
+        for (const auto& [layer, bn] : bnAfter) {
+            auto& w = net->param(bn, "weight");
+            auto& b = net->param(bn, "bias");
+            auto c = (w.detach() * w.grad() + b.detach() * b.grad()).to(torch::kFloat64).contiguous();
+            contribution[layer].assign(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+            w.mutable_grad() = torch::Tensor();
+            b.mutable_grad() = torch::Tensor();
+        }
+        for (int id : cg.prunableGroups()) {
+            double sum = 0.0;
+            for (int a : cg.groups()[id].atoms) {
+                const Atom& atom = cg.atoms()[a];
+                if (atom.kind == Atom::Kind::Filter) sum += contribution.at(atom.layer)[atom.index];
+            }
+            groupSums[id] += sum * sum;
+        }
+        for (const auto& [layer, c] : contribution)
+            for (size_t i = 0; i < c.size(); ++i) sums[layer][i] += c[i] * c[i];
+    }
+
+    void dataFree() {
+        std::mt19937_64 rng(seed);
+        std::uniform_real_distribution<double> uniform(0.0, 1.0);
+        for (const auto& layer : scored) {
+            auto& s = sums[layer];
+            const auto& node = graph.at(layer);
+            if (criterion == Criterion::L1) {
+                const auto& w = node.param("weight");
+                const size_t per = static_cast<size_t>(w.numel()) / s.size();
+                for (size_t o = 0; o < s.size(); ++o)
+                    for (size_t i = 0; i < per; ++i) s[o] += std::fabs(w.data[o * per + i]);
+            } else if (criterion == Criterion::BNGamma) {
+                const auto& gamma = graph.at(bnAfter.at(layer)).param("weight").data;
+                for (size_t o = 0; o < s.size(); ++o) s[o] = std::fabs(gamma[o]);
+            } else if (criterion == Criterion::Random) {
+                for (auto& v : s) v = uniform(rng);
+            }
+        }
+    }
+};
+
+Scorer::Scorer(const graph::Graph& graph, const ChannelGraph& channels, Criterion criterion, uint32_t seed)
+    : impl_(std::make_unique<Impl>(graph, channels, criterion, seed)) {
+    if (!needsData(criterion)) impl_->dataFree();
+}
+
+Scorer::~Scorer() = default;
+
+void Scorer::accumulate(const data::Batch& batch) {
+    if (!needsData(impl_->criterion)) return;
+    if (batch.size() == 0) return;
+    if (impl_->criterion == Criterion::Taylor)
+        impl_->accumulateTaylor(batch);
+    else
+        impl_->accumulateTaylorBN(batch);
+    ++impl_->batches;
+}
+
+Scores Scorer::finish(double flopsLambda) const {
+    const auto& d = *impl_;
+    if (needsData(d.criterion) && d.batches == 0) throw Error("no mini-batches were scored (empty training data?)");
+    Scores out;
+    out.batches = d.batches;
+    const double n = std::max(1, d.batches);
+    for (const auto& [layer, s] : d.sums) {
+        auto& v = out.layers[layer];
+        for (double x : s) v.push_back(x / n);
+    }
+    // Per-layer L2 normalisation makes layers of different depth comparable (Taylor, L1).
+    const bool normalise = d.criterion == Criterion::Taylor || d.criterion == Criterion::L1;
+    std::map<std::string, double> norm;
+    for (const auto& [layer, v] : out.layers) {
+        double sq = 0.0;
+        for (double x : v) sq += x * x;
+        norm[layer] = normalise && sq > 0.0 ? std::sqrt(sq) : 1.0;
+    }
+    out.groups.assign(d.cg.groups().size(), std::numeric_limits<double>::infinity());
+    for (int id : d.cg.prunableGroups()) {
+        if (d.criterion == Criterion::TaylorBN) {
+            out.groups[id] = d.groupSums[id] / n;
+            continue;
+        }
+        double sum = 0.0;
+        for (int a : d.cg.groups()[id].atoms) {
+            const Atom& atom = d.cg.atoms()[a];
+            if (atom.kind == Atom::Kind::Filter) sum += out.layers.at(atom.layer)[atom.index] / norm.at(atom.layer);
+        }
+        out.groups[id] = sum;
+    }
+    if (flopsLambda > 0.0) {
+        const auto saved = macsPerGroup(d.graph, d.cg);
+        double most = 0.0;
+        for (int id : d.cg.prunableGroups()) most = std::max(most, saved[id]);
+        if (most > 0.0)
+            for (int id : d.cg.prunableGroups()) out.groups[id] -= flopsLambda * saved[id] / most;
+    }
+    return out;
+}
+
+}  // namespace fp::prune

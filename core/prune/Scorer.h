@@ -1,0 +1,42 @@
+#pragma once
+// Ranks channel groups by a criterion. Data criteria (Taylor) accumulate one
+// forward + backward of the identification loss per mini-batch; gradients are
+// taken with respect to activations (or BatchNorm parameters) only — never the
+// convolution weights, which scoring does not need.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/Batch.h"
+#include "graph/Graph.h"
+#include "prune/ChannelGraph.h"
+#include "prune/Criterion.h"
+
+namespace fp::prune {
+
+struct Scores {
+    std::map<std::string, std::vector<double>> layers;  // raw per-filter scores of each scored layer
+    std::vector<double> groups;                         // combined, per group id; +inf when not prunable
+    int batches = 0;
+};
+
+class Scorer {
+public:
+    // The graph and channel graph must outlive the scorer. Throws fp::Error when
+    // the criterion does not fit the model (no head for Taylor, no BatchNorm for bn).
+    Scorer(const graph::Graph& graph, const ChannelGraph& channels, Criterion criterion, uint32_t seed = 1);
+    ~Scorer();
+    Scorer(const Scorer&) = delete;
+    Scorer& operator=(const Scorer&) = delete;
+
+    void accumulate(const data::Batch& batch);  // no-op for data-free criteria
+    // flopsLambda > 0 subtracts lambda * (MACs the group saves / the largest such saving).
+    Scores finish(double flopsLambda = 0.0) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fp::prune
