@@ -318,9 +318,12 @@ void Writer::emit(const Node& n) {
         return;
     }
     case Op::L2Norm: {
-        auto& p = node("LpNormalization", n.name, in, out);
-        setInt(p, "axis", 1);
-        setInt(p, "p", 2);
+        // x / ||x||: OpenCV 4.6 cannot create LpNormalization, but reads (and fuses) ReduceL2 + Div.
+        const std::string norm = fresh(out + ".norm");
+        auto& r = node("ReduceL2", n.name + ".norm", in, norm);
+        setInts(r, "axes", {1});
+        setInt(r, "keepdims", 1);
+        node("Div", n.name, {in[0], norm}, out);
         return;
     }
     case Op::Dropout: break;  // removed by inferenceGraph(); reaching here is a bug

@@ -1,0 +1,69 @@
+#include "jobs/ExportJob.h"
+
+#include <QFileInfo>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include "io/NativeFormat.h"
+#include "io/OnnxExporter.h"
+#include "jobs/JobTypes.h"
+
+namespace fp::jobs {
+
+ExportJob::ExportJob(QObject* parent) : QObject(parent) {
+    registerJobTypes();
+    connect(&watcher_, &QFutureWatcher<Outcome>::finished, this, [this] {
+        const Outcome o = watcher_.result();
+        if (o.error.isEmpty()) emit exported(o.result);
+        else emit failed(o.error);
+    });
+}
+
+ExportJob::~ExportJob() { watcher_.waitForFinished(); }
+
+ExportResult ExportJob::exportNow(const graph::Graph& g, const ExportRequest& req) {
+    ExportResult r;
+    r.path = req.path;
+    const std::string path = req.path.toStdString();
+    if (req.format == ExportRequest::Format::Onnx) {
+        io::OnnxExportOptions o;
+        o.keepBatchNorm = req.keepBatchNorm;
+        o.withHead = req.withHead;
+        o.opset = req.opset;
+        io::exportOnnx(g, path, o);
+        const auto cost = io::inferenceGraph(g, o).totalCost();
+        r.params = cost.params;
+        r.macs = cost.macs;
+        const bool head = req.withHead && g.hasHead();
+        r.description = QStringLiteral("ONNX opset %1, BatchNorm %2, %3")
+                            .arg(req.opset)
+                            .arg(req.keepBatchNorm ? QStringLiteral("kept") : QStringLiteral("folded"))
+                            .arg(head ? QStringLiteral("outputs embedding + logits") : QStringLiteral("output embedding"));
+        if (req.withHead && !g.hasHead()) r.description += QStringLiteral(" (the model has no identification head)");
+        r.check = AgreementCheck::onnx(g, req.path, head);
+    } else {
+        io::saveNative(g, path);
+        const auto cost = g.totalCost();
+        r.params = cost.params;
+        r.macs = cost.macs;
+        r.description = QStringLiteral("FacePrune native model (.fpm): graph, weights, preprocessing, pruning history");
+        r.check = AgreementCheck::native(g, req.path);
+    }
+    r.bytes = QFileInfo(req.path).size();
+    return r;
+}
+
+bool ExportJob::start(std::shared_ptr<const graph::Graph> model, const ExportRequest& request) {
+    if (isBusy() || !model) return false;
+    watcher_.setFuture(QtConcurrent::run([model, request] {
+        Outcome o;
+        try {
+            o.result = exportNow(*model, request);
+        } catch (const std::exception& e) {
+            o.error = request.path + QStringLiteral(": ") + QString::fromUtf8(e.what());
+        }
+        return o;
+    }));
+    return true;
+}
+
+}  // namespace fp::jobs

@@ -1,0 +1,57 @@
+#pragma once
+// Writes a model as ONNX (with the exporter's options) or in the native format
+// in the background, then checks that the file computes what FacePrune does.
+#include <QFutureWatcher>
+#include <QMetaType>
+#include <QObject>
+#include <QString>
+#include <memory>
+
+#include "graph/Graph.h"
+#include "jobs/AgreementCheck.h"
+
+namespace fp::jobs {
+
+struct ExportRequest {
+    enum class Format { Onnx, Native };
+    QString path;
+    Format format = Format::Onnx;
+    bool keepBatchNorm = false;   // ONNX: BatchNorm as its own nodes instead of folded
+    bool withHead = false;        // ONNX: also output the identification logits
+    int opset = 13;
+};
+
+struct ExportResult {
+    QString path;
+    qint64 bytes = 0;
+    qint64 params = 0, macs = 0;  // of the graph as the file holds it
+    QString description;          // "ONNX opset 13, BatchNorm folded, output embedding"
+    AgreementResult check;
+};
+
+class ExportJob : public QObject {
+    Q_OBJECT
+public:
+    explicit ExportJob(QObject* parent = nullptr);
+    ~ExportJob() override;
+
+    bool start(std::shared_ptr<const graph::Graph> model, const ExportRequest& request);
+    bool isBusy() const { return watcher_.isRunning(); }
+    // The same on the calling thread. Throws fp::Error.
+    static ExportResult exportNow(const graph::Graph& model, const ExportRequest& request);
+
+signals:
+    void exported(const fp::jobs::ExportResult& result);
+    void failed(const QString& message);
+
+private:
+    struct Outcome {
+        ExportResult result;
+        QString error;
+    };
+    QFutureWatcher<Outcome> watcher_;
+};
+
+}  // namespace fp::jobs
+
+Q_DECLARE_METATYPE(fp::jobs::ExportResult)

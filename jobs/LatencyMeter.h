@@ -1,0 +1,21 @@
+#pragma once
+// Measured speed of a model: the median of a few batch-1 forwards (what a face
+// app feels), kept beside a run in latency.json because the engine's history
+// records only counted costs.
+#include <QMap>
+#include <QString>
+
+#include "graph/Graph.h"
+
+namespace fp::jobs {
+
+class LatencyMeter {
+public:
+    // Median milliseconds of `runs` batch-1 forwards after one warm-up.
+    static double measureMs(const graph::Graph& graph, int runs = 5);
+    // iteration -> ms, from <runDir>/latency.json (empty when there is none).
+    static QMap<int, double> load(const QString& runDir);
+    static void record(const QString& runDir, int iteration, double ms);
+};
+
+}  // namespace fp::jobs

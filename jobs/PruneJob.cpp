@@ -1,0 +1,312 @@
+#include "jobs/PruneJob.h"
+
+#include <QMutexLocker>
+#include <QtConcurrent/QtConcurrentRun>
+#include <chrono>
+
+#include "jobs/EngineSettings.h"
+#include "jobs/JobTypes.h"
+#include "jobs/LatencyMeter.h"
+#include "jobs/SummaryBuilder.h"
+#include "models/ModelLoader.h"
+#include "prune/PruneRun.h"
+
+namespace fp::jobs {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Thrown from inside the engine's loops once the user stopped: unwinds before
+// anything of the unfinished iteration reaches the run folder.
+struct Cancelled {};
+
+// Ends the engine's work at the next mini-batch, wherever the engine is (head
+// fitting, scoring, fine-tuning), not only where it polls the flag itself.
+class CancellableSource : public data::BatchSource {
+public:
+    CancellableSource(data::BatchSource& inner, const std::atomic<bool>& cancel) : inner_(inner), cancel_(cancel) {}
+    void restart(uint64_t seed) override { inner_.restart(seed); }
+    bool next(data::Batch& batch) override {
+        if (cancel_.load()) throw Cancelled{};
+        return inner_.next(batch);
+    }
+    int64_t batchesPerPass() const override { return inner_.batchesPerPass(); }
+    int numClasses() const override { return inner_.numClasses(); }
+
+private:
+    data::BatchSource& inner_;
+    const std::atomic<bool>& cancel_;
+};
+
+double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Time left, from the iterations this job has seen complete (or, before the
+// first, from the scoring pace and the original's evaluation time).
+struct Eta {
+    int maxIterations = 0;
+    int current = -1;
+    Clock::time_point iterationStart = Clock::now();
+    double doneSeconds = 0;
+    int done = 0;
+    double evaluationSeconds = 0;
+
+    void begin(int iteration) {
+        if (iteration == current) return;
+        current = iteration;
+        iterationStart = Clock::now();
+    }
+    void completed() {
+        doneSeconds += secondsSince(iterationStart);
+        ++done;
+    }
+    double estimate(const prune::ProgressEvent& e) const {
+        if (e.iteration < 1) return -1;
+        const double elapsed = secondsSince(iterationStart);
+        const int after = std::max(0, maxIterations - e.iteration);
+        double per = -1;
+        if (done > 0) per = doneSeconds / done;
+        else if (e.phase == prune::Phase::Scoring && e.step > 0)
+            per = elapsed / e.step * e.steps + evaluationSeconds;
+        if (per < 0) return -1;
+        return std::max(0.0, per - elapsed) + after * per;
+    }
+};
+
+}  // namespace
+
+PruneJob::PruneJob(QObject* parent) : QObject(parent) {
+    registerJobTypes();
+    connect(&watcher_, &QFutureWatcher<Outcome>::finished, this, &PruneJob::onWorkerDone);
+}
+
+PruneJob::~PruneJob() {
+    cancel_ = true;
+    watcher_.waitForFinished();
+}
+
+std::shared_ptr<const graph::Graph> PruneJob::currentModel() const {
+    QMutexLocker lock(&mutex_);
+    return model_;
+}
+
+bool PruneJob::start(const QString& modelSpec, const prune::DataSettings& data, const prune::PruneConfig& config,
+                     const QString& runDir) {
+    return launch({true, modelSpec, data, config, runDir});
+}
+
+bool PruneJob::start(const QString& modelSpec, const PruneSettings& settings) {
+    if (isBusy()) return false;
+    try {
+        return start(modelSpec, toDataSettings(settings), toPruneConfig(settings), settings.runDir);
+    } catch (const std::exception& e) {
+        const QString text = QString::fromUtf8(e.what());
+        post([this, text] { emit failed(text); });
+        return false;
+    }
+}
+
+bool PruneJob::resume(const QString& runDir) {
+    Request r;
+    r.runDir = runDir;
+    return launch(r);
+}
+
+bool PruneJob::resume() { return !runDir_.isEmpty() && resume(runDir_); }
+
+void PruneJob::pause() {
+    if (state_ != State::Running) return;
+    cancel_ = true;
+    setState(State::Pausing);
+}
+
+void PruneJob::stop() {
+    if (state_ != State::Running && state_ != State::Pausing) {
+        if (state_ == State::Paused) setState(State::Idle);
+        return;
+    }
+    cancel_ = true;
+    setState(State::Stopping);
+}
+
+bool PruneJob::launch(Request request) {
+    if (isBusy() || watcher_.isRunning()) return false;
+    if (request.runDir.isEmpty()) {
+        post([this] { emit failed(tr("Choose a folder for the run's checkpoints and history first.")); });
+        return false;
+    }
+    cancel_ = false;
+    runDir_ = request.runDir;
+    setState(State::Running);
+    watcher_.setFuture(QtConcurrent::run([this, request] { return work(request); }));
+    return true;
+}
+
+void PruneJob::setState(State s) {
+    if (state_ == s) return;
+    state_ = s;
+    emit stateChanged(s);
+}
+
+void PruneJob::post(std::function<void()> fn) {
+    QMetaObject::invokeMethod(this, std::move(fn), Qt::QueuedConnection);
+}
+
+void PruneJob::postProgress(int iteration, const QString& phase, int step, int steps, double eta) {
+    {
+        // Coalesce: however fast the engine reports, at most one event waits in the queue.
+        QMutexLocker lock(&mutex_);
+        pending_ = {iteration, step, steps, phase, eta};
+        if (progressQueued_) return;
+        progressQueued_ = true;
+    }
+    post([this] {
+        Pending p;
+        {
+            QMutexLocker lock(&mutex_);
+            p = pending_;
+            progressQueued_ = false;
+        }
+        if (isBusy()) emit progress(p.iteration, p.phase, p.step, p.steps, p.eta);
+    });
+}
+
+void PruneJob::publishModel(const graph::Graph& g) {
+    auto copy = std::make_shared<const graph::Graph>(g);
+    QMutexLocker lock(&mutex_);
+    model_ = std::move(copy);
+}
+
+PruneJob::Outcome PruneJob::work(const Request& req) {
+    const auto note = [this](const QString& text) { post([this, text] { emit message(text); }); };
+    const QString dir = req.runDir;
+    try {
+        std::unique_ptr<prune::PruneRun> run;
+        prune::RunData data;
+        std::unique_ptr<CancellableSource> source;
+        Eta eta;
+        QMap<int, double> latency = LatencyMeter::load(dir);
+        const bool measure = measureLatency_;
+
+        prune::Evaluator evaluate;
+        const auto wrapEvaluator = [&] {
+            if (!data.evaluate) return;
+            evaluate = [this, &data, &eta](const graph::Graph& g) {
+                if (cancel_.load()) throw Cancelled{};
+                const auto t0 = Clock::now();
+                auto result = data.evaluate(g);
+                eta.evaluationSeconds = secondsSince(t0);
+                return result;
+            };
+        };
+        const auto describeData = [&](const std::string& folder) {
+            note(tr("%1: %2 training identities (%3 images), %4 held out for verification (%5 pairs)")
+                     .arg(QString::fromStdString(folder))
+                     .arg(data.trainIdentities)
+                     .arg(data.trainImages)
+                     .arg(data.verifyIdentities)
+                     .arg(data.verifyPairs));
+            if (!data.skipped.empty())
+                note(tr("%1 files skipped, e.g. %2").arg(data.skipped.size()).arg(QString::fromStdString(data.skipped[0])));
+        };
+
+        prune::RunCallbacks callbacks;
+        callbacks.progress = [&](const prune::ProgressEvent& e) {
+            eta.begin(e.iteration);
+            postProgress(e.iteration, QString::fromLatin1(prune::phaseName(e.phase)), e.step, e.steps, eta.estimate(e));
+        };
+        const auto snapshot = [&](int iteration) {
+            const auto& h = run->history();
+            IterationSummary s;
+            s.iteration = iteration;
+            s.model = SummaryBuilder::summary(run->model(), h.config.locked, &h,
+                                              h.iterations.empty() ? nullptr : &h.iterations.back());
+            s.model.source = dir;
+            s.history = SummaryBuilder::history(h, dir, latency);
+            return s;
+        };
+        const auto measureLatency = [&](int iteration) {
+            if (!measure || latency.contains(iteration)) return;
+            const double ms = LatencyMeter::measureMs(run->model());
+            latency.insert(iteration, ms);
+            LatencyMeter::record(dir, iteration, ms);
+        };
+        callbacks.iterationDone = [&](const prune::IterationRecord& r, const graph::Graph& g) {
+            eta.completed();
+            publishModel(g);
+            measureLatency(r.iteration);
+            IterationSummary s = snapshot(r.iteration);
+            post([this, s] { emit iterationFinished(s); });
+        };
+
+        if (req.newRun) {
+            note(tr("Loading %1 ...").arg(req.modelSpec));
+            graph::Graph model = models::loadModel(req.modelSpec.toStdString());
+            data = prune::prepareRunData(req.data, model.preprocess);
+            describeData(req.data.trainDir);
+            source = std::make_unique<CancellableSource>(*data.train, cancel_);
+            wrapEvaluator();
+            eta.maxIterations = req.config.maxIterations;
+            note(tr("Evaluating the original model ..."));
+            run = std::make_unique<prune::PruneRun>(prune::PruneRun::start(
+                dir.toStdString(), std::move(model), req.modelSpec.toStdString(), req.config, *source, evaluate,
+                &cancel_, callbacks, req.data.toMap()));
+        } else {
+            run = std::make_unique<prune::PruneRun>(prune::PruneRun::open(dir.toStdString()));
+            if (!run->finished()) {
+                const auto settings = prune::DataSettings::fromMap(run->history().data);
+                data = prune::prepareRunData(settings, run->model().preprocess);
+                describeData(settings.trainDir);
+                source = std::make_unique<CancellableSource>(*data.train, cancel_);
+                wrapEvaluator();
+                note(tr("Resuming %1 after iteration %2").arg(dir).arg(run->history().iterations.size()));
+            }
+            eta.maxIterations = run->history().config.maxIterations;
+        }
+        publishModel(run->model());
+        const int done = static_cast<int>(run->history().iterations.size());
+        if (!cancel_.load()) measureLatency(done);
+        {
+            IterationSummary s = snapshot(done);
+            post([this, s] { emit runOpened(s); });
+        }
+        if (run->finished()) return {Outcome::Finished, QString::fromStdString(run->history().stopReason)};
+        if (cancel_.load()) return {Outcome::Cancelled, {}};
+        eta.done = 0;
+        run->run(*source, evaluate, &cancel_, callbacks);
+        if (run->finished()) return {Outcome::Finished, QString::fromStdString(run->history().stopReason)};
+        return {Outcome::Cancelled, {}};
+    } catch (const Cancelled&) {
+        return {Outcome::Cancelled, {}};
+    } catch (const std::exception& e) {
+        // c10::Error is a std::exception too: LibTorch failures end here with their message.
+        return {Outcome::Failed, QString::fromUtf8(e.what())};
+    } catch (...) {
+        return {Outcome::Failed, tr("the pruning engine failed with an unknown error")};
+    }
+}
+
+void PruneJob::onWorkerDone() {
+    const Outcome out = watcher_.result();
+    switch (out.kind) {
+    case Outcome::Finished:
+        setState(State::Idle);
+        emit finished(out.text);
+        break;
+    case Outcome::Cancelled:
+        if (state_ == State::Pausing) {
+            setState(State::Paused);
+            emit paused();
+        } else {
+            setState(State::Idle);
+            emit stopped();
+        }
+        break;
+    case Outcome::Failed:
+        setState(State::Idle);
+        emit failed(out.text);
+        break;
+    }
+}
+
+}  // namespace fp::jobs
