@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
         const auto samples = faces.samples();
         const graph::Graph model = models::loadModel("mobilefacenet");
 
-        const fs::path cacheDir = fs::temp_directory_path() / ("fp-bench-loader-" + std::to_string(::getpid()));
+        const fs::path cacheDir =
+            fs::temp_directory_path() / ("fp-bench-loader-" + std::to_string(::getpid()));
         fs::remove_all(cacheDir);
         std::printf("%zu identities, %zu images, %d loader threads, batch 32, MobileFaceNet 112x112\n",
                     faces.identityCount(), samples.size(), workers);

@@ -10,8 +10,8 @@
 #include <QLineF>
 #include <QMenu>
 #include <QPainter>
-#include <QScrollBar>
 #include <QSet>
+#include <QShowEvent>
 #include <QSvgGenerator>
 #include <QWheelEvent>
 
@@ -81,7 +81,11 @@ GraphView::GraphView(QWidget* parent) : QGraphicsView(parent), m_scene(new QGrap
     connect(m_scene, &QGraphicsScene::selectionChanged, this, &GraphView::highlightEdges);
 }
 
-GraphView::~GraphView() = default;
+GraphView::~GraphView() {
+    // The scene outlives this part of the object (QObject children go last) and would report the
+    // selection of its dying items to highlightEdges().
+    disconnect(m_scene, nullptr, this, nullptr);
+}
 
 void GraphView::setSummary(const jobs::ModelSummary& summary) {
     if (!m_nodes.isEmpty() && sameStructure(m_summary, summary)) {
@@ -97,10 +101,11 @@ void GraphView::setSummary(const jobs::ModelSummary& summary) {
 void GraphView::rebuild() {
     const QString selected = selectedLayer();
     m_scene->clearSelection();
-    m_scene->clear();
+    // Forget the items before the scene deletes them: no slot may see a dangling edge.
     m_nodes.clear();
     m_byName.clear();
     m_edges.clear();
+    m_scene->clear();
     m_layoutError.clear();
 
     // Pixel-sized text: the same size on screen, in a 2x PNG and in an SVG (whose default is 72 dpi).
@@ -152,7 +157,16 @@ void GraphView::rebuild() {
     const QRectF bounds = m_scene->itemsBoundingRect();
     m_scene->setSceneRect(bounds.adjusted(-kSceneMargin, -kSceneMargin, kSceneMargin, kSceneMargin));
     if (auto* keep = m_byName.value(selected)) keep->setSelected(true);
+    m_initialViewPending = !isVisible();
     showTop();
+}
+
+void GraphView::showEvent(QShowEvent* event) {
+    QGraphicsView::showEvent(event);
+    if (m_initialViewPending) {
+        m_initialViewPending = false;
+        showTop();
+    }
 }
 
 void GraphView::showTop() {
@@ -212,6 +226,7 @@ double GraphView::zoom() const { return transform().m11(); }
 void GraphView::selectLayer(const QString& layer) {
     LayerNodeItem* item = nodeItem(layer);
     if (!item || (item->isSelected() && m_scene->selectedItems().size() == 1)) return;
+    m_initialViewPending = false;
     m_scene->clearSelection();
     item->setSelected(true);
     ensureVisible(item, 40, 40);
@@ -225,6 +240,7 @@ void GraphView::setLocked(const QString& layer, bool locked) {
 }
 
 void GraphView::fitAll() {
+    m_initialViewPending = false;
     if (m_scene->items().isEmpty()) return;
     fitInView(sceneRect(), Qt::KeepAspectRatio);
     // fitInView ignores our limits; a one-layer graph should not be drawn at 3000%.
@@ -236,6 +252,7 @@ void GraphView::zoomOut() { zoomBy(1.0 / kStep); }
 void GraphView::resetZoom() { zoomBy(1.0 / zoom()); }
 
 void GraphView::zoomBy(double factor) {
+    m_initialViewPending = false;
     const double target = std::clamp(zoom() * factor, kMinZoom, kMaxZoom);
     const double f = target / zoom();
     if (std::abs(f - 1.0) > 1e-9) scale(f, f);
@@ -313,8 +330,10 @@ void GraphView::mousePressEvent(QMouseEvent* event) {
 void GraphView::mouseDoubleClickEvent(QMouseEvent* event) {
     QGraphicsView::mouseDoubleClickEvent(event);
     if (event->button() != Qt::LeftButton) return;
-    if (LayerNodeItem* item = nodeAt(event->position().toPoint()); item && item->layer().prunable)
-        emit lockRequested(item->name(), !item->layer().locked);
+    LayerNodeItem* item = nodeAt(event->position().toPoint());
+    if (!item) return;
+    event->accept();
+    if (item->layer().prunable) emit lockRequested(item->name(), !item->layer().locked);
 }
 
 void GraphView::contextMenuEvent(QContextMenuEvent* event) {

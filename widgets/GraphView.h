@@ -59,6 +59,7 @@ protected:
     void mousePressEvent(QMouseEvent* event) override;
     void mouseDoubleClickEvent(QMouseEvent* event) override;
     void contextMenuEvent(QContextMenuEvent* event) override;
+    void showEvent(QShowEvent* event) override;
 
 private:
     struct EdgeItems {
@@ -83,6 +84,7 @@ private:
     QVector<EdgeItems> m_edges;
     double m_layoutMs = 0;
     QString m_layoutError;
+    bool m_initialViewPending = false;  // laid out while hidden: the viewport size is not known yet
 };
 
 }  // namespace fp::widgets

@@ -57,7 +57,8 @@ QSizeF LayerNodeItem::sizeFor(const jobs::LayerInfo& layer, const QFont& font) {
     const QFontMetricsF plain(font), bold(boldOf(font));
     const qint64 widest = std::max(layer.originalChannels, layer.channels);
     const double line1 = bold.horizontalAdvance(layer.name) + (layer.prunable ? kLockWidth + 4 : 0);
-    const double line2 = plain.horizontalAdvance(layer.op) + kGap + plain.horizontalAdvance(widthOf(widest, widest));
+    const double line2 =
+        plain.horizontalAdvance(layer.op) + kGap + plain.horizontalAdvance(widthOf(widest, widest));
     const double w = std::max({line1, line2, 72.0}) + 2 * kPadX;
     const double h = bold.height() + plain.height() + 2 * kPadY + 2;
     return {std::ceil(w), std::ceil(h)};
@@ -125,7 +126,8 @@ void LayerNodeItem::updateToolTip() {
     QString tip = QStringLiteral("<b>%1</b><br>%2").arg(m_layer.name.toHtmlEscaped(), m_layer.op.toHtmlEscaped());
     if (!m_layer.shape.isEmpty()) tip += QStringLiteral(" &rarr; %1").arg(m_layer.shape.toHtmlEscaped());
     tip += QStringLiteral("<br>channels %1 (%2% left)").arg(widthText()).arg(m_layer.shareLeft() * 100, 0, 'f', 1);
-    tip += QStringLiteral("<br>params %1, MACs %2").arg(locale.toString(m_layer.params), locale.toString(m_layer.macs));
+    tip += QStringLiteral("<br>params %1, MACs %2")
+               .arg(locale.toString(m_layer.params), locale.toString(m_layer.macs));
     if (m_layer.hasScore)
         tip += QStringLiteral("<br>score min %1, mean %2, max %3")
                    .arg(m_layer.scoreMin, 0, 'g', 3)

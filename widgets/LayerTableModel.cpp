@@ -33,6 +33,12 @@ bool sameLayers(const jobs::ModelSummary& a, const jobs::ModelSummary& b) {
 
 LayerTableModel::LayerTableModel(QObject* parent) : QAbstractTableModel(parent) {}
 
+bool LayerTableModel::isRow(const QModelIndex& index) const {
+    // Views legitimately ask about invalid indexes; checkIndex() would warn about each.
+    return index.isValid() && index.model() == this && !index.parent().isValid() && index.row() < rowCount()
+           && index.column() < ColumnCount;
+}
+
 void LayerTableModel::setSummary(const jobs::ModelSummary& summary) {
     if (!m_summary.layers.isEmpty() && sameLayers(m_summary, summary)) {
         // An iteration finished: same rows, new numbers. A reset would drop the selection and scroll.
@@ -58,7 +64,7 @@ int LayerTableModel::rowCount(const QModelIndex& parent) const {
 int LayerTableModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
 QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
-    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid)) return {};
+    if (!isRow(index)) return {};
     const jobs::LayerInfo& layer = m_summary.layers[index.row()];
     const int column = index.column();
     switch (role) {
@@ -72,7 +78,9 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
         if (column == Locked && layer.prunable) return layer.locked ? Qt::Checked : Qt::Unchecked;
         return {};
     case Qt::BackgroundRole:
-        if (column == Channels && layer.originalChannels > 0) return shareColor(layer.shareLeft());
+        // As in the graph: strong for layers with filters of their own, washed out for the rest.
+        if (column == Channels && layer.originalChannels > 0)
+            return layer.prunable ? shareColor(layer.shareLeft()) : passiveShareColor(layer.shareLeft());
         return {};
     case Qt::ForegroundRole:
         // The ramp is light; keep the text dark even under a dark theme.
@@ -166,8 +174,7 @@ QVariant LayerTableModel::headerData(int section, Qt::Orientation orientation, i
 }
 
 Qt::ItemFlags LayerTableModel::flags(const QModelIndex& index) const {
-    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
-        return Qt::NoItemFlags;
+    if (!isRow(index)) return Qt::NoItemFlags;
     Qt::ItemFlags f = Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemNeverHasChildren;
     if (index.column() == Locked && m_summary.layers[index.row()].prunable) f |= Qt::ItemIsUserCheckable;
     return f;
@@ -175,7 +182,7 @@ Qt::ItemFlags LayerTableModel::flags(const QModelIndex& index) const {
 
 bool LayerTableModel::setData(const QModelIndex& index, const QVariant& value, int role) {
     if (role != Qt::CheckStateRole || index.column() != Locked) return false;
-    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid)) return false;
+    if (!isRow(index)) return false;
     jobs::LayerInfo& layer = m_summary.layers[index.row()];
     if (!layer.prunable) return false;
     const bool locked = value.toInt() == Qt::Checked;

@@ -41,6 +41,7 @@ signals:
     void lockToggled(const QString& layer, bool locked);
 
 private:
+    bool isRow(const QModelIndex& index) const;
     QVariant displayData(const jobs::LayerInfo& layer, int column) const;
     QVariant sortData(const jobs::LayerInfo& layer, int column) const;
     QString toolTip(const jobs::LayerInfo& layer, int column) const;

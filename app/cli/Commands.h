@@ -10,5 +10,6 @@ void addEmbedCommand(CLI::App& app);
 void addEvalCommand(CLI::App& app);
 void addExportCommand(CLI::App& app);
 void addPruneCommand(CLI::App& app);  // prune and replay
+void addTrainCommand(CLI::App& app);
 
 }  // namespace fp::cli

@@ -12,6 +12,7 @@
 #include "eval/Pairs.h"
 #include "eval/Verifier.h"
 #include "models/ModelLoader.h"
+#include "util/AtomicFile.h"
 #include "util/Errors.h"
 
 namespace fp::cli {
@@ -26,6 +27,7 @@ struct Options {
     bool flip = false;
     std::string outJson;
     std::string outCsv;
+    std::string outScores;
     int limitIdentities = 0;
     uint64_t seed = 1;
     int batch = 32;
@@ -40,7 +42,8 @@ int run(const Options& opt) {
     if (opt.folders.empty() == opt.pairsFile.empty())
         throw InputError("eval: give either --pairs FILE --images ROOT or --folders DIR");
     if (!opt.pairsFile.empty() && opt.imageRoot.empty())
-        throw InputError("eval: --pairs needs --images ROOT (the folder the names in the pairs file refer to)");
+        throw InputError(
+            "eval: --pairs needs --images ROOT (the folder the names in the pairs file refer to)");
     if (!opt.pairsFile.empty() && opt.limitIdentities > 0)
         throw InputError("eval: --limit-identities applies to --folders only");
 
@@ -55,15 +58,17 @@ int run(const Options& opt) {
         data::ScanOptions so;
         so.limitIdentities = opt.limitIdentities;
         const auto faces = data::FaceFolders::scan(opt.folders, so);
-        for (const auto& s : faces.skipped()) std::cerr << "skipped " << s.path.string() << ": " << s.reason << '\n';
+        for (const auto& s : faces.skipped())
+            std::cerr << "skipped " << s.path.string() << ": " << s.reason << '\n';
         pairs = eval::generatePairs(faces, opt.seed);
         source = opt.folders;
         std::printf("%s: %zu identities, %zu images\n", opt.folders.c_str(), faces.identityCount(),
                     faces.imageCount());
     }
-    std::printf("model %s (%dx%d, %s alignment%s): %zu matched + %zu mismatched pairs over %zu images, %d folds\n",
-                g.name.c_str(), g.preprocess.width, g.preprocess.height, graph::alignmentName(g.preprocess.alignment),
-                opt.flip ? ", flip test" : "", pairs.matched(), pairs.mismatched(), pairs.images.size(), pairs.folds);
+    std::printf(
+        "model %s (%dx%d, %s alignment%s): %zu matched + %zu mismatched pairs over %zu images, %d folds\n",
+        g.name.c_str(), g.preprocess.width, g.preprocess.height, graph::alignmentName(g.preprocess.alignment),
+        opt.flip ? ", flip test" : "", pairs.matched(), pairs.mismatched(), pairs.images.size(), pairs.folds);
     std::fflush(stdout);
 
     eval::VerifierOptions vo;
@@ -86,11 +91,14 @@ int run(const Options& opt) {
         }
         std::fprintf(stderr, "%s\n", res.problems[i].c_str());
     }
-    std::printf("images %d: %d from the aligned cache, %d without a face, %d unreadable; pairs excluded: %d\n",
-                res.imagesTotal, res.imagesFromCache, res.imagesWithoutFace, res.imagesUnreadable, res.pairsExcluded);
-    std::printf("  accuracy (best threshold)  %7.3f %%   at cosine >= %.4f\n", 100 * r.accuracy, r.accuracyThreshold);
+    std::printf(
+        "images %d: %d from the aligned cache, %d without a face, %d unreadable; pairs excluded: %d\n",
+        res.imagesTotal, res.imagesFromCache, res.imagesWithoutFace, res.imagesUnreadable, res.pairsExcluded);
+    std::printf("  accuracy (best threshold)  %7.3f %%   at cosine >= %.4f\n", 100 * r.accuracy,
+                r.accuracyThreshold);
     if (r.folds > 0)
-        std::printf("  %d-fold accuracy            %7.3f %% +- %.3f %%\n", r.folds, 100 * r.foldMean, 100 * r.foldStd);
+        std::printf("  %d-fold accuracy            %7.3f %% +- %.3f %%\n", r.folds, 100 * r.foldMean,
+                    100 * r.foldStd);
     std::printf("  EER                        %7.3f %%   at cosine %.4f\n", 100 * r.eer, r.eerThreshold);
     std::printf("  TAR @ FAR = 1e-2           %7.3f %%\n", 100 * r.tarAtFar1e2);
     std::printf("  TAR @ FAR = 1e-3           %7.3f %%\n", 100 * r.tarAtFar1e3);
@@ -114,22 +122,39 @@ int run(const Options& opt) {
         eval::VerificationMetrics::writeCurvesCsv(r, opt.outCsv);
         std::printf("ROC/DET curve written to %s\n", opt.outCsv.c_str());
     }
+    if (!opt.outScores.empty()) {
+        util::AtomicFile file(opt.outScores);
+        file.stream() << "image_a,image_b,same,fold,score\n";
+        for (size_t i = 0; i < pairs.pairs.size(); ++i) {
+            const eval::Pair& p = pairs.pairs[i];
+            char score[32];
+            std::snprintf(score, sizeof score, "%.6f", res.scores[i]);  // nan: pair excluded
+            file.stream() << pairs.images[p.a].string() << ',' << pairs.images[p.b].string() << ','
+                          << (p.same ? 1 : 0) << ',' << p.fold << ',' << score << '\n';
+        }
+        file.commit();
+        std::printf("per-pair scores written to %s\n", opt.outScores.c_str());
+    }
     return 0;
 }
 
 }  // namespace
 
 void addEvalCommand(CLI::App& app) {
-    auto* cmd = app.add_subcommand("eval", "Face verification: accuracy, 10-fold, EER, TAR@FAR, AUC, ROC/DET curves");
+    auto* cmd =
+        app.add_subcommand("eval", "Face verification: accuracy, 10-fold, EER, TAR@FAR, AUC, ROC/DET curves");
     auto opt = std::make_shared<Options>();
     cmd->add_option("--model", opt->model, "Zoo name or model file")->required();
-    auto* pairs = cmd->add_option("--pairs", opt->pairsFile, "LFW-format pairs.txt")->check(CLI::ExistingFile);
-    auto* images = cmd->add_option("--images", opt->imageRoot, "Image root the pairs file names (ROOT/name/name_0001.jpg)")
+    auto* pairs =
+        cmd->add_option("--pairs", opt->pairsFile, "LFW-format pairs.txt")->check(CLI::ExistingFile);
+    auto* images = cmd->add_option("--images", opt->imageRoot,
+                                   "Image root the pairs file names (ROOT/name/name_0001.jpg)")
                        ->check(CLI::ExistingDirectory);
-    auto* folders = cmd->add_option("--folders", opt->folders,
-                                    "Identity folders (one per person); pairs are generated: all matched pairs "
-                                    "plus as many random mismatched ones")
-                        ->check(CLI::ExistingDirectory);
+    auto* folders =
+        cmd->add_option("--folders", opt->folders,
+                        "Identity folders (one per person); pairs are generated: all matched pairs "
+                        "plus as many random mismatched ones")
+            ->check(CLI::ExistingDirectory);
     pairs->needs(images);
     images->needs(pairs);
     folders->excludes(pairs);
@@ -137,11 +162,16 @@ void addEvalCommand(CLI::App& app) {
     cmd->add_flag("--flip", opt->flip, "Flip test: embedding of the image plus that of its mirror");
     cmd->add_option("--out-json", opt->outJson, "Write the metrics as JSON");
     cmd->add_option("--out-csv", opt->outCsv, "Write the ROC/DET curve (threshold,far,tar,frr) as CSV");
+    cmd->add_option("--out-scores", opt->outScores,
+                    "Write every pair's images, label, fold and cosine as CSV");
     cmd->add_option("--limit-identities", opt->limitIdentities, "Use only the first N identities (--folders)")
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("--seed", opt->seed, "Seed of the generated mismatched pairs and folds")->default_val(1);
-    cmd->add_option("--batch", opt->batch, "Images per forward pass")->default_val(32)->check(CLI::PositiveNumber);
-    cmd->add_option("--workers", opt->workers, "Threads that decode and align images")->default_val(2)
+    cmd->add_option("--batch", opt->batch, "Images per forward pass")
+        ->default_val(32)
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--workers", opt->workers, "Threads that decode and align images")
+        ->default_val(2)
         ->check(CLI::PositiveNumber);
     cmd->add_option("--cache-dir", opt->cacheDir, "Aligned-face cache (default ~/.cache/faceprune/aligned)");
     cmd->add_flag("--verbose", opt->verbose, "List every image left out");

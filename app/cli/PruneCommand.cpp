@@ -22,9 +22,9 @@ extern "C" void onInterrupt(int) { interrupted = true; }
 
 struct PruneOptions {
     std::string model, train, out, resume;
-    std::string criterion = "taylor", perIteration = "5%", target, floor;
+    std::string criterion = "taylor", perIteration = "5%", target, floor, loss = "softmax", schedule = "constant";
     int iterations = 10, finetuneSteps = 0, scoringBatches = 0, batchSize = 32, limitIdentities = 0, roundTo = 1;
-    double lr = 0.005, minWidth = 0.1, verifyFraction = 0.2, flopsLambda = 0.0;
+    double lr = 0.005, minWidth = 0.1, verifyFraction = 0.2, flopsLambda = 0.0, distill = 0.0;
     std::vector<std::string> locked;
     uint64_t seed = 1;
     bool flip = false;
@@ -42,6 +42,9 @@ prune::PruneConfig toConfig(const PruneOptions& o) {
     c.maxIterations = o.iterations;
     c.finetuneSteps = o.finetuneSteps;
     c.finetuneLearningRate = o.lr;
+    c.finetuneLoss = train::lossKindFromName(o.loss);
+    c.finetuneSchedule = train::scheduleKindFromName(o.schedule);
+    c.distillWeight = o.distill;
     c.scoringBatches = o.scoringBatches;
     c.batchSize = o.batchSize;
     c.flopsLambda = o.flopsLambda;
@@ -178,6 +181,11 @@ void addPruneCommand(CLI::App& app) {
     cmd->add_option("--iterations", o->iterations, "Maximum iterations")->capture_default_str();
     cmd->add_option("--finetune-steps", o->finetuneSteps, "SGD steps after each removal")->capture_default_str();
     cmd->add_option("--lr", o->lr, "Fine-tuning learning rate")->capture_default_str();
+    cmd->add_option("--loss", o->loss, "Fine-tuning loss: softmax | cosface | arcface")->capture_default_str();
+    cmd->add_option("--schedule", o->schedule, "Fine-tuning learning rate: constant | step | cosine")
+        ->capture_default_str();
+    cmd->add_option("--distill", o->distill, "Weight of distillation from the original model (0 = none)")
+        ->capture_default_str();
     cmd->add_option("--scoring-batches", o->scoringBatches, "Mini-batches scored per iteration (0 = one pass)")
         ->capture_default_str();
     cmd->add_option("--batch-size", o->batchSize)->capture_default_str();

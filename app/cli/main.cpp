@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     fp::cli::addEvalCommand(app);
     fp::cli::addExportCommand(app);
     fp::cli::addPruneCommand(app);
+    fp::cli::addTrainCommand(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -95,7 +95,8 @@ namespace {
 // A face pipeline borrowed from the pool for one image and returned afterwards.
 class Borrowed {
 public:
-    Borrowed(std::mutex& m, std::vector<std::unique_ptr<faces::FacePipeline>>& idle) : mutex_(m), idle_(idle) {
+    Borrowed(std::mutex& m, std::vector<std::unique_ptr<faces::FacePipeline>>& idle)
+        : mutex_(m), idle_(idle) {
         {
             std::lock_guard lock(mutex_);
             if (!idle_.empty()) {
@@ -103,7 +104,8 @@ public:
                 idle_.pop_back();
             }
         }
-        if (!pipeline_) pipeline_ = std::make_unique<faces::FacePipeline>();  // loads the nets: outside the lock
+        if (!pipeline_)
+            pipeline_ = std::make_unique<faces::FacePipeline>();  // loads the nets: outside the lock
     }
     ~Borrowed() {
         std::lock_guard lock(mutex_);
@@ -127,18 +129,22 @@ AlignedCache::AlignedCache(const graph::Preprocess& pre, fs::path dir, float min
     char score[32];
     std::snprintf(score, sizeof score, "%.2f", minScore);
     key_ = std::string(graph::alignmentName(align_.alignment)) + "-" + std::to_string(align_.width) + "x" +
-           std::to_string(align_.height) + (align_.alignment == graph::Alignment::None ? "" : "-score" + std::string(score)) +
-           "-" + kCropVersion;
+           std::to_string(align_.height) +
+           (align_.alignment == graph::Alignment::None ? "" : "-score" + std::string(score)) + "-" +
+           kCropVersion;
     folder_ = (dir.empty() ? defaultDir() : dir) / key_;
     std::error_code ec;
     fs::create_directories(folder_, ec);
-    if (ec) throw Error(folder_.string() + ": cannot create the aligned-face cache folder (" + ec.message() + ")");
+    if (ec)
+        throw Error(folder_.string() + ": cannot create the aligned-face cache folder (" + ec.message() +
+                    ")");
 }
 
 AlignedCache::~AlignedCache() = default;
 
 fs::path AlignedCache::defaultDir() {
-    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "faceprune" / "aligned";
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+        return fs::path(xdg) / "faceprune" / "aligned";
     const char* home = std::getenv("HOME");
     return fs::path(home ? home : ".") / ".cache" / "faceprune" / "aligned";
 }
@@ -256,7 +262,8 @@ CropResult AlignedCache::compute(const fs::path& image, const fs::path& entry, c
             std::error_code ec;
             fs::create_directories(entry.parent_path(), ec);
             util::AtomicFile file(entry);
-            file.stream().write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+            file.stream().write(reinterpret_cast<const char*>(png.data()),
+                                static_cast<std::streamsize>(png.size()));
             file.commit();
         } catch (const Error&) {
         }
@@ -265,11 +272,15 @@ CropResult AlignedCache::compute(const fs::path& image, const fs::path& entry, c
 }
 
 void AlignedCache::note(const std::string& message) {
+    // Bounded: an endless loader meets the same faceless images every epoch (the counts stay exact).
+    constexpr size_t kMaxProblems = 10000;
     std::lock_guard lock(problemsMutex_);
-    problems_.push_back(message);
+    if (problems_.size() < kMaxProblems) problems_.push_back(message);
 }
 
-CacheStats AlignedCache::stats() const { return {hits_.load(), detections_.load(), noFace_.load(), unreadable_.load()}; }
+CacheStats AlignedCache::stats() const {
+    return {hits_.load(), detections_.load(), noFace_.load(), unreadable_.load()};
+}
 
 void AlignedCache::resetStats() {
     hits_ = detections_ = noFace_ = unreadable_ = 0;

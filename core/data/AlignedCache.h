@@ -34,12 +34,12 @@ enum class CropStatus {
 struct CropResult {
     std::optional<cv::Mat> crop;  // 8-bit BGR, AlignedCache::cropSize(); empty for NoFace / Unreadable
     CropStatus status = CropStatus::Unreadable;
-    std::string message;          // for NoFace / Unreadable: "<file>: no face found" ...
+    std::string message;  // for NoFace / Unreadable: "<file>: no face found" ...
 };
 
 struct CacheStats {
-    int64_t hits = 0;         // crops (and no-face marks) served from disk
-    int64_t detections = 0;   // images that went through the face detector
+    int64_t hits = 0;        // crops (and no-face marks) served from disk
+    int64_t detections = 0;  // images that went through the face detector
     int64_t noFace = 0;
     int64_t unreadable = 0;
 };
@@ -48,7 +48,8 @@ class AlignedCache {
 public:
     // dir empty = defaultDir(). minScore: detector confidence a face needs. Throws fp::InputError
     // for a Preprocess that cannot be aligned (bad sizes) and fp::Error when dir cannot be created.
-    explicit AlignedCache(const graph::Preprocess& pre, std::filesystem::path dir = {}, float minScore = 0.7f);
+    explicit AlignedCache(const graph::Preprocess& pre, std::filesystem::path dir = {},
+                          float minScore = 0.7f);
     ~AlignedCache();
     AlignedCache(const AlignedCache&) = delete;
     AlignedCache& operator=(const AlignedCache&) = delete;
@@ -71,7 +72,7 @@ public:
 
     CacheStats stats() const;
     void resetStats();
-    // Every NoFace / Unreadable message so far, in the order they happened.
+    // NoFace / Unreadable messages so far, in the order they happened (the first 10000).
     std::vector<std::string> problems() const;
 
     // 128-bit content hash of a file as 32 hex digits; throws fp::InputError when unreadable.

@@ -31,8 +31,8 @@ BatchLoader::BatchLoader(std::vector<Sample> samples, AlignedCache& cache, const
                                   ? cv::Size(pre.resizeShort, pre.resizeShort)
                                   : cv::Size(pre.width, pre.height);
     if (cache.cropSize() != expected)
-        throw InputError("batch loader: the aligned cache holds " + std::to_string(cache.cropSize().width) + "x" +
-                         std::to_string(cache.cropSize().height) + " crops, this model needs " +
+        throw InputError("batch loader: the aligned cache holds " + std::to_string(cache.cropSize().width) +
+                         "x" + std::to_string(cache.cropSize().height) + " crops, this model needs " +
                          std::to_string(expected.width) + "x" + std::to_string(expected.height));
 
     const auto n = static_cast<int64_t>(samples_.size());
@@ -57,6 +57,7 @@ void BatchLoader::stop() {
         std::lock_guard lock(mutex_);
         stopping_ = true;
     }
+    halt_ = true;
     workAvailable_.notify_all();
     batchReady_.notify_all();
 }
@@ -127,7 +128,8 @@ std::shared_ptr<const std::vector<size_t>> BatchLoader::orderOf(int epoch) {
     if (auto it = orders_.find(epoch); it != orders_.end()) return it->second;
     auto order = std::make_shared<std::vector<size_t>>(samples_.size());
     std::iota(order->begin(), order->end(), size_t{0});
-    if (options_.shuffle) SeededRandom(SeededRandom::mix(options_.seed), static_cast<uint64_t>(epoch)).shuffle(*order);
+    if (options_.shuffle)
+        SeededRandom(SeededRandom::mix(options_.seed), static_cast<uint64_t>(epoch)).shuffle(*order);
     // Workers are at most queueBatches ahead, so only the previous epoch can still be in use.
     orders_.erase(orders_.begin(), orders_.lower_bound(epoch - 1));
     orders_[epoch] = order;
@@ -140,8 +142,10 @@ cv::Mat BatchLoader::augment(const cv::Mat& cached, SeededRandom& rng, bool& fli
         // Seed study: a random width x height window of the resizeShort square in training, the
         // centre one (where FaceAligner's CenterCrop puts it) otherwise.
         const int spareX = cached.cols - pre_.width, spareY = cached.rows - pre_.height;
-        const int x = options_.augment ? static_cast<int>(rng.below(static_cast<uint64_t>(spareX) + 1)) : spareX / 2;
-        const int y = options_.augment ? static_cast<int>(rng.below(static_cast<uint64_t>(spareY) + 1)) : spareY / 2;
+        const int x =
+            options_.augment ? static_cast<int>(rng.below(static_cast<uint64_t>(spareX) + 1)) : spareX / 2;
+        const int y =
+            options_.augment ? static_cast<int>(rng.below(static_cast<uint64_t>(spareY) + 1)) : spareY / 2;
         out = cached(cv::Rect(x, y, pre_.width, pre_.height));
     }
     flipped = options_.augment && rng.chance(options_.flipProbability);
@@ -163,7 +167,7 @@ std::optional<Batch> BatchLoader::build(int64_t k) {
     std::vector<cv::Mat> crops;
     std::vector<int64_t> labels;
     for (size_t i = begin; i < end; ++i) {
-        if (cancelled()) return std::nullopt;
+        if (halt_ || cancelled()) return std::nullopt;  // a cold batch can take seconds: leave now
         const size_t s = (*order)[i];
         CropResult r = cache_.crop(samples_[s].path);
         if (!r.crop) {

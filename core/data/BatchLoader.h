@@ -31,14 +31,14 @@ struct CancelledError : Error {
 
 struct LoaderOptions {
     int batchSize = 32;
-    int epochs = 1;            // 0 = until stop() or destruction
-    bool shuffle = true;       // a new seeded order every epoch
-    bool augment = true;       // flips (and random crops for CenterCrop models)
+    int epochs = 1;       // 0 = until stop() or destruction
+    bool shuffle = true;  // a new seeded order every epoch
+    bool augment = true;  // flips (and random crops for CenterCrop models)
     double flipProbability = 0.5;
     uint64_t seed = 1;
     int workers = 2;
-    int queueBatches = 4;      // batches prepared ahead of the consumer
-    bool dropLast = false;     // leave out the last, short batch of each epoch
+    int queueBatches = 4;                       // batches prepared ahead of the consumer
+    bool dropLast = false;                      // leave out the last, short batch of each epoch
     const std::atomic<bool>* cancel = nullptr;  // set by the user to abort; next() then returns nothing
 };
 
@@ -89,6 +89,7 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable workAvailable_, batchReady_;
     bool stopping_ = false;
+    std::atomic<bool> halt_{false};  // stopping_ for workers in the middle of a batch (no lock)
     int64_t nextToClaim_ = 0;
     int64_t nextToDeliver_ = 0;
     std::map<int64_t, std::optional<Batch>> ready_;  // nullopt: every image of that batch failed

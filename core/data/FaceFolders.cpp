@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return s;
 }
 
@@ -36,7 +37,8 @@ std::string imageProblem(const fs::path& path, bool decode) {
     if (size == 0) return "empty file";
     if (!std::ifstream(path, std::ios::binary)) return "cannot be opened (permission?)";
     try {
-        if (!cv::haveImageReader(path.string())) return "not a readable image (corrupt or unsupported format)";
+        if (!cv::haveImageReader(path.string()))
+            return "not a readable image (corrupt or unsupported format)";
         if (decode && cv::imread(path.string(), cv::IMREAD_COLOR).empty())
             return "cannot be decoded (corrupt image)";
     } catch (const cv::Exception& e) {
@@ -55,10 +57,11 @@ std::vector<fs::directory_entry> sortedEntries(const fs::path& dir, std::error_c
 }  // namespace
 
 bool FaceFolders::hasImageExtension(const fs::path& path) {
-    static const char* kExtensions[] = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm",
-                                        ".pbm", ".pnm", ".jp2"};
+    static const char* kExtensions[] = {".jpg",  ".jpeg", ".png", ".bmp", ".webp", ".tif",
+                                        ".tiff", ".ppm",  ".pgm", ".pbm", ".pnm",  ".jp2"};
     const std::string ext = lower(path.extension().string());
-    return std::any_of(std::begin(kExtensions), std::end(kExtensions), [&](const char* e) { return ext == e; });
+    return std::any_of(std::begin(kExtensions), std::end(kExtensions),
+                       [&](const char* e) { return ext == e; });
 }
 
 FaceFolders FaceFolders::scan(const fs::path& root, const ScanOptions& options) {
@@ -78,7 +81,8 @@ FaceFolders FaceFolders::scan(const fs::path& root, const ScanOptions& options) 
             out.skipped_.push_back({entry.path(), "not inside an identity folder"});
             continue;
         }
-        if (options.limitIdentities > 0 && static_cast<int>(out.identities_.size()) >= options.limitIdentities)
+        if (options.limitIdentities > 0 &&
+            static_cast<int>(out.identities_.size()) >= options.limitIdentities)
             break;
         Identity id;
         id.name = entry.path().filename().string();
@@ -109,16 +113,19 @@ FaceFolders FaceFolders::scan(const fs::path& root, const ScanOptions& options) 
         if (static_cast<int>(id.images.size()) < std::max(1, options.minImages)) {
             out.skipped_.push_back({entry.path(), "identity left out: " + std::to_string(id.images.size()) +
                                                       " readable image(s), at least " +
-                                                      std::to_string(std::max(1, options.minImages)) + " needed"});
+                                                      std::to_string(std::max(1, options.minImages)) +
+                                                      " needed"});
             continue;
         }
         out.identities_.push_back(std::move(id));
     }
     if (out.identities_.empty()) {
-        std::string msg = root.string() + ": no identity folder with images found (expected ROOT/<person>/<image>)";
+        std::string msg =
+            root.string() + ": no identity folder with images found (expected ROOT/<person>/<image>)";
         if (!out.skipped_.empty())
-            msg += "; " + std::to_string(out.skipped_.size()) + " entries skipped, first: " +
-                   out.skipped_.front().path.string() + " (" + out.skipped_.front().reason + ")";
+            msg += "; " + std::to_string(out.skipped_.size()) +
+                   " entries skipped, first: " + out.skipped_.front().path.string() + " (" +
+                   out.skipped_.front().reason + ")";
         throw InputError(msg);
     }
     return out;
@@ -134,7 +141,8 @@ FaceFolders FaceFolders::subset(const std::vector<size_t>& identityIndices) cons
 
 FaceFolders::Split FaceFolders::split(double verificationFraction, uint64_t seed) const {
     if (!(verificationFraction >= 0.0 && verificationFraction <= 1.0))
-        throw InputError("verification share must be between 0 and 1, got " + std::to_string(verificationFraction));
+        throw InputError("verification share must be between 0 and 1, got " +
+                         std::to_string(verificationFraction));
     const auto n = static_cast<double>(identities_.size());
     return splitCount(static_cast<size_t>(std::lround(n * verificationFraction)), seed);
 }

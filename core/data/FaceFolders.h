@@ -9,8 +9,8 @@
 namespace fp::data {
 
 struct Identity {
-    std::string name;                              // the folder name
-    std::vector<std::filesystem::path> images;     // sorted by file name
+    std::string name;                           // the folder name
+    std::vector<std::filesystem::path> images;  // sorted by file name
 };
 
 // A file (or folder) the scan left out, and why, for the user to see.

@@ -19,7 +19,8 @@ namespace fp::eval {
 namespace fs = std::filesystem;
 
 size_t PairList::matched() const {
-    return static_cast<size_t>(std::count_if(pairs.begin(), pairs.end(), [](const Pair& p) { return p.same; }));
+    return static_cast<size_t>(
+        std::count_if(pairs.begin(), pairs.end(), [](const Pair& p) { return p.same; }));
 }
 
 namespace {
@@ -46,7 +47,8 @@ public:
         std::error_code ec;
         if (!fs::is_regular_file(file_, ec)) throw InputError(file_.string() + ": pairs file not found");
         if (!fs::is_directory(root_, ec))
-            throw InputError(root_.string() + ": image folder for " + file_.filename().string() + " not found");
+            throw InputError(root_.string() + ": image folder for " + file_.filename().string() +
+                             " not found");
         std::ifstream in(file_);
         if (!in) throw InputError(file_.string() + ": cannot open the pairs file");
 
@@ -57,7 +59,8 @@ public:
             ++lineNo;
             t = tokens(line);
         }
-        if (t.empty()) throw InputError(file_.string() + ": empty pairs file (expected a header like '10 300')");
+        if (t.empty())
+            throw InputError(file_.string() + ": empty pairs file (expected a header like '10 300')");
         const int headerLine = lineNo;
         std::optional<int> folds = 1, perClass;
         if (t.size() == 2) {
@@ -67,13 +70,13 @@ public:
             perClass = positive(t[0]);
         }
         if (!folds || !perClass || t.size() > 2)
-            throw InputError(where(lineNo) + "expected the header 'FOLDS PAIRS' (e.g. '10 300'), got '" + trim(line) +
-                             "'");
+            throw InputError(where(lineNo) + "expected the header 'FOLDS PAIRS' (e.g. '10 300'), got '" +
+                             trim(line) + "'");
         const int64_t total = int64_t{*folds} * 2 * *perClass;
         const std::string announced = "the header (line " + std::to_string(headerLine) + ") announces " +
                                       std::to_string(*folds) + " fold(s) x (" + std::to_string(*perClass) +
-                                      " matched + " + std::to_string(*perClass) + " mismatched) = " +
-                                      std::to_string(total) + " pairs";
+                                      " matched + " + std::to_string(*perClass) +
+                                      " mismatched) = " + std::to_string(total) + " pairs";
 
         PairList out;
         out.folds = *folds;
@@ -93,8 +96,9 @@ public:
             if (isMatched != expectMatched) {
                 throw InputError(where(lineNo) + "found a " + (isMatched ? "matched" : "mismatched") +
                                  " pair where fold " + std::to_string(fold + 1) + " should have its " +
-                                 (expectMatched ? "matched pair " + std::to_string(inFold + 1)
-                                                : "mismatched pair " + std::to_string(inFold - *perClass + 1)) +
+                                 (expectMatched
+                                      ? "matched pair " + std::to_string(inFold + 1)
+                                      : "mismatched pair " + std::to_string(inFold - *perClass + 1)) +
                                  " of " + std::to_string(*perClass) + " (" + announced + ")");
             }
             Pair p;
@@ -105,7 +109,8 @@ public:
                 p.b = image(t[0], t[2], lineNo);
             } else {
                 if (t[0] == t[2])
-                    throw InputError(where(lineNo) + "a mismatched pair names the same person twice ('" + t[0] + "')");
+                    throw InputError(where(lineNo) + "a mismatched pair names the same person twice ('" +
+                                     t[0] + "')");
                 p.a = image(t[0], t[1], lineNo);
                 p.b = image(t[2], t[3], lineNo);
             }
@@ -113,10 +118,12 @@ public:
             ++seen;
         }
         if (seen < total)
-            throw InputError(file_.string() + ": " + announced + ", but the file ends after " + std::to_string(seen));
+            throw InputError(file_.string() + ": " + announced + ", but the file ends after " +
+                             std::to_string(seen));
         if (!firstMissing_.empty()) {
             std::string msg = firstMissing_;
-            if (missing_ > 1) msg += " (and " + std::to_string(missing_ - 1) + " more missing image reference(s))";
+            if (missing_ > 1)
+                msg += " (and " + std::to_string(missing_ - 1) + " more missing image reference(s))";
             throw InputError(msg);
         }
         out.images = std::move(images_);
@@ -164,8 +171,8 @@ PairList generatePairs(const data::FaceFolders& folders, uint64_t seed, int fold
     const auto& ids = folders.identities();
     const int n = static_cast<int>(ids.size());
     if (n < 2)
-        throw InputError(folders.root().string() + ": verification pairs need at least two identities, found " +
-                         std::to_string(n));
+        throw InputError(folders.root().string() +
+                         ": verification pairs need at least two identities, found " + std::to_string(n));
     folds = std::clamp(folds, 1, n);
 
     PairList out;
@@ -190,7 +197,8 @@ PairList generatePairs(const data::FaceFolders& folders, uint64_t seed, int fold
         for (int id : members[f]) {
             const int count = static_cast<int>(ids[id].images.size());
             for (int i = 0; i < count; ++i)
-                for (int j = i + 1; j < count; ++j) out.pairs.push_back({first[id] + i, first[id] + j, true, f});
+                for (int j = i + 1; j < count; ++j)
+                    out.pairs.push_back({first[id] + i, first[id] + j, true, f});
             matched += static_cast<size_t>(count) * (count - 1) / 2;
         }
 
@@ -228,7 +236,8 @@ PairList generatePairs(const data::FaceFolders& folders, uint64_t seed, int fold
         for (auto [a, b] : chosen) out.pairs.push_back({a, b, false, f});
     }
     if (out.matched() == 0)
-        throw InputError(folders.root().string() + ": no identity has two images, so there is no matched pair");
+        throw InputError(folders.root().string() +
+                         ": no identity has two images, so there is no matched pair");
     return out;
 }
 

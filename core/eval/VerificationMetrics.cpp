@@ -56,7 +56,8 @@ std::pair<double, double> VerificationMetrics::bestThreshold(const std::vector<d
     return {bestThr, static_cast<double>(bestCorrect) / static_cast<double>(idx.size())};
 }
 
-VerificationReport VerificationMetrics::compute(const std::vector<double>& scores, const std::vector<bool>& same,
+VerificationReport VerificationMetrics::compute(const std::vector<double>& scores,
+                                                const std::vector<bool>& same,
                                                 const std::vector<int>& folds) {
     if (scores.size() != same.size() || (!folds.empty() && folds.size() != scores.size()))
         throw InputError("verification metrics: " + std::to_string(scores.size()) + " scores but " +
@@ -65,7 +66,8 @@ VerificationReport VerificationMetrics::compute(const std::vector<double>& score
     VerificationReport r;
     for (size_t i = 0; i < scores.size(); ++i) {
         if (!std::isfinite(scores[i]))
-            throw InputError("verification metrics: score of pair " + std::to_string(i + 1) + " is not a number");
+            throw InputError("verification metrics: score of pair " + std::to_string(i + 1) +
+                             " is not a number");
         (same[i] ? r.matched : r.mismatched)++;
     }
     if (r.matched == 0 || r.mismatched == 0)
@@ -96,7 +98,8 @@ VerificationReport VerificationMetrics::compute(const std::vector<double>& score
         if (da > 0 && db <= 0) {
             const double t = da / (da - db);
             r.eer = a.far + t * (b.far - a.far);
-            r.eerThreshold = std::isinf(a.threshold) ? b.threshold : a.threshold + t * (b.threshold - a.threshold);
+            r.eerThreshold =
+                std::isinf(a.threshold) ? b.threshold : a.threshold + t * (b.threshold - a.threshold);
             break;
         }
     }
@@ -179,7 +182,8 @@ void VerificationMetrics::writeJson(const VerificationReport& report, const std:
     file.commit();
 }
 
-void VerificationMetrics::writeCurvesCsv(const VerificationReport& report, const std::filesystem::path& path) {
+void VerificationMetrics::writeCurvesCsv(const VerificationReport& report,
+                                         const std::filesystem::path& path) {
     util::AtomicFile file(path);
     auto& out = file.stream();
     out << "threshold,far,tar,frr\n";

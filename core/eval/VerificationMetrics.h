@@ -46,7 +46,8 @@ public:
     // Best TAR among ROC points with FAR <= far (and the threshold of that point).
     static RocPoint tarAtFar(const std::vector<RocPoint>& roc, double far);
     // Best-accuracy threshold on a subset (indices into scores/same) and its accuracy.
-    static std::pair<double, double> bestThreshold(const std::vector<double>& scores, const std::vector<bool>& same,
+    static std::pair<double, double> bestThreshold(const std::vector<double>& scores,
+                                                   const std::vector<bool>& same,
                                                    const std::vector<size_t>& subset);
 
     // The report as JSON (summary, fold accuracies, TAR at a ladder of FARs); `extra` is a JSON

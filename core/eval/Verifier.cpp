@@ -30,7 +30,8 @@ Tensor mirrored(const Tensor& batch) {
 
 }  // namespace
 
-Verifier::Verifier(const graph::Graph& graph, VerifierOptions options) : graph_(graph), options_(std::move(options)) {}
+Verifier::Verifier(const graph::Graph& graph, VerifierOptions options)
+    : graph_(graph), options_(std::move(options)) {}
 
 VerificationResult Verifier::run(const PairList& pairs) {
     const auto start = std::chrono::steady_clock::now();
@@ -42,7 +43,8 @@ VerificationResult Verifier::run(const PairList& pairs) {
     data::AlignedCache cache(pre, options_.cacheDir, options_.minFaceScore);
     std::vector<data::Sample> samples;
     samples.reserve(pairs.images.size());
-    for (size_t i = 0; i < pairs.images.size(); ++i) samples.push_back({pairs.images[i], static_cast<int64_t>(i)});
+    for (size_t i = 0; i < pairs.images.size(); ++i)
+        samples.push_back({pairs.images[i], static_cast<int64_t>(i)});
 
     data::LoaderOptions lo;
     lo.batchSize = options_.batchSize;
@@ -106,7 +108,8 @@ VerificationResult Verifier::run(const PairList& pairs) {
         folds.push_back(p.fold);
     }
     try {
-        result.report = VerificationMetrics::compute(scores, same, pairs.folds > 1 ? folds : std::vector<int>{});
+        result.report =
+            VerificationMetrics::compute(scores, same, pairs.folds > 1 ? folds : std::vector<int>{});
     } catch (const InputError& e) {
         throw InputError(std::string(e.what()) + " (" + std::to_string(result.pairsExcluded) + " of " +
                          std::to_string(pairs.pairs.size()) + " pairs excluded: " +

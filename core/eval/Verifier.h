@@ -16,23 +16,23 @@ namespace fp::eval {
 
 struct VerifierOptions {
     int batchSize = 32;
-    bool flip = false;                 // embedding = embed(image) + embed(mirror)
-    int workers = 2;                   // loader threads (decode, detect, align)
-    std::filesystem::path cacheDir;    // aligned-face cache; empty = AlignedCache::defaultDir()
+    bool flip = false;               // embedding = embed(image) + embed(mirror)
+    int workers = 2;                 // loader threads (decode, detect, align)
+    std::filesystem::path cacheDir;  // aligned-face cache; empty = AlignedCache::defaultDir()
     float minFaceScore = 0.7f;
     std::function<void(int done, int total)> progress;  // images embedded so far (from the calling thread)
-    const std::atomic<bool>* cancel = nullptr;           // set to abort: run() throws data::CancelledError
+    const std::atomic<bool>* cancel = nullptr;          // set to abort: run() throws data::CancelledError
 };
 
 struct VerificationResult {
     VerificationReport report;
-    std::vector<double> scores;        // per pair of the list; NaN for excluded pairs
+    std::vector<double> scores;  // per pair of the list; NaN for excluded pairs
     int imagesTotal = 0;
     int imagesWithoutFace = 0;
     int imagesUnreadable = 0;
-    int imagesFromCache = 0;           // crops that needed no detection
-    int pairsExcluded = 0;             // pairs with an image that gave no embedding
-    std::vector<std::string> problems; // "<file>: no face found" ... per image left out
+    int imagesFromCache = 0;            // crops that needed no detection
+    int pairsExcluded = 0;              // pairs with an image that gave no embedding
+    std::vector<std::string> problems;  // "<file>: no face found" ... per image left out
     double seconds = 0;
 };
 

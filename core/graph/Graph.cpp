@@ -123,7 +123,11 @@ const std::string& Graph::inputName() const {
 void Graph::inferShapes() {
     for (auto& n : nodes_) {
         std::vector<Shape> in;
-        for (const auto& name : n.inputs) in.push_back(find(name)->shape);
+        for (const auto& name : n.inputs) {
+            const Node* producer = find(name);
+            if (!producer) throw GraphError(where(n) + ": input '" + name + "' is not a layer");
+            in.push_back(producer->shape);
+        }
         auto needInputs = [&](size_t count) {
             if (in.size() != count)
                 throw GraphError(where(n) + ": expects " + std::to_string(count) + " input(s), has " +

@@ -110,6 +110,7 @@ private:
     onnx::GraphProto* graph_ = nullptr;
     std::unordered_map<std::string, std::string> tensor_;  // graph node -> ONNX tensor it outputs
     std::set<std::string> used_;                          // every tensor name given out
+    std::set<std::string> nodeNames_;
 };
 
 std::string Writer::fresh(const std::string& base) {
@@ -148,7 +149,10 @@ onnx::NodeProto& Writer::node(const std::string& opType, const std::string& name
                               const std::string& output) {
     auto* p = graph_->add_node();
     p->set_op_type(opType);
-    p->set_name(name);
+    // Unique node names: ONNX Runtime and Netron key nodes by them.
+    std::string unique = name;
+    for (int i = 2; !nodeNames_.insert(unique).second; ++i) unique = name + "_" + std::to_string(i);
+    p->set_name(unique);
     for (auto& in : inputs) p->add_input(std::move(in));
     p->add_output(output);
     return *p;
@@ -179,17 +183,28 @@ void Writer::addWindow(onnx::NodeProto& p, const Node& n, bool pooling) {
     graph::Window w = n.window;
     bool ceil = pooling && w.ceilMode;
     if (ceil) {
-        // Runtimes disagree on ceil-mode pooling when the last window starts in the
-        // padding; the graph follows PyTorch. Write the same windows as extra
-        // bottom/right padding in floor mode where that is exact (max pooling, and
-        // average pooling that does not count the padding).
+        // Runtimes disagree on ceil mode only when the last window would start in the right
+        // padding (PyTorch, and so the graph, drops it; the plain ceil formula keeps it). Then
+        // write the same windows in floor mode with extra bottom/right padding where that
+        // is exact: max pooling, and average pooling that does not count the padding.
         const auto& in = g_.at(n.inputs[0]).shape;
-        const int64_t needH = (n.shape.h - 1) * w.sh + w.kh - (in.h + w.padTop + w.padBottom);
-        const int64_t needW = (n.shape.w - 1) * w.sw + w.kw - (in.w + w.padLeft + w.padRight);
-        if (n.op == Op::MaxPool || !w.countIncludePad || (needH <= 0 && needW <= 0)) {
-            w.padBottom += static_cast<int>(std::max<int64_t>(needH, 0));
-            w.padRight += static_cast<int>(std::max<int64_t>(needW, 0));
-            ceil = false;
+        auto plainCeil = [](int64_t size, int k, int s, int p) { return (size + p - k + s - 1) / s + 1; };
+        if (plainCeil(in.h, w.kh, w.sh, w.padTop + w.padBottom) != n.shape.h ||
+            plainCeil(in.w, w.kw, w.sw, w.padLeft + w.padRight) != n.shape.w) {
+            auto extra = [](int64_t out, int64_t size, int k, int s, int p) {
+                return static_cast<int>(std::max<int64_t>(0, (out - 1) * s + k - (size + p)));
+            };
+            graph::Window f = w;
+            f.padBottom += extra(n.shape.h, in.h, w.kh, w.sh, w.padTop + w.padBottom);
+            f.padRight += extra(n.shape.w, in.w, w.kw, w.sw, w.padLeft + w.padRight);
+            const bool same = (in.h + f.padTop + f.padBottom - f.kh) / f.sh + 1 == n.shape.h &&
+                              (in.w + f.padLeft + f.padRight - f.kw) / f.sw + 1 == n.shape.w;
+            // ONNX Runtime refuses padding as large as the kernel.
+            const bool fits = f.padBottom < f.kh && f.padRight < f.kw;
+            if (same && fits && (n.op == Op::MaxPool || !w.countIncludePad)) {
+                w = f;
+                ceil = false;
+            }
         }
     }
     setInts(p, "kernel_shape", {w.kh, w.kw});
@@ -204,11 +219,12 @@ void Writer::addWindow(onnx::NodeProto& p, const Node& n, bool pooling) {
     }
 }
 
-// OpenCV 4.6 (Debian 12, Ubuntu 22.04 ships 4.5) reads Clip only in its opset-6 form with
-// attributes, which opset 11+ files cannot hold; it also refuses Min / Max with a constant.
-// Clip(x, lo, hi) is therefore written with ops every runtime and our importer read:
+// OpenCV 4.6 (Debian 12) reads Clip only in its opset-6 form with attributes, which opset
+// 11+ files cannot hold, and refuses Min / Max with a constant; HardSigmoid it runs but
+// slowly. Clip(x, lo, hi) is therefore written with ops every runtime and our importer read:
 //   hi - Relu((hi - lo) - Relu(x - lo))
-// exact for lo <= x <= hi up to one rounding of (hi - lo) - u (< 2.5e-7 for ReLU6).
+// Exact outside [lo, hi]; inside, off by the rounding of the subtractions (< 2.5e-7 for
+// ReLU6). Costs cv::dnn about a third more time on MobileNetV2 than a fused ReLU6 would.
 void Writer::emitClip(const Node& n, const std::string& x, const std::string& out) {
     const std::string& base = out;
     const bool lo = std::isfinite(n.clipMin), hi = std::isfinite(n.clipMax);
@@ -248,7 +264,9 @@ void Writer::emit(const Node& n) {
     for (const auto& i : n.inputs) in.push_back(tensor_.at(i));
     const int64_t c = n.shape.c;
     // Per-channel constants broadcast against [N, C, H, W] or [N, C].
-    const std::vector<int64_t> channelDims = n.shape.flat ? std::vector<int64_t>{1, c} : std::vector<int64_t>{1, c, 1, 1};
+    // Not [1, C, 1, 1]: OpenCV 4.6 takes a constant shaped like a 1x1 activation for a
+    // full tensor and then fails at batch sizes above one.
+    const std::vector<int64_t> channelDims = n.shape.flat ? std::vector<int64_t>{c} : std::vector<int64_t>{c, 1, 1};
 
     switch (n.op) {
     case Op::Input: return;
@@ -293,6 +311,9 @@ void Writer::emit(const Node& n) {
     case Op::AvgPool: addWindow(node("AveragePool", n.name, in, out), n, true); return;
     case Op::GlobalAvgPool: node("GlobalAveragePool", n.name, in, out); return;
     case Op::Pad: {
+        // Known runtime bug, not worked around: ONNX Runtime (1.30) fuses a zero Pad whose only
+        // consumer is a MaxPool / AveragePool into the pool's pads, which pools -inf (or skips
+        // the zeros) instead. None of the backbones has that pattern (face-api's Pads feed Adds).
         const auto& p = n.pads;
         in.push_back(int64s(out + ".pads", {8}, {0, p[0], p[2], p[4], 0, p[1], p[3], p[5]}));
         node("Pad", n.name, in, out);  // mode "constant", value 0: the defaults

@@ -50,6 +50,7 @@ private:
     std::unordered_map<std::string, Constant> constants_;
     std::unordered_map<std::string, std::string> tensorToNode_;  // ONNX tensor -> graph node
     std::set<std::string> shapeValues_;                          // tensors computing shapes (flatten idiom)
+    std::unordered_map<std::string, std::string> l2Norms_;       // ReduceL2 output -> the node it measures
 };
 
 template <typename T>
@@ -251,6 +252,13 @@ void Importer::importNode(const onnx::NodeProto& n) {
         emit(n, std::move(node));
     } else if (op == "GlobalAveragePool") {
         emit(n, simple(Op::GlobalAvgPool));
+    } else if (op == "ReduceL2") {
+        // Only as the norm of an L2 normalisation (ReduceL2 + Div, as FacePrune and
+        // PyTorch's F.normalize export it): remembered here, turned into L2Norm by the Div.
+        const auto axes = attr<std::vector<int64_t>>(n, "axes", {});
+        if (axes != std::vector<int64_t>{1} || attr<int64_t>(n, "keepdims", 1) == 0)
+            throw UnsupportedOpError(file_ + ": " + describe(n) + " computes a norm other than over channels");
+        l2Norms_[n.output(0)] = producer(n, 0);
     } else if (op == "ReduceMean") {
         const auto axes = attr<std::vector<int64_t>>(n, "axes", {});
         if (!(axes == std::vector<int64_t>{2, 3} || axes == std::vector<int64_t>{-2, -1}))
@@ -282,6 +290,11 @@ void Importer::importNode(const onnx::NodeProto& n) {
         if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; }))
             throw UnsupportedOpError(file_ + ": " + describe(n) + " crops (negative padding)");
         node.pads = {pads[1], pads[5], pads[2], pads[6], pads[3], pads[7]};
+        emit(n, std::move(node));
+    } else if (op == "Div" && l2Norms_.count(n.input(1)) && tensorToNode_.count(n.input(0)) &&
+               l2Norms_.at(n.input(1)) == producer(n, 0)) {
+        Node node = simple(Op::L2Norm);
+        node.eps = 1e-12f;
         emit(n, std::move(node));
     } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
         const Constant* c0 = constant(n.input(0));
@@ -379,7 +392,7 @@ void Importer::importNode(const onnx::NodeProto& n) {
     } else {
         throw UnsupportedOpError(file_ + ": " + describe(n) + " uses op '" + op +
                                  "', which FacePrune cannot import (supported: Conv, BatchNormalization, Relu, Clip, "
-                                 "PRelu, LeakyRelu, MaxPool, AveragePool, GlobalAveragePool, ReduceMean, Pad, Add, "
+                                 "PRelu, LeakyRelu, MaxPool, AveragePool, GlobalAveragePool, ReduceMean, ReduceL2 (+Div), Pad, Add, "
                                  "Sub, Mul, Div, Concat, Flatten, Reshape, Gemm, MatMul, Identity, Dropout, "
                                  "LpNormalization)");
     }

@@ -2,6 +2,7 @@
 
 #include "exec/TorchGraph.h"
 #include "graph/GraphBuilder.h"
+#include "train/Trainer.h"
 #include "util/Errors.h"
 
 namespace fp::prune {
@@ -9,13 +10,6 @@ namespace fp::prune {
 namespace {
 
 bool cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(); }
-
-// Next batch, starting a new pass when one ends; false only when the source is empty.
-bool nextBatch(data::BatchSource& source, data::Batch& batch, uint64_t& pass, uint64_t seed) {
-    if (source.next(batch) && batch.size() > 0) return true;
-    source.restart(seed * 1000003ULL + ++pass);
-    return source.next(batch) && batch.size() > 0;
-}
 
 }  // namespace
 
@@ -78,35 +72,39 @@ double fitLinearHead(graph::Graph& g, data::BatchSource& source, const HeadFitOp
     return accuracy;
 }
 
+FineTuneOptions fineTuneOptions(const PruneConfig& c, uint64_t seed, const graph::Graph* teacher) {
+    FineTuneOptions o;
+    o.steps = c.finetuneSteps;
+    o.learningRate = c.finetuneLearningRate;
+    o.seed = seed;
+    o.loss = c.finetuneLoss;
+    o.schedule = c.finetuneSchedule;
+    o.distillWeight = c.distillWeight;
+    o.teacher = teacher;
+    return o;
+}
+
 double fineTune(graph::Graph& g, data::BatchSource& source, const FineTuneOptions& opt,
                 const std::atomic<bool>* cancel, const std::function<void(int)>& progress) {
     if (opt.steps <= 0) return 0.0;
     if (!g.hasHead()) throw Error("fine-tuning needs an identification head");
-    exec::TorchGraph net(g);
-    net.setTraining(true);
-    net.setParametersRequireGrad(true);
-    torch::manual_seed(opt.seed);
-    torch::optim::SGD sgd(net.parameters(), torch::optim::SGDOptions(opt.learningRate)
-                                                .momentum(opt.momentum)
-                                                .weight_decay(opt.weightDecay));
-    uint64_t pass = 0;
-    source.restart(opt.seed * 1000003ULL);
-    data::Batch batch;
-    double total = 0.0;
-    int done = 0;
-    for (; done < opt.steps && !cancelled(cancel); ++done) {
-        if (!nextBatch(source, batch, pass, opt.seed)) throw Error("no training images to fine-tune on");
-        if (batch.size() < 2) continue;  // BatchNorm in train mode needs two samples
-        sgd.zero_grad();
-        auto out = net.forward(exec::toTorch(batch.images), {g.logitsName()});
-        auto loss = torch::cross_entropy_loss(out.at(g.logitsName()), torch::tensor(batch.labels, torch::kLong));
-        loss.backward();
-        sgd.step();
-        total += loss.item<double>();
-        if (progress) progress(done + 1);
+    train::TrainOptions t;
+    t.steps = opt.steps;
+    t.schedule.kind = opt.schedule;
+    t.schedule.baseRate = opt.learningRate;
+    t.momentum = opt.momentum;
+    t.weightDecay = opt.weightDecay;
+    t.loss.kind = opt.loss;
+    t.distillWeight = opt.distillWeight;
+    t.seed = opt.seed;
+    train::Trainer trainer(g, source, t);
+    if (opt.distillWeight > 0.0) {
+        if (!opt.teacher) throw Error("fine-tuning with distillation needs the original model as teacher");
+        trainer.setTeacher(*opt.teacher);
     }
-    net.writeBack(g);
-    return done ? total / done : 0.0;
+    trainer.setCancel(cancel);
+    if (progress) trainer.setProgress([&progress](const train::TrainProgress& p) { progress(p.step); });
+    return trainer.run().meanLoss;
 }
 
 }  // namespace fp::prune

@@ -1,12 +1,16 @@
 #pragma once
 // The training the pruning loop needs: a linear identification head fitted on
-// frozen embeddings (for pretrained embedding networks), and plain SGD
-// fine-tuning on the same cross-entropy loss between iterations.
+// frozen embeddings (for pretrained embedding networks), and fine-tuning between
+// iterations through train::Trainer (SGD with momentum and weight decay on the
+// identification loss, optionally plus distillation from the original model).
 #include <atomic>
 #include <functional>
 
 #include "data/BatchSource.h"
 #include "graph/Graph.h"
+#include "prune/PruneConfig.h"
+#include "train/Losses.h"
+#include "train/Schedule.h"
 
 namespace fp::prune {
 
@@ -28,12 +32,21 @@ struct FineTuneOptions {
     double momentum = 0.9;
     double weightDecay = 5e-4;
     uint64_t seed = 1;
+    train::LossKind loss = train::LossKind::Softmax;       // margin losses drop the head's bias
+    train::ScheduleKind schedule = train::ScheduleKind::Constant;
+    double distillWeight = 0.0;                            // lambda of 1 - cos(student, teacher)
+    const graph::Graph* teacher = nullptr;                 // the unpruned model; needed when distilling
 };
 
-// SGD on identification cross-entropy for `steps` mini-batches (restarting the
-// source as needed); writes the weights back. Returns the mean loss.
-// `progress(step)` is called after each step; cancelling stops after the
-// current step and keeps what was learned so far.
+// The options a pruning run's configuration asks for (teacher: the run's original model).
+FineTuneOptions fineTuneOptions(const PruneConfig& config, uint64_t seed, const graph::Graph* teacher = nullptr);
+
+// `steps` SGD steps (train::Trainer) on the identification loss through the
+// graph's head, plus distillation when asked; the source restarts as needed.
+// Writes the weights back and returns the mean loss. `progress(step)` is called
+// after each step; cancelling stops after the current step and keeps what was
+// learned so far. Throws fp::Error when distilling without a teacher, or with a
+// teacher that crops faces differently (a pruned model keeps its original's).
 double fineTune(graph::Graph& graph, data::BatchSource& source, const FineTuneOptions& options,
                 const std::atomic<bool>* cancel = nullptr, const std::function<void(int)>& progress = {});
 

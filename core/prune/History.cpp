@@ -24,6 +24,9 @@ json configToJson(const PruneConfig& c) {
            {"scoring_batches", c.scoringBatches},
            {"finetune_steps", c.finetuneSteps},
            {"finetune_learning_rate", c.finetuneLearningRate},
+           {"finetune_loss_kind", train::lossKindName(c.finetuneLoss)},
+           {"finetune_schedule", train::scheduleKindName(c.finetuneSchedule)},
+           {"distill_weight", c.distillWeight},
            {"max_iterations", c.maxIterations},
            {"floor_metric", c.floorMetric},
            {"floor_value", c.floorValue},
@@ -47,6 +50,10 @@ PruneConfig configFromJson(const json& j) {
     c.scoringBatches = j.at("scoring_batches");
     c.finetuneSteps = j.at("finetune_steps");
     c.finetuneLearningRate = j.at("finetune_learning_rate");
+    // Histories from before these settings existed fine-tuned with softmax, a constant rate, no teacher.
+    c.finetuneLoss = train::lossKindFromName(j.value("finetune_loss_kind", "softmax"));
+    c.finetuneSchedule = train::scheduleKindFromName(j.value("finetune_schedule", "constant"));
+    c.distillWeight = j.value("distill_weight", 0.0);
     c.maxIterations = j.at("max_iterations");
     c.floorMetric = j.at("floor_metric");
     c.floorValue = j.at("floor_value");

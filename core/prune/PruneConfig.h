@@ -7,6 +7,8 @@
 
 #include "prune/Criterion.h"
 #include "prune/Planner.h"
+#include "train/Losses.h"
+#include "train/Schedule.h"
 
 namespace fp::prune {
 
@@ -26,6 +28,9 @@ struct PruneConfig {
     int scoringBatches = 0;             // 0 = one pass over the training set (as the seed study)
     int finetuneSteps = 0;
     double finetuneLearningRate = 0.005;
+    train::LossKind finetuneLoss = train::LossKind::Softmax;               // identification loss
+    train::ScheduleKind finetuneSchedule = train::ScheduleKind::Constant;  // over each fine-tune's steps
+    double distillWeight = 0.0;         // lambda of distillation from the original model (0 = none)
     int maxIterations = 10;
     std::optional<Target> target;
     std::string floorMetric;            // e.g. "accuracy"; empty = no floor

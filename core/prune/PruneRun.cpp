@@ -157,8 +157,20 @@ std::string PruneRun::stopReasonBeforeIteration() const {
     return {};
 }
 
+// The pruning summary travels with the model (native files, ONNX metadata).
+static void stampSummary(graph::Graph& g, const History& h) {
+    auto& m = g.metadata;
+    m["pruning.criterion"] = criterionName(h.config.criterion);
+    m["pruning.iterations"] = std::to_string(h.iterations.size());
+    m["pruning.filters"] = std::to_string(h.originalFilters) + " -> " + std::to_string(countFilters(g));
+    m["pruning.params"] = std::to_string(h.originalParams) + " -> " + std::to_string(g.totalCost(false).params);
+    m["pruning.macs"] = std::to_string(h.originalMacs) + " -> " + std::to_string(g.totalCost(false).macs);
+    m["pruning.source_model"] = h.model;
+}
+
 void PruneRun::finish(const std::string& reason) {
     history_.stopReason = reason;
+    stampSummary(model_, history_);
     io::saveNative(model_, dir_ / "final.fpm");
     saveHistory(history_, dir_ / "run.json");
     writeLayerAnalysis(history_, dir_ / "layers.csv");
@@ -255,6 +267,8 @@ void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const st
         rec.filters = countFilters(model_);
         rec.params = model_.totalCost(false).params;
         rec.macs = model_.totalCost(false).macs;
+        stampSummary(model_, history_);
+        model_.metadata["pruning.iterations"] = std::to_string(k);
         io::saveNative(model_, checkpoint(k));
         history_.iterations.push_back(rec);
         saveHistory(history_, dir_ / "run.json");

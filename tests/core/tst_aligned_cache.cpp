@@ -140,9 +140,13 @@ private slots:
             // Equal up to warpAffine's fixed-point rounding (a shift by one pixel would differ by
             // tens of grey levels on average).
             const double worst = cv::norm(centre, faces[0].crop, cv::NORM_INF);
-            const double mean = cv::norm(centre, faces[0].crop, cv::NORM_L1) / static_cast<double>(centre.total() * 3);
-            QVERIFY2(worst <= 3 && mean < 0.1, qPrintable(QString("the centre of the cached square is not the "
-                                                                  "CenterCrop crop: max %1, mean %2").arg(worst).arg(mean)));
+            const double mean =
+                cv::norm(centre, faces[0].crop, cv::NORM_L1) / static_cast<double>(centre.total() * 3);
+            QVERIFY2(worst <= 3 && mean < 0.1,
+                     qPrintable(QString("the centre of the cached square is not the "
+                                        "CenterCrop crop: max %1, mean %2")
+                                    .arg(worst)
+                                    .arg(mean)));
             ++checked;
         }
         QVERIFY(checked >= 3);
@@ -160,7 +164,8 @@ private slots:
             AlignedCache cache(arcFace(), cacheDir);
             CropResult r = cache.crop(grey);
             QVERIFY(r.status == CropStatus::NoFace && !r.crop);
-            QVERIFY2(contains(r.message, grey.string()) && contains(r.message, "no face found"), r.message.c_str());
+            QVERIFY2(contains(r.message, grey.string()) && contains(r.message, "no face found"),
+                     r.message.c_str());
             r = cache.crop(corrupt);
             QVERIFY(r.status == CropStatus::Unreadable && !r.crop);
             QVERIFY2(contains(r.message, corrupt.string()), r.message.c_str());
@@ -183,7 +188,8 @@ private slots:
     }
 
     void contentHashIsStable() {
-        const fs::path a = fs::path(tmp_.path().toStdString()) / "a.bin", b = fs::path(tmp_.path().toStdString()) / "b.bin";
+        const fs::path a = fs::path(tmp_.path().toStdString()) / "a.bin",
+                       b = fs::path(tmp_.path().toStdString()) / "b.bin";
         std::ofstream(a, std::ios::binary) << std::string(13, 'a');
         std::ofstream(b, std::ios::binary) << std::string(13, 'a') << '\0';  // a trailing zero is content too
         const std::string ha = AlignedCache::contentHash(a);

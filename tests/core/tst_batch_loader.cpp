@@ -100,8 +100,8 @@ private slots:
             for (int64_t l : b->labels) perLabel[l]++;
             images += static_cast<int>(b->size());
         }
-        qInfo("cold cache: %d images in %lld ms, %lld left out", images, static_cast<long long>(timer.elapsed()),
-              static_cast<long long>(loader.imagesLeftOut()));
+        qInfo("cold cache: %d images in %lld ms, %lld left out", images,
+              static_cast<long long>(timer.elapsed()), static_cast<long long>(loader.imagesLeftOut()));
         QVERIFY(batches >= 12 && batches <= 13);
         QCOMPARE(images + loader.imagesLeftOut(), int64_t{200});
         QVERIFY(loader.imagesLeftOut() <= 4);
@@ -165,8 +165,8 @@ private slots:
                         ++neither;
                 }
             }
-            qInfo("augment %d: %d as cached, %d mirrored, %d other; loader counted %lld flips", augment, plain,
-                  flipped, neither, static_cast<long long>(loader.flipped()));
+            qInfo("augment %d: %d as cached, %d mirrored, %d other; loader counted %lld flips", augment,
+                  plain, flipped, neither, static_cast<long long>(loader.flipped()));
             QCOMPARE(neither, 0);
             QCOMPARE(static_cast<int64_t>(flipped), loader.flipped());
             if (augment) {

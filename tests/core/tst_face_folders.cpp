@@ -62,11 +62,11 @@ private slots:
         writeBytes(root / "Alice" / "zero.jpg", "");
         writeImage(root / "Bob" / "b1.jpg");
         writeImage(root / "Bob" / "b2.bmp");
-        fs::create_directories(root / "Carol");                 // no images at all
-        writeBytes(root / "Dave" / "list.csv", "a,b\n");          // nothing usable
-        writeBytes(root / "readme.md", "# faces\n");              // not in an identity folder
-        writeBytes(root / ".DS_Store", "x");                      // hidden: ignored silently
-        writeImage(root / "Alice" / "sub" / "deep.jpg");          // nested folders are not scanned
+        fs::create_directories(root / "Carol");           // no images at all
+        writeBytes(root / "Dave" / "list.csv", "a,b\n");  // nothing usable
+        writeBytes(root / "readme.md", "# faces\n");      // not in an identity folder
+        writeBytes(root / ".DS_Store", "x");              // hidden: ignored silently
+        writeImage(root / "Alice" / "sub" / "deep.jpg");  // nested folders are not scanned
 
         const FaceFolders f = FaceFolders::scan(root);
         QCOMPARE(f.identityCount(), size_t{2});
@@ -84,7 +84,8 @@ private slots:
         QVERIFY(skippedFor(f, root / "Carol")->reason.find("identity left out") != std::string::npos);
         QVERIFY(skippedFor(f, root / "Dave"));
         QVERIFY(skippedFor(f, root / "Dave" / "list.csv"));
-        QVERIFY(skippedFor(f, root / "readme.md")->reason.find("not inside an identity folder") != std::string::npos);
+        QVERIFY(skippedFor(f, root / "readme.md")->reason.find("not inside an identity folder") !=
+                std::string::npos);
         QVERIFY(!skippedFor(f, root / ".DS_Store"));
 
         // Labels are identity indices.
@@ -119,14 +120,16 @@ private slots:
         QTemporaryDir tmp;
         const fs::path missing = fs::path(tmp.path().toStdString()) / "no-such-set";
         std::string e = errorOf([&] { FaceFolders::scan(missing); });
-        QVERIFY2(e.find(missing.string()) != std::string::npos && e.find("does not exist") != std::string::npos,
-                 e.c_str());
+        QVERIFY2(
+            e.find(missing.string()) != std::string::npos && e.find("does not exist") != std::string::npos,
+            e.c_str());
 
         const fs::path empty = fs::path(tmp.path().toStdString()) / "empty";
         fs::create_directories(empty / "Nobody");
         e = errorOf([&] { FaceFolders::scan(empty); });
-        QVERIFY2(e.find(empty.string()) != std::string::npos && e.find("no identity folder") != std::string::npos,
-                 e.c_str());
+        QVERIFY2(
+            e.find(empty.string()) != std::string::npos && e.find("no identity folder") != std::string::npos,
+            e.c_str());
 
         const fs::path file = fs::path(tmp.path().toStdString()) / "file.jpg";
         writeImage(file);
@@ -138,7 +141,8 @@ private slots:
         QTemporaryDir tmp;
         const fs::path root = tmp.path().toStdString();
         for (int i = 0; i < 10; ++i)
-            for (int k = 0; k <= i % 3; ++k) writeImage(root / ("person" + std::to_string(i)) / ("img" + std::to_string(k) + ".png"));
+            for (int k = 0; k <= i % 3; ++k)
+                writeImage(root / ("person" + std::to_string(i)) / ("img" + std::to_string(k) + ".png"));
         const FaceFolders f = FaceFolders::scan(root);
         QCOMPARE(f.identityCount(), size_t{10});
 
@@ -152,7 +156,7 @@ private slots:
         for (const auto& id : c.verification.identities()) other.insert(id.name);
         for (const auto& n : verification) QVERIFY2(!train.count(n), "a person in both parts");
         QCOMPARE(train.size() + verification.size(), size_t{10});
-        QCOMPARE(again, verification);  // same seed, same split
+        QCOMPARE(again, verification);   // same seed, same split
         QVERIFY(other != verification);  // another seed, another split
 
         // Training labels are 0..6 over the train identities.
@@ -171,8 +175,8 @@ private slots:
         const fs::path root = assets::faceDataDir();
         if (root.empty()) QSKIP("FACEPRUNE_DATA is not set");
         const FaceFolders all = FaceFolders::scan(root);
-        qInfo("%s: %zu identities, %zu images, %zu skipped", root.c_str(), all.identityCount(), all.imageCount(),
-              all.skipped().size());
+        qInfo("%s: %zu identities, %zu images, %zu skipped", root.c_str(), all.identityCount(),
+              all.imageCount(), all.skipped().size());
         QVERIFY(all.identityCount() >= 100);
         QVERIFY(all.skipped().empty());
         ScanOptions twenty;

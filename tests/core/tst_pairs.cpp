@@ -103,7 +103,8 @@ private slots:
         text.erase(text.rfind("Bob\t3"));
         const auto shortFile = writeText(root_.parent_path() / "short.txt", text);
         std::string e = errorOf([&] { readLfwPairs(shortFile, root_); });
-        QVERIFY2(contains(e, shortFile.string()) && contains(e, "= 8 pairs") && contains(e, "ends after 7"), e.c_str());
+        QVERIFY2(contains(e, shortFile.string()) && contains(e, "= 8 pairs") && contains(e, "ends after 7"),
+                 e.c_str());
 
         // One matched line too many in fold 1: line 4 should be mismatched.
         text = kGood;
@@ -129,8 +130,8 @@ private slots:
         text.replace(text.find("Bob\t1\t3"), 7, "Bob\t1\t7");  // Bob has 3 images
         const auto file = writeText(root_.parent_path() / "missing.txt", text);
         const std::string e = errorOf([&] { readLfwPairs(file, root_); });
-        QVERIFY2(contains(e, file.string() + ":3:") && contains(e, (root_ / "Bob" / "Bob_0007.jpg").string()) &&
-                     contains(e, "does not exist"),
+        QVERIFY2(contains(e, file.string() + ":3:") &&
+                     contains(e, (root_ / "Bob" / "Bob_0007.jpg").string()) && contains(e, "does not exist"),
                  e.c_str());
 
         text.replace(text.find("Dave\t1\t2"), 8, "Erin\t1\t2");  // a person who is not there
@@ -150,7 +151,8 @@ private slots:
         text.replace(text.find("Bob\t1\t3"), 7, "Bob\tone\t3");
         file = writeText(root_.parent_path() / "word.txt", text);
         e = errorOf([&] { readLfwPairs(file, root_); });
-        QVERIFY2(contains(e, file.string() + ":3:") && contains(e, "'one' is not an image number"), e.c_str());
+        QVERIFY2(contains(e, file.string() + ":3:") && contains(e, "'one' is not an image number"),
+                 e.c_str());
 
         e = errorOf([&] { readLfwPairs(root_.parent_path() / "nope.txt", root_); });
         QVERIFY2(contains(e, "nope.txt") && contains(e, "not found"), e.c_str());
@@ -165,7 +167,8 @@ private slots:
             counts[name] = 3 + i % 2;  // every fold can then have as many mismatched as matched pairs
             for (int k = 0; k < counts[name]; ++k) {
                 fs::create_directories(root / name);
-                cv::imwrite((root / name / ("f" + std::to_string(k) + ".png")).string(), cv::Mat(8, 8, CV_8UC3));
+                cv::imwrite((root / name / ("f" + std::to_string(k) + ".png")).string(),
+                            cv::Mat(8, 8, CV_8UC3));
             }
         }
         const auto folders = data::FaceFolders::scan(root);
@@ -187,12 +190,14 @@ private slots:
             const std::string &a = who[p.images[pair.a]], &b = who[p.images[pair.b]];
             QCOMPARE(a == b, pair.same);
             QVERIFY(pair.a != pair.b);
-            QVERIFY2(seen.insert({std::min(pair.a, pair.b), std::max(pair.a, pair.b)}).second, "a pair twice");
+            QVERIFY2(seen.insert({std::min(pair.a, pair.b), std::max(pair.a, pair.b)}).second,
+                     "a pair twice");
             foldsOf[a].insert(pair.fold);
             foldsOf[b].insert(pair.fold);
             (pair.same ? matchedIn : mismatchedIn)[pair.fold]++;
         }
-        for (const auto& [name, f] : foldsOf) QVERIFY2(f.size() == 1, qPrintable(QString::fromStdString(name)));
+        for (const auto& [name, f] : foldsOf)
+            QVERIFY2(f.size() == 1, qPrintable(QString::fromStdString(name)));
         QCOMPARE(foldsOf.size(), size_t{23});
         for (int f = 0; f < 10; ++f) QCOMPARE(mismatchedIn[f], matchedIn[f]);
 

@@ -54,8 +54,14 @@ private slots:
         QCOMPARE(r.mismatched, int64_t{4});
         // Descending: .9P .8P .7N .6P .4N .3P .2N .1N -> one ROC point per score after (0, 0).
         const std::vector<RocPoint> expected = {{std::numeric_limits<double>::infinity(), 0, 0},
-                                                {0.9, 0, .25}, {0.8, 0, .5}, {0.7, .25, .5}, {0.6, .25, .75},
-                                                {0.4, .5, .75}, {0.3, .5, 1}, {0.2, .75, 1}, {0.1, 1, 1}};
+                                                {0.9, 0, .25},
+                                                {0.8, 0, .5},
+                                                {0.7, .25, .5},
+                                                {0.6, .25, .75},
+                                                {0.4, .5, .75},
+                                                {0.3, .5, 1},
+                                                {0.2, .75, 1},
+                                                {0.1, 1, 1}};
         QCOMPARE(r.roc.size(), expected.size());
         for (size_t i = 0; i < expected.size(); ++i) {
             QVERIFY2(near(r.roc[i].far, expected[i].far) && near(r.roc[i].tar, expected[i].tar),
@@ -182,7 +188,8 @@ private slots:
         const Set s = fourAndFour();
         std::vector<int> folds = {0, 1, 0, 1, 0, 1, 0, 1};
         const VerificationReport r = VerificationMetrics::compute(s.scores, s.same, folds);
-        const std::string json = dir.filePath("m.json").toStdString(), csv = dir.filePath("roc.csv").toStdString();
+        const std::string json = dir.filePath("m.json").toStdString(),
+                          csv = dir.filePath("roc.csv").toStdString();
         VerificationMetrics::writeJson(r, json, R"({"model": "test-model"})");
         VerificationMetrics::writeCurvesCsv(r, csv);
 

@@ -58,11 +58,12 @@ private slots:
         };
         const VerificationResult r = Verifier(*model_, o).run(pairs_);
         const VerificationReport& m = r.report;
-        qInfo("MobileFaceNet, 40 lfw-ids identities: %zu pairs, accuracy %.2f%% (threshold %.3f), 10-fold %.2f%% "
-              "+- %.2f%%, EER %.2f%%, TAR@1e-3 %.2f%%, AUC %.4f; %d images without a face, %d pairs excluded, "
-              "%.1f s",
-              pairs_.pairs.size(), 100 * m.accuracy, m.accuracyThreshold, 100 * m.foldMean, 100 * m.foldStd,
-              100 * m.eer, 100 * m.tarAtFar1e3, m.auc, r.imagesWithoutFace, r.pairsExcluded, r.seconds);
+        qInfo(
+            "MobileFaceNet, 40 lfw-ids identities: %zu pairs, accuracy %.2f%% (threshold %.3f), 10-fold %.2f%% "
+            "+- %.2f%%, EER %.2f%%, TAR@1e-3 %.2f%%, AUC %.4f; %d images without a face, %d pairs excluded, "
+            "%.1f s",
+            pairs_.pairs.size(), 100 * m.accuracy, m.accuracyThreshold, 100 * m.foldMean, 100 * m.foldStd,
+            100 * m.eer, 100 * m.tarAtFar1e3, m.auc, r.imagesWithoutFace, r.pairsExcluded, r.seconds);
         QCOMPARE(r.imagesTotal, 400);
         QVERIFY(r.imagesWithoutFace <= 4);
         QCOMPARE(r.imagesUnreadable, 0);
@@ -110,8 +111,9 @@ private slots:
         for (const char* name : {"Grey_One", "Grey_Two"}) {
             fs::create_directories(root / name);
             for (int i = 1; i <= 3; ++i)
-                cv::imwrite((root / name / (std::string(name) + "_000" + std::to_string(i) + ".jpg")).string(),
-                            cv::Mat(250, 250, CV_8UC3, cv::Scalar::all(90 + 20 * i)));
+                cv::imwrite(
+                    (root / name / (std::string(name) + "_000" + std::to_string(i) + ".jpg")).string(),
+                    cv::Mat(250, 250, CV_8UC3, cv::Scalar::all(90 + 20 * i)));
         }
         const PairList pairs = generatePairs(data::FaceFolders::scan(root), 1);
         VerifierOptions o;

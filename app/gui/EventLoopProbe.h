@@ -1,0 +1,29 @@
+#pragma once
+// Measures how responsive the GUI thread is: a 10 ms timer notes the largest
+// gap between its ticks. A gap well above 10 ms means the event loop stalled
+// (the window froze) for that long.
+#include <QElapsedTimer>
+#include <QObject>
+#include <QTimer>
+
+namespace fp::gui {
+
+class EventLoopProbe : public QObject {
+    Q_OBJECT
+public:
+    explicit EventLoopProbe(QObject* parent = nullptr);
+    void start();
+    void stop();
+    double largestGapMs() const { return largest_; }
+    double meanGapMs() const { return ticks_ ? total_ / ticks_ : 0.0; }
+    int ticks() const { return ticks_; }
+
+private:
+    QTimer timer_;
+    QElapsedTimer clock_;
+    qint64 last_ = 0;
+    double largest_ = 0, total_ = 0;
+    int ticks_ = 0;
+};
+
+}  // namespace fp::gui

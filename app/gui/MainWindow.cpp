@@ -1,0 +1,642 @@
+#include "app/gui/MainWindow.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDateTime>
+#include <QDir>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QRegularExpression>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSortFilterProxyModel>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTableView>
+#include <QToolBar>
+
+#include "app/gui/ExportDialog.h"
+#include "jobs/ModelLoadJob.h"
+#include "models/ModelLoader.h"
+#include "prune/PruneRun.h"
+#include "util/Assets.h"
+#include "widgets/AnalysisPlot.h"
+#include "widgets/CostPlot.h"
+#include "widgets/FiltersPerLayerPlot.h"
+#include "widgets/GraphView.h"
+#include "widgets/LayerTableModel.h"
+#include "widgets/LogPanel.h"
+#include "widgets/MetricPlot.h"
+#include "widgets/PruningPanel.h"
+#include "widgets/RocPlot.h"
+#include "widgets/WidthHistogramPlot.h"
+
+namespace fp::gui {
+
+namespace {
+
+constexpr int kMaxRecent = 10;
+constexpr int kLayoutVersion = 1;
+
+QString pct(double v) { return QString::number(100.0 * v, 'f', 1) + QLatin1Char('%'); }
+
+QString millions(qint64 v) { return QString::number(double(v) / 1e6, 'f', 2) + QLatin1Char('M'); }
+
+bool isRunFolder(const QString& path) { return prune::PruneRun::isRunDir(path.toStdString()); }
+
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    setObjectName(QStringLiteral("MainWindow"));
+    setWindowIcon(QIcon(QStringLiteral(":/faceprune.svg")));
+    setAcceptDrops(true);
+    setDockNestingEnabled(true);
+    loader_ = new jobs::ModelLoadJob(this);
+    pruner_ = new jobs::PruneJob(this);
+    buildDocks();
+    buildActions();
+    connectJobs();
+    restoreLayout();
+
+    panel_->setChoices(jobs::PruneSettings::criterionNames(), jobs::PruneSettings::targetKindNames());
+    QSettings settings;
+    QString train = settings.value(QStringLiteral("pruning/trainDir")).toString();
+    if (train.isEmpty()) train = QString::fromStdString(assets::faceDataDir().string());
+    auto s = panel_->settings();
+    s.trainDir = train;
+    panel_->setSettings(s);
+    updateTitle();
+    updateActions();
+    statusBar()->showMessage(tr("Open a model (Ctrl+O), pick one from File > Open Model, or drop a file here."));
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildDocks() {
+    graph_ = new widgets::GraphView(this);
+    graph_->setObjectName(QStringLiteral("GraphView"));
+    setCentralWidget(graph_);
+
+    tableModel_ = new widgets::LayerTableModel(this);
+    proxy_ = new QSortFilterProxyModel(this);
+    proxy_->setSourceModel(tableModel_);
+    proxy_->setSortRole(widgets::LayerTableModel::SortRole);
+    table_ = new QTableView;
+    table_->setObjectName(QStringLiteral("LayerTable"));
+    table_->setModel(proxy_);
+    table_->setSortingEnabled(true);
+    table_->sortByColumn(-1, Qt::AscendingOrder);  // model order until the user sorts
+    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->setSelectionMode(QAbstractItemView::SingleSelection);
+    table_->setAlternatingRowColors(true);
+    table_->verticalHeader()->setVisible(false);
+    table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() + 6);
+    table_->horizontalHeader()->setStretchLastSection(true);
+    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+
+    panel_ = new widgets::PruningPanel;
+    panel_->setObjectName(QStringLiteral("PruningPanel"));
+    auto* panelScroll = new QScrollArea;
+    panelScroll->setWidget(panel_);
+    panelScroll->setWidgetResizable(true);
+    panelScroll->setFrameShape(QFrame::NoFrame);
+
+    plotTabs_ = new QTabWidget;
+    plotTabs_->setObjectName(QStringLiteral("PlotTabs"));
+    plotTabs_->setDocumentMode(true);
+    plots_ = {new widgets::FiltersPerLayerPlot, new widgets::WidthHistogramPlot, new widgets::RocPlot,
+              new widgets::MetricPlot,          new widgets::CostPlot,           new widgets::AnalysisPlot};
+    const QStringList tabNames{tr("Filters"), tr("Widths"), tr("ROC"), tr("Accuracy / EER"), tr("Cost"),
+                               tr("Analysis")};
+    for (int i = 0; i < plots_.size(); ++i) {
+        plots_[i]->setMinimumSize(320, 220);
+        plotTabs_->addTab(plots_[i], tabNames[i]);
+    }
+
+    log_ = new widgets::LogPanel;
+    log_->setObjectName(QStringLiteral("LogPanel"));
+
+    const auto dock = [this](const QString& title, const QString& name, QWidget* w, Qt::DockWidgetArea area) {
+        auto* d = new QDockWidget(title, this);
+        d->setObjectName(name);  // saveState() keys on it
+        d->setWidget(w);
+        d->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
+                       QDockWidget::DockWidgetClosable);
+        addDockWidget(area, d);
+        docks_ << d;
+        return d;
+    };
+    auto* panelDock = dock(tr("Pruning"), QStringLiteral("PruningDock"), panelScroll, Qt::LeftDockWidgetArea);
+    auto* tableDock = dock(tr("Layers"), QStringLiteral("LayersDock"), table_, Qt::RightDockWidgetArea);
+    auto* plotDock = dock(tr("Plots"), QStringLiteral("PlotsDock"), plotTabs_, Qt::BottomDockWidgetArea);
+    auto* logDock = dock(tr("Log"), QStringLiteral("LogDock"), log_, Qt::BottomDockWidgetArea);
+    splitDockWidget(plotDock, logDock, Qt::Horizontal);
+    resizeDocks({panelDock, tableDock}, {360, 430}, Qt::Horizontal);
+    resizeDocks({plotDock, logDock}, {900, 380}, Qt::Horizontal);
+    resizeDocks({plotDock}, {380}, Qt::Vertical);
+}
+
+void MainWindow::buildActions() {
+    auto* file = menuBar()->addMenu(tr("&File"));
+    auto* open = file->addAction(QIcon::fromTheme(QStringLiteral("document-open")), tr("&Open Model File..."), this,
+                                 &MainWindow::openFileDialog);
+    open->setShortcut(QKeySequence::Open);
+    auto* zoo = file->addMenu(tr("Open &Model"));
+    for (const auto& c : models::modelChoices()) {
+        const QString name = QString::fromStdString(c.name);
+        auto* a = zoo->addAction(QStringLiteral("%1  —  %2").arg(name, QString::fromStdString(c.description)));
+        connect(a, &QAction::triggered, this, [this, name] { openModel(name); });
+    }
+    file->addAction(tr("Open &Run Folder..."), this, &MainWindow::openRunDialog);
+    recentMenu_ = file->addMenu(tr("Open &Recent"));
+    file->addSeparator();
+    saveAction_ = file->addAction(tr("&Save Model As..."), this, &MainWindow::saveModelDialog);
+    saveAction_->setShortcut(QKeySequence::Save);
+    exportAction_ = file->addAction(tr("&Export..."), this, [this] { showExportDialog(); });
+    exportAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    file->addAction(tr("Export &Graph Picture..."), this, &MainWindow::exportGraphDialog);
+    file->addSeparator();
+    auto* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    auto* run = menuBar()->addMenu(tr("&Run"));
+    startAction_ = run->addAction(tr("&Start Pruning"), this, &MainWindow::startPruning);
+    startAction_->setShortcut(QKeySequence(Qt::Key_F5));
+    pauseAction_ = run->addAction(tr("&Pause"), pruner_, &jobs::PruneJob::pause);
+    resumeAction_ = run->addAction(tr("&Resume"), this, &MainWindow::resumeRun);
+    stopAction_ = run->addAction(tr("S&top"), pruner_, &jobs::PruneJob::stop);
+    stopAction_->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
+
+    viewMenu_ = menuBar()->addMenu(tr("&View"));
+    auto* find = viewMenu_->addAction(tr("&Find Layer..."), this, [this] {
+        findEdit_->setFocus();
+        findEdit_->selectAll();
+    });
+    find->setShortcut(QKeySequence::Find);
+    viewMenu_->addAction(tr("&Fit Graph"), graph_, &widgets::GraphView::fitAll);
+    viewMenu_->addSeparator();
+    for (auto* d : docks_) viewMenu_->addAction(d->toggleViewAction());
+    viewMenu_->addSeparator();
+    viewMenu_->addAction(tr("Reset &Layout"), this, [this] {
+        for (auto* d : docks_) {
+            d->setFloating(false);
+            d->show();
+        }
+        QSettings().remove(QStringLiteral("window/state"));
+        log_->append(tr("The dock layout is reset the next time FacePrune starts."));
+    });
+
+    auto* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About FacePrune"), this, [this] {
+        QMessageBox::about(this, tr("About FacePrune"),
+                           tr("<b>FacePrune %1</b><p>Iterative Taylor filter pruning for face-recognition CNNs: "
+                              "open a model, point it at a folder of faces (one sub-folder per person), press "
+                              "Start, watch, and export the pruned network.</p>")
+                               .arg(QStringLiteral(FACEPRUNE_VERSION)));
+    });
+
+    auto* tools = addToolBar(tr("Main"));
+    tools->setObjectName(QStringLiteral("MainToolBar"));
+    tools->addAction(open);
+    tools->addAction(startAction_);
+    tools->addAction(pauseAction_);
+    tools->addAction(resumeAction_);
+    tools->addAction(stopAction_);
+    tools->addSeparator();
+    tools->addAction(exportAction_);
+    tools->addSeparator();
+    tools->addWidget(new QLabel(tr(" Find layer: ")));
+    findEdit_ = new QLineEdit;
+    findEdit_->setObjectName(QStringLiteral("FindLayer"));
+    findEdit_->setPlaceholderText(tr("name (Ctrl+F, Enter for next)"));
+    findEdit_->setClearButtonEnabled(true);
+    findEdit_->setMaximumWidth(260);
+    tools->addWidget(findEdit_);
+    connect(findEdit_, &QLineEdit::returnPressed, this, &MainWindow::findLayer);
+    rebuildRecentMenu();
+}
+
+void MainWindow::connectJobs() {
+    connect(loader_, &jobs::ModelLoadJob::loaded, this, &MainWindow::onLoaded);
+    connect(loader_, &jobs::ModelLoadJob::failed, this, &MainWindow::onLoadFailed);
+
+    connect(panel_, &widgets::PruningPanel::startRequested, this, &MainWindow::startPruning);
+    connect(panel_, &widgets::PruningPanel::pauseRequested, pruner_, &jobs::PruneJob::pause);
+    connect(panel_, &widgets::PruningPanel::resumeRequested, this, &MainWindow::resumeRun);
+    connect(panel_, &widgets::PruningPanel::stopRequested, pruner_, &jobs::PruneJob::stop);
+
+    connect(pruner_, &jobs::PruneJob::stateChanged, this, &MainWindow::onPruneState);
+    connect(pruner_, &jobs::PruneJob::message, this, [this](const QString& m) { log_->append(m); });
+    connect(pruner_, &jobs::PruneJob::runOpened, this, [this](const jobs::IterationSummary& s) {
+        runDir_ = s.history.runDir;
+        runMaxIterations_ = s.history.maxIterations;
+        showIteration(s, false);
+        const auto& o = s.history.points.front();
+        QString line = tr("Run folder %1: original %2 filters, %3 parameters, %4 MACs")
+                           .arg(runDir_)
+                           .arg(o.filters)
+                           .arg(millions(o.params), millions(o.macs));
+        if (o.hasMetric(QStringLiteral("accuracy")))
+            line += tr(", verification accuracy %1, EER %2")
+                        .arg(pct(o.metrics.value(QStringLiteral("accuracy"))), pct(o.metrics.value(QStringLiteral("eer"))));
+        log_->append(line);
+        addRecent(runDir_);
+        QSettings().setValue(QStringLiteral("session/last"), runDir_);
+    });
+    connect(pruner_, &jobs::PruneJob::progress, this,
+            [this](int iteration, const QString& phase, int step, int steps, double eta) {
+                panel_->setProgress(iteration, runMaxIterations_, phase, step, steps, eta);
+            });
+    connect(pruner_, &jobs::PruneJob::iterationFinished, this,
+            [this](const jobs::IterationSummary& s) { showIteration(s, true); });
+    connect(pruner_, &jobs::PruneJob::finished, this, [this](const QString& reason) {
+        runResumable_ = false;
+        const QString text = tr("Finished: %1. Final model: %2").arg(reason, QDir(runDir_).filePath("final.fpm"));
+        panel_->setStatus(text);
+        log_->append(text);
+        statusBar()->showMessage(text, 10000);
+        updateActions();
+        emit runEnded();
+    });
+    const auto interrupted = [this](const QString& how) {
+        runResumable_ = isRunFolder(runDir_);
+        const QString text = tr("%1 after iteration %2; every completed iteration is saved in %3. Resume goes on.")
+                                 .arg(how)
+                                 .arg(history_.iterations())
+                                 .arg(runDir_);
+        panel_->setStatus(text);
+        log_->append(text);
+        updateActions();
+        emit runEnded();
+    };
+    connect(pruner_, &jobs::PruneJob::paused, this, [interrupted] { interrupted(tr("Paused")); });
+    connect(pruner_, &jobs::PruneJob::stopped, this, [interrupted] { interrupted(tr("Stopped")); });
+    connect(pruner_, &jobs::PruneJob::failed, this, [this](const QString& message) {
+        runResumable_ = isRunFolder(runDir_) && !history_.points.isEmpty() && history_.stopReason.isEmpty();
+        panel_->setStatus(tr("Failed: %1").arg(message));
+        log_->append(message, widgets::LogPanel::Level::Error);
+        updateActions();
+        onPruneState(pruner_->state());
+        emit runEnded();
+        QMessageBox::critical(this, tr("Pruning failed"), message);
+    });
+
+    // Selection: graph -> table and table -> graph; the graph does not echo selectLayer().
+    connect(graph_, &widgets::GraphView::layerSelected, this, &MainWindow::selectInTable);
+    connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex& current) {
+                if (syncing_ || !current.isValid()) return;
+                graph_->selectLayer(tableModel_->layerAt(proxy_->mapToSource(current).row()));
+            });
+    connect(graph_, &widgets::GraphView::lockRequested, this, &MainWindow::setLock);
+    connect(tableModel_, &widgets::LayerTableModel::lockToggled, this, &MainWindow::setLock);
+}
+
+bool MainWindow::isLoading() const { return loader_->isBusy(); }
+
+bool MainWindow::openModel(const QString& specIn) {
+    const QString spec = specIn.trimmed();
+    if (spec.isEmpty()) return false;
+    if (pruner_->isBusy()) {
+        QMessageBox::information(this, tr("A run is going on"),
+                                 tr("Stop or pause the pruning run before opening %1.").arg(spec));
+        return false;
+    }
+    if (!loader_->load(spec)) return false;
+    statusBar()->showMessage(tr("Opening %1 ...").arg(spec));
+    log_->append(tr("Opening %1 ...").arg(spec));
+    QApplication::setOverrideCursor(Qt::BusyCursor);
+    return true;
+}
+
+void MainWindow::onLoaded(const jobs::LoadedModel& m) {
+    QApplication::restoreOverrideCursor();
+    spec_ = m.spec;
+    model_ = loader_->model();
+    summary_ = m.summary;
+    locked_.clear();
+    if (m.isRun) {
+        runDir_ = m.history.runDir;
+        history_ = m.history;
+        runResumable_ = !m.runFinished;
+        runMaxIterations_ = m.history.maxIterations;
+        panel_->setSettings(m.settings);
+        for (const auto& l : m.settings.locked) locked_.insert(l);
+        panel_->setStatus(m.runFinished ? tr("This run finished: %1.").arg(m.history.stopReason)
+                                        : tr("Interrupted after iteration %1: Resume goes on.").arg(m.history.iterations()));
+    } else {
+        runDir_.clear();
+        history_ = {};
+        runResumable_ = false;
+        auto s = panel_->settings();
+        s.runDir.clear();
+        s.locked.clear();
+        panel_->setSettings(s);
+        panel_->setStatus({});
+    }
+    graph_->setSummary(summary_);
+    graph_->fitAll();
+    tableModel_->setSummary(summary_);
+    table_->resizeColumnsToContents();
+    for (auto* p : plots_) {
+        p->setModel(summary_);
+        p->setRun(history_);
+    }
+    panel_->setModelName(summary_.name.isEmpty() ? spec_ : QStringLiteral("%1 (%2)").arg(summary_.name, spec_));
+    panel_->setRunState(runResumable_ ? widgets::PruningPanel::RunState::Resumable
+                                      : widgets::PruningPanel::RunState::Idle);
+    QString line = tr("Opened %1: %2 layers, %3 filters, %4 parameters, %5 MACs")
+                       .arg(spec_)
+                       .arg(summary_.layers.size())
+                       .arg(summary_.filters)
+                       .arg(millions(summary_.params), millions(summary_.macs));
+    if (m.isRun) line += tr("; run with %1 iterations").arg(history_.iterations());
+    log_->append(line);
+    statusBar()->showMessage(line, 8000);
+    addRecent(spec_);
+    QSettings().setValue(QStringLiteral("session/last"), spec_);
+    updateTitle();
+    updateActions();
+    emit modelOpened(spec_);
+}
+
+void MainWindow::onLoadFailed(const QString& spec, const QString& message) {
+    QApplication::restoreOverrideCursor();
+    log_->append(message, widgets::LogPanel::Level::Error);
+    statusBar()->showMessage(tr("Could not open %1").arg(spec), 8000);
+    emit openFailed(spec, message);
+    QMessageBox::critical(this, tr("Cannot open %1").arg(QFileInfo(spec).fileName()), message);
+}
+
+void MainWindow::showIteration(const jobs::IterationSummary& s, bool log) {
+    summary_ = s.model;
+    history_ = s.history;
+    if (auto m = pruner_->currentModel()) model_ = m;
+    graph_->setSummary(summary_);
+    tableModel_->setSummary(summary_);
+    for (auto* p : plots_) {
+        p->setModel(summary_);
+        p->setRun(history_);
+    }
+    if (!log || history_.points.isEmpty()) return;
+    const auto& o = history_.points.front();
+    const auto& p = history_.points.back();
+    QString line = tr("Iteration %1: -%2 filters; filters %3, parameters %4 (%5), MACs %6 (%7)")
+                       .arg(p.iteration)
+                       .arg(p.filtersRemoved)
+                       .arg(pct(double(p.filters) / double(std::max<qint64>(1, o.filters))))
+                       .arg(millions(p.params), pct(double(p.params) / double(std::max<qint64>(1, o.params))))
+                       .arg(millions(p.macs), pct(double(p.macs) / double(std::max<qint64>(1, o.macs))));
+    if (p.hasMetric(QStringLiteral("accuracy")))
+        line += tr(", accuracy %1, EER %2")
+                    .arg(pct(p.metrics.value(QStringLiteral("accuracy"))), pct(p.metrics.value(QStringLiteral("eer"))));
+    if (p.latencyMs >= 0) line += tr(", %1 ms per face").arg(p.latencyMs, 0, 'f', 1);
+    log_->append(line);
+}
+
+QString MainWindow::defaultRunDir() const {
+    const QString base = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    QString name = summary_.name.isEmpty() ? QStringLiteral("model") : summary_.name;
+    name.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_.-]")), QStringLiteral("_"));
+    return QDir(base).filePath(QStringLiteral("runs/%1-%2").arg(name,
+                                                               QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss")));
+}
+
+void MainWindow::startPruning() {
+    if (pruner_->isBusy()) return;
+    if (spec_.isEmpty() || !model_) {
+        QMessageBox::information(this, tr("No model"), tr("Open a model first (File > Open Model, or Ctrl+O)."));
+        return;
+    }
+    auto s = panel_->settings();
+    const QFileInfo train(s.trainDir);
+    if (s.trainDir.isEmpty() || !train.isDir()) {
+        QMessageBox::warning(this, tr("Training folder"),
+                             s.trainDir.isEmpty()
+                                 ? tr("Choose a training folder: one sub-folder of face images per person.")
+                                 : tr("%1: no such folder. Choose a folder with one sub-folder of face images per "
+                                      "person.")
+                                       .arg(s.trainDir));
+        return;
+    }
+    if (s.runDir.isEmpty() || isRunFolder(s.runDir)) s.runDir = defaultRunDir();
+    s.locked = QStringList(locked_.begin(), locked_.end());
+    s.locked.sort();
+    QSettings().setValue(QStringLiteral("pruning/trainDir"), s.trainDir);
+    runMaxIterations_ = s.maxIterations;
+    runDir_ = s.runDir;
+    history_ = {};
+    // The run starts from what is open: a run folder's latest model, a file, or a zoo name.
+    if (pruner_->start(spec_, s)) {
+        panel_->setStatus(tr("Running in %1").arg(s.runDir));
+        log_->append(tr("Pruning %1 with %2, %3 per iteration, at most %4 iterations; run folder %5")
+                         .arg(spec_, s.criterion,
+                              s.perIterationPercent ? QString::number(s.perIterationValue) + QLatin1Char('%')
+                                                    : QString::number(int(s.perIterationValue)))
+                         .arg(s.maxIterations)
+                         .arg(s.runDir));
+    }
+}
+
+void MainWindow::resumeRun() {
+    if (pruner_->isBusy() || runDir_.isEmpty()) return;
+    if (pruner_->resume(runDir_)) panel_->setStatus(tr("Resuming %1").arg(runDir_));
+}
+
+void MainWindow::onPruneState(jobs::PruneJob::State state) {
+    using RS = widgets::PruningPanel::RunState;
+    switch (state) {
+    case jobs::PruneJob::State::Running: panel_->setRunState(RS::Running); break;
+    case jobs::PruneJob::State::Pausing: panel_->setRunState(RS::Pausing); break;
+    case jobs::PruneJob::State::Stopping: panel_->setRunState(RS::Stopping); break;
+    case jobs::PruneJob::State::Paused: panel_->setRunState(RS::Resumable); break;
+    case jobs::PruneJob::State::Idle: panel_->setRunState(runResumable_ ? RS::Resumable : RS::Idle); break;
+    }
+    updateActions();
+}
+
+void MainWindow::updateActions() {
+    const bool busy = pruner_->isBusy();
+    const auto st = pruner_->state();
+    startAction_->setEnabled(!busy);
+    pauseAction_->setEnabled(st == jobs::PruneJob::State::Running);
+    stopAction_->setEnabled(st == jobs::PruneJob::State::Running || st == jobs::PruneJob::State::Pausing);
+    resumeAction_->setEnabled(!busy && (runResumable_ || st == jobs::PruneJob::State::Paused));
+    exportAction_->setEnabled(model_ != nullptr);
+    saveAction_->setEnabled(model_ != nullptr);
+    if (!busy) panel_->setRunState(runResumable_ || st == jobs::PruneJob::State::Paused
+                                       ? widgets::PruningPanel::RunState::Resumable
+                                       : widgets::PruningPanel::RunState::Idle);
+}
+
+void MainWindow::setLock(const QString& layer, bool locked) {
+    const int i = summary_.indexOf(layer);
+    if (i < 0 || !summary_.layers[i].prunable) return;
+    if (locked) locked_.insert(layer);
+    else locked_.remove(layer);
+    summary_.layers[i].locked = locked;
+    tableModel_->setLocked(layer, locked);
+    graph_->setLocked(layer, locked);
+    QStringList list(locked_.begin(), locked_.end());
+    list.sort();
+    panel_->setLockedLayers(list);
+    QString line = locked ? tr("Locked %1: the pruner keeps all its filters").arg(layer) : tr("Unlocked %1").arg(layer);
+    if (pruner_->isBusy()) line += tr(" (from the next run on)");
+    log_->append(line);
+}
+
+void MainWindow::selectInTable(const QString& layer) {
+    const int row = tableModel_->rowOf(layer);
+    if (row < 0) return;
+    const QModelIndex index = proxy_->mapFromSource(tableModel_->index(row, 0));
+    syncing_ = true;
+    table_->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    table_->scrollTo(index);
+    syncing_ = false;
+}
+
+void MainWindow::findLayer() {
+    const QString text = findEdit_->text().trimmed();
+    if (text.isEmpty()) return;
+    if (!graph_->findNextLayer(text)) statusBar()->showMessage(tr("No layer name contains \"%1\"").arg(text), 5000);
+}
+
+void MainWindow::openFileDialog() {
+    const QString dir = QSettings().value(QStringLiteral("dialogs/modelDir"), QDir::homePath()).toString();
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open Model"), dir,
+        tr("Models (*.onnx *.fpm *.json);;ONNX (*.onnx);;FacePrune (*.fpm);;face-api manifest (*.json);;All files (*)"));
+    if (path.isEmpty()) return;
+    QSettings().setValue(QStringLiteral("dialogs/modelDir"), QFileInfo(path).absolutePath());
+    openModel(path);
+}
+
+void MainWindow::openRunDialog() {
+    const QString base = QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath("runs");
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Run Folder"), base);
+    if (dir.isEmpty()) return;
+    if (!isRunFolder(dir)) {
+        QMessageBox::warning(this, tr("Not a run folder"),
+                             tr("%1: not a pruning run folder (it has no run.json and original.fpm).").arg(dir));
+        return;
+    }
+    openModel(dir);
+}
+
+void MainWindow::saveModelDialog() {
+    if (!model_) return;
+    QDialog* d = showExportDialog();
+    if (auto* e = qobject_cast<ExportDialog*>(d)) e->setFormat(jobs::ExportRequest::Format::Native);
+}
+
+QDialog* MainWindow::showExportDialog() {
+    if (!model_) {
+        QMessageBox::information(this, tr("Export"), tr("Open a model first."));
+        return nullptr;
+    }
+    auto* d = new ExportDialog(model_, summary_, runDir_.isEmpty() ? QDir::homePath() : runDir_, this);
+    d->setAttribute(Qt::WA_DeleteOnClose);
+    connect(d, &ExportDialog::exported, this, [this](const jobs::ExportResult& r) {
+        log_->append(tr("Wrote %1 (%2, %3 bytes). %4").arg(r.path, r.description).arg(r.bytes).arg(r.check.text),
+                     r.check.agrees ? widgets::LogPanel::Level::Info : widgets::LogPanel::Level::Warning);
+    });
+    d->show();
+    return d;
+}
+
+void MainWindow::exportGraphDialog() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Graph Picture"),
+                                                      QDir::home().filePath(summary_.name + "-graph.svg"),
+                                                      tr("SVG (*.svg);;PNG (*.png)"));
+    if (path.isEmpty()) return;
+    const bool ok = path.endsWith(QLatin1String(".png"), Qt::CaseInsensitive) ? graph_->exportPng(path)
+                                                                               : graph_->exportSvg(path);
+    if (!ok) QMessageBox::warning(this, tr("Export Graph Picture"), tr("%1: could not be written.").arg(path));
+    else log_->append(tr("Wrote %1").arg(path));
+}
+
+void MainWindow::addRecent(const QString& spec) {
+    if (spec.isEmpty()) return;
+    QSettings s;
+    QStringList list = s.value(QStringLiteral("recent")).toStringList();
+    list.removeAll(spec);
+    list.prepend(spec);
+    while (list.size() > kMaxRecent) list.removeLast();
+    s.setValue(QStringLiteral("recent"), list);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+    recentMenu_->clear();
+    const QStringList list = QSettings().value(QStringLiteral("recent")).toStringList();
+    for (int i = 0; i < list.size(); ++i) {
+        const QString spec = list[i];
+        auto* a = recentMenu_->addAction(QStringLiteral("&%1  %2").arg(i + 1).arg(spec));
+        connect(a, &QAction::triggered, this, [this, spec] { openModel(spec); });
+    }
+    recentMenu_->setEnabled(!list.isEmpty());
+    if (!list.isEmpty()) {
+        recentMenu_->addSeparator();
+        recentMenu_->addAction(tr("Clear List"), this, [this] {
+            QSettings().remove(QStringLiteral("recent"));
+            rebuildRecentMenu();
+        });
+    }
+}
+
+void MainWindow::updateTitle() {
+    setWindowTitle(spec_.isEmpty() ? tr("FacePrune") : tr("%1 — FacePrune").arg(QFileInfo(spec_).fileName()));
+}
+
+void MainWindow::restoreLayout() {
+    QSettings s;
+    if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray())) resize(1500, 950);
+    restoreState(s.value(QStringLiteral("window/state")).toByteArray(), kLayoutVersion);
+}
+
+void MainWindow::saveLayout() {
+    QSettings s;
+    s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    s.setValue(QStringLiteral("window/state"), saveState(kLayoutVersion));
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (pruner_->isBusy()) {
+        const auto answer = QMessageBox::question(
+            this, tr("A run is going on"),
+            tr("Stop the pruning run and quit? Every completed iteration is kept in %1; open the folder later "
+               "to resume.")
+                .arg(runDir_));
+        if (answer != QMessageBox::Yes) {
+            event->ignore();
+            return;
+        }
+        pruner_->stop();
+    }
+    saveLayout();
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    const auto urls = event->mimeData()->urls();
+    if (!urls.isEmpty() && urls.front().isLocalFile()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const auto urls = event->mimeData()->urls();
+    if (urls.isEmpty() || !urls.front().isLocalFile()) return;
+    event->acceptProposedAction();
+    openModel(urls.front().toLocalFile());
+}
+
+}  // namespace fp::gui

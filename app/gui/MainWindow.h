@@ -1,0 +1,139 @@
+#pragma once
+// The workbench window: the layer graph in the centre; the layer table, the
+// pruning panel, the plots (as tabs) and the log in docks the user arranges
+// (remembered across runs). Opens models (zoo, pretrained, files, drag and
+// drop, run folders as sessions), runs pruning through PruneJob and exports.
+#include <QMainWindow>
+#include <QSet>
+#include <QString>
+#include <QVector>
+#include <memory>
+
+#include "graph/Graph.h"
+#include "jobs/IterationSummary.h"
+#include "jobs/LoadedModel.h"
+#include "jobs/PruneJob.h"
+
+class QAction;
+class QDockWidget;
+class QLineEdit;
+class QMenu;
+class QSortFilterProxyModel;
+class QTableView;
+class QTabWidget;
+
+namespace fp::jobs {
+class ExportJob;
+class ModelLoadJob;
+}  // namespace fp::jobs
+
+namespace fp::widgets {
+class GraphView;
+class LayerTableModel;
+class LogPanel;
+class PlotBase;
+class PruningPanel;
+}  // namespace fp::widgets
+
+namespace fp::gui {
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Zoo name, model file or run folder; loads in the background. False while busy.
+    bool openModel(const QString& spec);
+    // Starts a run with the panel's settings (what Start does).
+    void startPruning();
+
+    // For tests and the screenshot driver.
+    widgets::GraphView* graphView() const { return graph_; }
+    QTableView* layerTable() const { return table_; }
+    widgets::LayerTableModel* layerModel() const { return tableModel_; }
+    widgets::PruningPanel* pruningPanel() const { return panel_; }
+    widgets::LogPanel* logPanel() const { return log_; }
+    QTabWidget* plotTabs() const { return plotTabs_; }
+    const QVector<widgets::PlotBase*>& plots() const { return plots_; }
+    jobs::PruneJob* pruneJob() const { return pruner_; }
+    const jobs::ModelSummary& summary() const { return summary_; }
+    const jobs::RunHistory& runHistory() const { return history_; }
+    QString currentSpec() const { return spec_; }
+    bool isLoading() const;
+    std::shared_ptr<const graph::Graph> currentModel() const { return model_; }
+    // Opens the export dialog (non-modal) and returns it.
+    QDialog* showExportDialog();
+
+signals:
+    void modelOpened(const QString& spec);
+    void openFailed(const QString& spec, const QString& message);
+    void runEnded();  // finished, stopped, paused or failed
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void buildDocks();
+    void buildActions();
+    void connectJobs();
+    void restoreLayout();
+    void saveLayout();
+
+    void openFileDialog();
+    void openRunDialog();
+    void saveModelDialog();
+    void exportGraphDialog();
+    void findLayer();
+    void onLoaded(const jobs::LoadedModel& loaded);
+    void onLoadFailed(const QString& spec, const QString& message);
+    void showIteration(const jobs::IterationSummary& s, bool log);
+    void setLock(const QString& layer, bool locked);
+    void selectInTable(const QString& layer);
+    void onPruneState(jobs::PruneJob::State state);
+    void resumeRun();
+    void addRecent(const QString& spec);
+    void rebuildRecentMenu();
+    void updateTitle();
+    void updateActions();
+    QString defaultRunDir() const;
+
+    // Widgets
+    widgets::GraphView* graph_ = nullptr;
+    widgets::LayerTableModel* tableModel_ = nullptr;
+    QSortFilterProxyModel* proxy_ = nullptr;
+    QTableView* table_ = nullptr;
+    widgets::PruningPanel* panel_ = nullptr;
+    widgets::LogPanel* log_ = nullptr;
+    QTabWidget* plotTabs_ = nullptr;
+    QVector<widgets::PlotBase*> plots_;
+    QVector<QDockWidget*> docks_;
+    QLineEdit* findEdit_ = nullptr;
+    QMenu* recentMenu_ = nullptr;
+    QMenu* viewMenu_ = nullptr;
+    QAction* startAction_ = nullptr;
+    QAction* pauseAction_ = nullptr;
+    QAction* resumeAction_ = nullptr;
+    QAction* stopAction_ = nullptr;
+    QAction* exportAction_ = nullptr;
+    QAction* saveAction_ = nullptr;
+
+    // Jobs
+    jobs::ModelLoadJob* loader_ = nullptr;
+    jobs::PruneJob* pruner_ = nullptr;
+
+    // What is open
+    QString spec_;                      // zoo name, file or run folder
+    QString runDir_;                    // the run shown (and resumable), if any
+    bool runResumable_ = false;
+    int runMaxIterations_ = 0;
+    std::shared_ptr<const graph::Graph> model_;
+    jobs::ModelSummary summary_;
+    jobs::RunHistory history_;
+    QSet<QString> locked_;
+    bool syncing_ = false;              // table <-> graph selection echo guard
+};
+
+}  // namespace fp::gui

@@ -1,0 +1,125 @@
+#include "app/gui/ScreenshotDriver.h"
+
+#include <QApplication>
+#include <QDialog>
+#include <QDir>
+#include <QDockWidget>
+#include <QEventLoop>
+#include <QPixmap>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+#include <cstdio>
+
+#include "app/gui/ExportDialog.h"
+#include "app/gui/MainWindow.h"
+#include "widgets/GraphView.h"
+#include "widgets/LogPanel.h"
+#include "widgets/PlotBase.h"
+#include "widgets/PruningPanel.h"
+
+namespace fp::gui {
+
+namespace {
+void settle(int ms = 150) {
+    QEventLoop loop;
+    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
+    loop.exec();
+}
+}  // namespace
+
+ScreenshotDriver::ScreenshotDriver(MainWindow* window, Options options, QObject* parent)
+    : QObject(parent), window_(window), options_(std::move(options)) {}
+
+void ScreenshotDriver::start() {
+    connect(window_, &MainWindow::modelOpened, this, &ScreenshotDriver::onOpened);
+    connect(window_, &MainWindow::openFailed, this, [this](const QString&, const QString& m) { fail(m); });
+    connect(window_->pruneJob(), &jobs::PruneJob::failed, this, &ScreenshotDriver::fail);
+    connect(window_, &MainWindow::runEnded, this, &ScreenshotDriver::onRunEnded);
+    if (!options_.outDir.isEmpty()) QDir().mkpath(options_.outDir);
+    window_->openModel(options_.model);
+}
+
+void ScreenshotDriver::onOpened() {
+    if (started_) return;
+    started_ = true;
+    auto* panel = window_->pruningPanel();
+    auto s = panel->settings();
+    if (!options_.trainDir.isEmpty()) s.trainDir = options_.trainDir;
+    s.limitIdentities = options_.limitIdentities;
+    s.maxIterations = options_.iterations;
+    s.scoringBatches = options_.scoringBatches;
+    s.batchSize = options_.batchSize;
+    s.verifyFraction = options_.verifyFraction;
+    s.finetuneSteps = 0;
+    s.runDir = options_.runDir;
+    if (s.runDir.isEmpty() && !options_.outDir.isEmpty())
+        s.runDir = QDir(options_.outDir).filePath(QStringLiteral("run"));
+    if (!s.runDir.isEmpty()) QDir(s.runDir).removeRecursively();  // a demo starts afresh
+    panel->setSettings(s);
+    probe_.start();
+    window_->startPruning();
+}
+
+void ScreenshotDriver::onRunEnded() {
+    probe_.stop();
+    if (window_->runHistory().iterations() == 0) return;  // failed before the first iteration
+    std::printf("event loop during the run: largest gap %.1f ms, mean %.1f ms over %d ticks of 10 ms\n",
+                probe_.largestGapMs(), probe_.meanGapMs(), probe_.ticks());
+    std::fflush(stdout);
+    if (options_.outDir.isEmpty()) return;
+    QTimer::singleShot(300, this, &ScreenshotDriver::capture);
+}
+
+bool ScreenshotDriver::grab(QWidget* w, const QString& name) {
+    const QString path = QDir(options_.outDir).filePath(name + QStringLiteral(".png"));
+    const bool ok = w->grab().save(path);
+    std::printf("%s %s (%dx%d)\n", ok ? "wrote" : "FAILED", qPrintable(path), w->width(), w->height());
+    return ok;
+}
+
+void ScreenshotDriver::capture() {
+    bool ok = true;
+    settle();
+    ok &= grab(window_, QStringLiteral("window"));
+    ok &= grab(window_->graphView(), QStringLiteral("graph"));
+    ok &= grab(window_->layerTable(), QStringLiteral("table"));
+    ok &= grab(window_->pruningPanel(), QStringLiteral("panel"));
+    ok &= grab(window_->logPanel(), QStringLiteral("log"));
+    auto* tabs = window_->plotTabs();
+    const QStringList names{QStringLiteral("plot-filters"), QStringLiteral("plot-widths"), QStringLiteral("plot-roc"),
+                            QStringLiteral("plot-metrics"), QStringLiteral("plot-cost"), QStringLiteral("plot-analysis")};
+    for (int i = 0; i < tabs->count(); ++i) {
+        tabs->setCurrentIndex(i);
+        settle(100);
+        window_->plots()[i]->replotNow();
+        ok &= grab(tabs, names.value(i, QStringLiteral("plot-%1").arg(i)));
+        if (window_->plots()[i]->pointCount() == 0) {
+            std::printf("EMPTY plot %s\n", qPrintable(window_->plots()[i]->title()));
+            ok = false;
+        }
+    }
+    tabs->setCurrentIndex(0);
+
+    auto* dialog = qobject_cast<ExportDialog*>(window_->showExportDialog());
+    if (!dialog) return fail(QStringLiteral("the export dialog did not open"));
+    dialog->setPath(QDir(options_.outDir).filePath(QStringLiteral("pruned.onnx")));
+    QEventLoop wait;
+    connect(dialog, &ExportDialog::exported, &wait, &QEventLoop::quit);
+    connect(dialog, &ExportDialog::exportFailed, &wait, &QEventLoop::quit);
+    QTimer::singleShot(120000, &wait, &QEventLoop::quit);
+    dialog->startExport();
+    wait.exec();
+    settle();
+    std::printf("export: %s\n", qPrintable(dialog->resultText()));
+    ok &= grab(dialog, QStringLiteral("export-dialog"));
+    dialog->close();
+    emit done(ok ? 0 : 1);
+}
+
+void ScreenshotDriver::fail(const QString& message) {
+    std::fprintf(stderr, "screenshots: %s\n", qPrintable(message));
+    emit done(1);
+}
+
+}  // namespace fp::gui

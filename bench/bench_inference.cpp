@@ -1,0 +1,160 @@
+// Realised speed-up of pruning: latency at batch 1 and 32 of each model before and after
+// pruning to about half its MACs (L1 filter norms, one shot, with and without widths rounded
+// to multiples of 8), in the LibTorch executor and in OpenCV's cv::dnn on the exported ONNX,
+// printed beside the MACs ratio.
+//   bench_inference [--models squeezenet,mobilenetv2,resnet50,mobilefacenet] [--threads 2]
+//                   [--keep 0.5] [--reps1 20] [--reps32 3] [--json build/bench-results.json]
+#include <cstdio>
+#include <filesystem>
+
+#include <unistd.h>
+
+#include <ATen/Parallel.h>
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
+
+#include "BenchCommon.h"
+#include "exec/Executor.h"
+#include "io/OnnxExporter.h"
+#include "models/ModelLoader.h"
+#include "prune/ChannelGraph.h"
+#include "prune/CostModel.h"
+#include "prune/Planner.h"
+#include "prune/Scorer.h"
+#include "prune/Surgery.h"
+#include "util/Runtime.h"
+
+using namespace fp;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// One-shot L1 pruning to at most `keep` of the MACs (the fewest groups that get there).
+graph::Graph pruneToMacs(const graph::Graph& g, double keep, int roundTo) {
+    const prune::ChannelGraph cg(g);
+    const prune::Scorer scorer(g, cg, prune::Criterion::L1);
+    const auto scores = scorer.finish();
+    auto ranked = cg.prunableGroups();
+    std::stable_sort(ranked.begin(), ranked.end(), [&](int a, int b) { return scores.groups[a] < scores.groups[b]; });
+    prune::PlanConstraints c;
+    c.roundTo = roundTo;
+    const double target = keep * static_cast<double>(g.totalCost(false).macs);
+    auto macsAt = [&](int64_t count) {
+        return static_cast<double>(prune::predictCost(g, cg, prune::selectGroups(g, cg, ranked, count, c)).macs);
+    };
+    int64_t lo = 0, hi = static_cast<int64_t>(ranked.size());
+    while (lo < hi) {
+        const int64_t mid = (lo + hi) / 2;
+        if (macsAt(mid) <= target)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    graph::Graph out = g;
+    prune::removeGroups(out, cg, prune::selectGroups(g, cg, ranked, lo, c));
+    return out;
+}
+
+double shareMultipleOf8(const graph::Graph& g) {
+    int total = 0, multiple = 0;
+    for (const auto& n : g.nodes())
+        if (n.op == graph::Op::Conv2d && !n.isDepthwise()) {
+            ++total;
+            multiple += n.outChannels % 8 == 0;
+        }
+    return total ? static_cast<double>(multiple) / total : 0.0;
+}
+
+struct Latency {
+    double torch1 = 0, torch32 = 0, dnn1 = 0, dnn32 = 0;  // milliseconds
+};
+
+Latency measure(const graph::Graph& g, const fs::path& onnx, int reps1, int reps32) {
+    Latency l;
+    const auto& in = g.at(g.inputName()).inputShape;
+    const auto b1 = bench::randomBatch(1, in, 2, 3), b32 = bench::randomBatch(32, in, 2, 4);
+    {
+        exec::Executor ex(g);
+        l.torch1 = 1e3 * bench::timeIt([&] { ex.embed(b1.images); }, 2, reps1).median;
+        l.torch32 = 1e3 * bench::timeIt([&] { ex.embed(b32.images); }, 1, reps32).median;
+    }
+    io::exportOnnx(g, onnx);
+    cv::dnn::Net net = cv::dnn::readNetFromONNX(onnx.string());
+    net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+    auto run = [&](const data::Batch& b) {
+        std::vector<int> dims(b.images.shape.begin(), b.images.shape.end());
+        cv::Mat blob(static_cast<int>(dims.size()), dims.data(), CV_32F, const_cast<float*>(b.images.data.data()));
+        net.setInput(blob);
+        net.forward("embedding");
+    };
+    l.dnn1 = 1e3 * bench::timeIt([&] { run(b1); }, 2, reps1).median;
+    l.dnn32 = 1e3 * bench::timeIt([&] { run(b32); }, 1, reps32).median;
+    return l;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    util::configureAllocator();
+    const bench::Args args(argc, argv);
+    const auto modelNames = bench::splitList(args.get("models", "squeezenet,mobilenetv2,resnet50,mobilefacenet"));
+    const int threads = args.getInt("threads", 2);
+    const double keep = std::stod(args.get("keep", "0.5"));
+    const int reps1 = args.getInt("reps1", 20), reps32 = args.getInt("reps32", 3);
+    at::set_num_threads(threads);
+    cv::setNumThreads(threads);
+    const fs::path tmp = fs::temp_directory_path() / ("fp-bench-inference-" + std::to_string(::getpid()));
+    fs::create_directories(tmp);
+
+    json out;
+    out["threads"] = threads;
+    out["keep_macs"] = keep;
+    out["load_before"] = bench::machineLoad();
+    std::printf("%d thread(s) in LibTorch and cv::dnn; latency in ms (median), speed-up = original / pruned\n\n",
+                threads);
+    std::printf("%-14s %-10s %8s %6s %5s %9s %9s %9s %9s %6s %6s %6s %6s\n", "model", "variant", "MMACs", "x-MACs",
+                "%8", "torch-b1", "torch-b32", "dnn-b1", "dnn-b32", "xt-1", "xt-32", "xd-1", "xd-32");
+    try {
+        for (const auto& name : modelNames) {
+            const graph::Graph original = models::loadModel(name);
+            const double macs0 = static_cast<double>(original.totalCost(false).macs);
+            Latency base;
+            for (const auto& [variant, roundTo] : {std::pair<const char*, int>{"original", 0}, {"pruned", 1},
+                                                   {"pruned-r8", 8}}) {
+                const graph::Graph g = roundTo ? pruneToMacs(original, keep, roundTo) : original;
+                const double macs = static_cast<double>(g.totalCost(false).macs);
+                const Latency l = measure(g, tmp / (name + "-" + variant + ".onnx"), reps1, reps32);
+                if (!roundTo) base = l;
+                std::printf("%-14s %-10s %8.1f %6.2f %4.0f%% %9.2f %9.1f %9.2f %9.1f %6.2f %6.2f %6.2f %6.2f\n",
+                            name.c_str(), variant, macs / 1e6, macs0 / macs, 100 * shareMultipleOf8(g), l.torch1,
+                            l.torch32, l.dnn1, l.dnn32, base.torch1 / l.torch1, base.torch32 / l.torch32,
+                            base.dnn1 / l.dnn1, base.dnn32 / l.dnn32);
+                std::fflush(stdout);
+                out["rows"].push_back({{"model", name}, {"variant", variant}, {"macs", macs},
+                                       {"macs_ratio", macs0 / macs}, {"params", g.totalCost(false).params},
+                                       {"share_widths_multiple_of_8", shareMultipleOf8(g)},
+                                       {"torch_b1_ms", l.torch1}, {"torch_b32_ms", l.torch32},
+                                       {"dnn_b1_ms", l.dnn1}, {"dnn_b32_ms", l.dnn32},
+                                       {"speedup_torch_b1", base.torch1 / l.torch1},
+                                       {"speedup_torch_b32", base.torch32 / l.torch32},
+                                       {"speedup_dnn_b1", base.dnn1 / l.dnn1},
+                                       {"speedup_dnn_b32", base.dnn32 / l.dnn32}});
+            }
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        fs::remove_all(tmp);
+        return 1;
+    }
+    fs::remove_all(tmp);
+    out["load_after"] = bench::machineLoad();
+    std::printf("\nx-MACs: original MACs / these MACs; %%8: convs whose width is a multiple of 8; "
+                "xt/xd: speed-up in LibTorch / cv::dnn at batch 1 / 32\n");
+    std::printf("machine: load %.2f -> %.2f, cc1plus %d -> %d\n", out["load_before"]["loadavg_1min"].get<double>(),
+                out["load_after"]["loadavg_1min"].get<double>(), out["load_before"]["cc1plus"].get<int>(),
+                out["load_after"]["cc1plus"].get<int>());
+    bench::writeResults(args.get("json", FP_BUILD_DIR "/bench-results.json"), "inference", out, FP_SOURCE_DIR);
+    return 0;
+}

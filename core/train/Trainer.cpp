@@ -1,0 +1,445 @@
+#include "train/Trainer.h"
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "data/BatchLoader.h"
+#include "data/SeededRandom.h"
+#include "exec/TorchGraph.h"
+#include "graph/GraphBuilder.h"
+#include "io/NativeFormat.h"
+#include "train/Head.h"
+#include "train/TorchTraining.h"
+#include "util/AtomicFile.h"
+#include "util/Errors.h"
+
+namespace fp::train {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kCheckpointJson = "checkpoint.json";
+constexpr int kCheckpointFormat = 1;
+
+// Streams of one seed for the different random choices of a run.
+enum Stream : uint64_t { kPasses = 1, kSteps = 2, kHead = 3, kProjection = 4 };
+
+uint64_t streamSeed(uint64_t seed, uint64_t stream, uint64_t index) {
+    return data::SeededRandom::mix(data::SeededRandom::mix(seed ^ (stream << 56)) + index);
+}
+
+bool isRunningStat(const std::string& key) { return key == "running_mean" || key == "running_var"; }
+
+json optionsToJson(const TrainOptions& o) {
+    const auto& s = o.schedule;
+    return {{"steps", o.steps},
+            {"schedule", {{"kind", scheduleKindName(s.kind)},
+                          {"base_rate", s.baseRate},
+                          {"milestones", s.milestones},
+                          {"gamma", s.gamma},
+                          {"min_rate", s.minRate},
+                          {"warmup_steps", s.warmupSteps}}},
+            {"momentum", o.momentum},
+            {"weight_decay", o.weightDecay},
+            {"use_labels", o.useLabels},
+            {"loss", {{"kind", lossKindName(o.loss.kind)}, {"scale", o.loss.scale}, {"margin", o.loss.marginValue()}}},
+            {"distill_weight", o.distillWeight},
+            {"head_from_centres", o.headFromCentres},
+            {"seed", o.seed}};
+}
+
+std::string stepName(int step) {
+    char name[32];
+    std::snprintf(name, sizeof name, "step-%06d", step);
+    return name;
+}
+
+// The distillation projection as a model file of its own: input [Cs] -> Linear (no bias) -> [Ct],
+// with its momentum as a second Linear beside it (the "logits"), so one file holds both.
+graph::Graph projectionGraph(const torch::Tensor& weight, const torch::Tensor& momentum) {
+    graph::GraphBuilder b("distillation-projection", graph::Shape{weight.size(1), 1, 1, false});
+    const std::string flat = b.flatten(b.input(), "flat");
+    const std::string w = b.linear(flat, "projection", weight.size(0), /*bias=*/false);
+    const std::string m = b.linear(flat, "projection.momentum", weight.size(0), /*bias=*/false);
+    b.graph().at(w).params["weight"] = exec::fromTorch(weight);
+    b.graph().at(m).params["weight"] = exec::fromTorch(momentum);
+    return b.finish(w, m);
+}
+
+}  // namespace
+
+uint64_t passSeed(uint64_t seed, uint64_t pass) { return streamSeed(seed, kPasses, pass); }
+
+struct Param {
+    std::string node, key;
+    torch::Tensor value;     // shares storage with the TorchGraph's tensor
+    torch::Tensor momentum;  // zeros until the first step (the same as torch's lazily made buffer)
+};
+
+struct Trainer::Impl {
+    graph::Graph& model;
+    data::BatchSource& source;
+    TrainOptions options;
+    const graph::Graph* teacher = nullptr;
+    data::BatchSource* teacherSource = nullptr;
+    TeacherFeed feed = TeacherFeed::SameInput;
+    const std::atomic<bool>* cancel = nullptr;
+    std::function<void(const TrainProgress&)> progress;
+
+    // Position: steps done, data passes started, batches taken from the current pass.
+    int step = 0;
+    uint64_t pass = 0;
+    int64_t batchInPass = 0;
+    bool passOpen = false;
+    bool resumed = false;
+    std::optional<graph::Graph> resumedMomentum, resumedProjection;
+
+    std::unique_ptr<exec::TorchGraph> net, teacherNet;
+    std::vector<Param> params;
+    torch::Tensor projection, projectionMomentum;
+
+    Impl(graph::Graph& m, data::BatchSource& s, TrainOptions o) : model(m), source(s), options(std::move(o)) {}
+
+    bool distilling() const { return options.distillWeight > 0.0; }
+    bool marginHead() const { return options.loss.kind != LossKind::Softmax; }
+    bool cancelled() const { return cancel && cancel->load(); }
+
+    void build();
+    bool nextBatch(data::Batch& batch, data::Batch& teacherBatch);
+    torch::Tensor teacherEmbedding(const data::Batch& batch, const data::Batch& teacherBatch);
+    void update(double rate);
+    void save();
+};
+
+void Trainer::Impl::build() {
+    if (options.useLabels) {
+        // A resumed model already has its head; it only needs checking.
+        data::BatchSource* init = options.headFromCentres && !resumed ? &source : nullptr;
+        prepareHead(model, source.numClasses(), options.loss.kind, init, streamSeed(options.seed, kHead, 0));
+    }
+    net = std::make_unique<exec::TorchGraph>(model);
+    net->setTraining(true);
+    for (const auto& node : model.nodes())
+        for (const auto& [key, t] : node.params) {
+            if (isRunningStat(key)) continue;
+            Param p{node.name, key, net->param(node.name, key), {}};
+            p.value.requires_grad_(true);
+            if (resumedMomentum) {
+                const graph::Node* m = resumedMomentum->find(node.name);
+                if (!m || !m->hasParam(key) || m->param(key).shape != t.shape)
+                    throw Error("the checkpoint's optimizer state does not fit the model (layer '" + node.name +
+                                "', parameter '" + key + "')");
+                p.momentum = exec::toTorch(m->param(key));
+            } else {
+                p.momentum = torch::zeros_like(p.value);
+            }
+            params.push_back(std::move(p));
+        }
+    resumedMomentum.reset();
+
+    if (!distilling()) return;
+    if (!teacher) throw Error("distillation (weight " + std::to_string(options.distillWeight) + ") needs a teacher model");
+    teacherNet = std::make_unique<exec::TorchGraph>(*teacher);
+    teacherNet->setTraining(false);
+    const int64_t studentDim = model.at(model.embeddingName()).shape.c;
+    const int64_t teacherDim = teacher->at(teacher->embeddingName()).shape.c;
+    if (studentDim == teacherDim) {
+        if (resumedProjection) throw Error("the checkpoint has a distillation projection, but the embeddings match");
+        return;
+    }
+    if (resumedProjection) {
+        const Tensor& w = resumedProjection->at("projection").param("weight");
+        if (w.shape != std::vector<int64_t>{teacherDim, studentDim})
+            throw Error("the checkpoint's distillation projection is " + w.shapeString() + ", the models need " +
+                        std::to_string(teacherDim) + "x" + std::to_string(studentDim));
+        projection = exec::toTorch(w);
+        projectionMomentum = exec::toTorch(resumedProjection->at("projection.momentum").param("weight"));
+    } else {
+        // Variance-preserving start; the projection learns with the student.
+        torch::manual_seed(streamSeed(options.seed, kProjection, 0));
+        projection = torch::randn({teacherDim, studentDim}) / std::sqrt(static_cast<double>(studentDim));
+        projectionMomentum = torch::zeros_like(projection);
+    }
+    projection.requires_grad_(true);
+    resumedProjection.reset();
+}
+
+bool Trainer::Impl::nextBatch(data::Batch& batch, data::Batch& teacherBatch) {
+    const bool own = distilling() && feed == TeacherFeed::OwnSource;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (!passOpen) {
+            // Both sources restart with the same seed, so they list the same samples in the same order.
+            const uint64_t s = passSeed(options.seed, pass);
+            source.restart(s);
+            if (own) teacherSource->restart(s);
+            for (int64_t i = 0; i < batchInPass; ++i) {  // a resumed pass: skip what was used already
+                if (!source.next(batch)) break;
+                if (own) teacherSource->next(teacherBatch);
+            }
+            passOpen = true;
+        }
+        if (source.next(batch)) {
+            ++batchInPass;
+            if (own) {
+                if (!teacherSource->next(teacherBatch) || teacherBatch.size() != batch.size() ||
+                    teacherBatch.labels != batch.labels)
+                    throw Error("the teacher's batches are out of step with the student's (pass " +
+                                std::to_string(pass) + ", batch " + std::to_string(batchInPass) +
+                                "): both sources must list the same images");
+            }
+            return true;
+        }
+        ++pass;
+        batchInPass = 0;
+        passOpen = false;
+    }
+    return false;
+}
+
+torch::Tensor Trainer::Impl::teacherEmbedding(const data::Batch& batch, const data::Batch& teacherBatch) {
+    torch::NoGradGuard noGrad;
+    const std::string& name = teacher->embeddingName();
+    switch (feed) {
+    case TeacherFeed::SameInput: return teacherNet->forward(exec::toTorch(batch.images), {name}).at(name);
+    case TeacherFeed::Converted:
+    case TeacherFeed::Resized: {
+        const torch::Tensor x = convertInput(exec::toTorch(batch.images), model.preprocess, teacher->preprocess);
+        return teacherNet->forward(x, {name}).at(name);
+    }
+    case TeacherFeed::OwnSource: {
+        // Flip test: the target is the same whether or not the student's copy was mirrored.
+        const torch::Tensor x = exec::toTorch(teacherBatch.images);
+        const torch::Tensor a = teacherNet->forward(x, {name}).at(name);
+        const torch::Tensor b = teacherNet->forward(x.flip(3), {name}).at(name);
+        return torch::nn::functional::normalize(a, torch::nn::functional::NormalizeFuncOptions().dim(1)) +
+               torch::nn::functional::normalize(b, torch::nn::functional::NormalizeFuncOptions().dim(1));
+    }
+    }
+    return {};
+}
+
+void Trainer::Impl::update(double rate) {
+    torch::NoGradGuard noGrad;
+    auto sgd = [&](torch::Tensor& p, torch::Tensor& v) {
+        const torch::Tensor& g = p.grad();
+        if (!g.defined()) return;  // not part of this loss (a head during distillation only)
+        torch::Tensor d = options.weightDecay != 0.0 ? g + options.weightDecay * p : g;
+        v.mul_(options.momentum).add_(d);
+        p.add_(v, -rate);
+        p.mutable_grad().reset();
+    };
+    for (auto& p : params) sgd(p.value, p.momentum);
+    if (projection.defined()) sgd(projection, projectionMomentum);
+}
+
+void Trainer::Impl::save() {
+    if (options.checkpointDir.empty()) throw Error("no checkpoint folder was given");
+    if (!net) build();
+    std::error_code ec;
+    fs::create_directories(options.checkpointDir, ec);
+    if (ec) throw Error(options.checkpointDir.string() + ": cannot create the checkpoint folder (" + ec.message() + ")");
+
+    const std::string base = stepName(step);
+    json files{{"model", base + ".fpm"}, {"momentum", base + ".momentum.fpm"}};
+    graph::Graph current = model;
+    net->writeBack(current);
+    io::saveNative(current, options.checkpointDir / files["model"].get<std::string>());
+    for (const auto& p : params) current.at(p.node).params[p.key] = exec::fromTorch(p.momentum);
+    io::saveNative(current, options.checkpointDir / files["momentum"].get<std::string>());
+    if (projection.defined()) {
+        files["projection"] = base + ".projection.fpm";
+        io::saveNative(projectionGraph(projection.detach(), projectionMomentum),
+                       options.checkpointDir / files["projection"].get<std::string>());
+    }
+
+    // The JSON last: it only ever names complete files.
+    const json j{{"format", kCheckpointFormat},
+                 {"step", step},
+                 {"pass", pass},
+                 {"batch_in_pass", batchInPass},
+                 {"files", files},
+                 {"options", optionsToJson(options)}};
+    util::AtomicFile file(options.checkpointDir / kCheckpointJson);
+    file.stream() << j.dump(1) << '\n';
+    file.commit();
+
+    // Older steps' files are no longer referenced.
+    for (const auto& entry : fs::directory_iterator(options.checkpointDir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("step-", 0) == 0 && name.rfind(base, 0) != 0) fs::remove(entry.path(), ec);
+    }
+}
+
+Trainer::Trainer(graph::Graph& model, data::BatchSource& source, TrainOptions options)
+    : impl_(std::make_unique<Impl>(model, source, std::move(options))) {
+    const auto& o = impl_->options;
+    if (o.steps < 0) throw Error("training steps cannot be negative");
+    if (!o.useLabels && o.distillWeight <= 0.0)
+        throw Error("nothing to train on: without labels, give a teacher and a distillation weight");
+    if (o.distillWeight < 0.0) throw Error("the distillation weight cannot be negative");
+    if (o.momentum < 0.0 || o.weightDecay < 0.0) throw Error("momentum and weight decay cannot be negative");
+    if (o.loss.kind != LossKind::Softmax && o.loss.scale <= 0.0) throw Error("the margin head's scale must be positive");
+    if (o.checkpointEvery < 0) throw Error("checkpoint interval cannot be negative");
+    if (o.checkpointEvery > 0 && o.checkpointDir.empty()) throw Error("checkpoints need a folder");
+    Schedule(o.schedule, std::max(1, o.steps));  // validates the schedule now rather than mid-run
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::setTeacher(const graph::Graph& teacher, data::BatchSource* teacherSource) {
+    if (!teacher.at(teacher.embeddingName()).shape.flat)
+        throw Error("the teacher's embedding '" + teacher.embeddingName() + "' is not a flat vector");
+    impl_->teacher = &teacher;
+    impl_->teacherSource = teacherSource;
+    impl_->feed = train::teacherFeed(impl_->model.preprocess, teacher.preprocess);
+    if (impl_->feed == TeacherFeed::OwnSource && !teacherSource)
+        throw Error(std::string("the teacher crops faces differently from the student (") +
+                    graph::alignmentName(teacher.preprocess.alignment) + " " +
+                    std::to_string(teacher.preprocess.width) + "x" + std::to_string(teacher.preprocess.height) +
+                    " vs " + graph::alignmentName(impl_->model.preprocess.alignment) + " " +
+                    std::to_string(impl_->model.preprocess.width) + "x" +
+                    std::to_string(impl_->model.preprocess.height) +
+                    "): it needs a batch source of its own over the same images");
+}
+
+TeacherFeed Trainer::teacherFeed() const { return impl_->feed; }
+
+void Trainer::setCancel(const std::atomic<bool>* cancel) { impl_->cancel = cancel; }
+
+void Trainer::setProgress(std::function<void(const TrainProgress&)> progress) { impl_->progress = std::move(progress); }
+
+bool Trainer::hasCheckpoint(const fs::path& dir) {
+    std::error_code ec;
+    return fs::is_regular_file(dir / kCheckpointJson, ec);
+}
+
+int Trainer::resume(const fs::path& dir) {
+    Impl& d = *impl_;
+    if (d.net) throw Error("resume a training run before it starts");
+    const fs::path path = dir / kCheckpointJson;
+    std::ifstream in(path);
+    if (!in) throw Error(path.string() + ": no training checkpoint here");
+    json j;
+    try {
+        j = json::parse(in);
+        if (j.at("format").get<int>() != kCheckpointFormat)
+            throw Error(path.string() + ": checkpoint format " + j.at("format").dump() + " is not supported");
+        const json now = optionsToJson(d.options);
+        const json& then = j.at("options");
+        for (const auto& [key, value] : now.items())
+            if (!then.contains(key) || then.at(key) != value)
+                throw Error(path.string() + ": the checkpoint was made with " + key + " = " +
+                            (then.contains(key) ? then.at(key).dump() : std::string("(unset)")) + ", this run has " +
+                            value.dump() + "; resume with the same settings");
+        const json& files = j.at("files");
+        graph::Graph model = io::loadNative(dir / files.at("model").get<std::string>());
+        d.resumedMomentum = io::loadNative(dir / files.at("momentum").get<std::string>());
+        if (files.contains("projection"))
+            d.resumedProjection = io::loadNative(dir / files.at("projection").get<std::string>());
+        d.model = std::move(model);
+        d.step = j.at("step");
+        d.pass = j.at("pass");
+        d.batchInPass = j.at("batch_in_pass");
+    } catch (const json::exception& e) {
+        throw Error(path.string() + ": corrupt training checkpoint (" + e.what() + ")");
+    }
+    d.passOpen = false;
+    d.resumed = true;
+    return d.step;
+}
+
+void Trainer::saveCheckpoint() { impl_->save(); }
+
+TrainResult Trainer::run() {
+    Impl& d = *impl_;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    TrainResult result;
+    if (!d.net) d.build();
+    const auto& o = d.options;
+    const Schedule schedule(o.schedule, std::max(1, o.steps));
+    const std::string emb = d.model.embeddingName();
+    const std::string logits = d.model.logitsName();
+    torch::Tensor headWeight;
+    if (o.useLabels && d.marginHead()) headWeight = d.net->param(logits, "weight");
+
+    std::vector<double> losses;
+    data::Batch batch, teacherBatch;
+    while (d.step < o.steps) {
+        if (d.cancelled()) {
+            result.cancelled = true;
+            if (o.checkpointEvery > 0) d.save();
+            break;
+        }
+        if (!d.nextBatch(batch, teacherBatch)) throw Error("no training images to train on");
+        if (batch.size() < 2) continue;  // BatchNorm in training mode needs two samples
+
+        torch::manual_seed(streamSeed(o.seed, kSteps, static_cast<uint64_t>(d.step)));
+        const double rate = schedule.rate(d.step);
+        std::vector<std::string> outputs{emb};
+        if (o.useLabels && !d.marginHead()) outputs.push_back(logits);
+        auto out = d.net->forward(exec::toTorch(batch.images), outputs);
+
+        torch::Tensor loss = torch::zeros({});
+        TrainProgress p;
+        if (o.useLabels) {
+            const int64_t classes = d.model.at(logits).outChannels;
+            for (int64_t l : batch.labels)
+                if (l < 0 || l >= classes)
+                    throw InputError("a training image has label " + std::to_string(l) + " but the head has " +
+                                     std::to_string(classes) +
+                                     " identities (unlabelled data trains by distillation only)");
+            const torch::Tensor labels = torch::tensor(batch.labels, torch::kLong);
+            const torch::Tensor id = d.marginHead()
+                                         ? identificationLoss(out.at(emb), headWeight, {}, labels, o.loss)
+                                         : torch::cross_entropy_loss(out.at(logits), labels);
+            p.identification = id.item<double>();
+            loss = loss + id;
+        }
+        if (d.distilling()) {
+            const torch::Tensor target = d.teacherEmbedding(batch, teacherBatch);
+            torch::Tensor student = out.at(emb);
+            if (d.projection.defined()) student = torch::linear(student, d.projection);
+            const torch::Tensor term = distillationLoss(student, target);
+            p.distillation = term.item<double>();
+            loss = loss + o.distillWeight * term;
+        }
+        loss.backward();
+        d.update(rate);
+        ++d.step;
+
+        p.step = d.step;
+        p.steps = o.steps;
+        p.rate = rate;
+        p.loss = loss.item<double>();
+        p.seconds = seconds();
+        losses.push_back(p.loss);
+        result.meanIdentification += p.identification;
+        result.meanDistillation += p.distillation;
+        if (d.progress) d.progress(p);
+        if (o.checkpointEvery > 0 && d.step % o.checkpointEvery == 0) d.save();
+    }
+    d.net->writeBack(d.model);
+
+    result.steps = d.step;
+    result.stepsThisRun = static_cast<int>(losses.size());
+    if (!losses.empty()) {
+        const double n = static_cast<double>(losses.size());
+        for (double l : losses) result.meanLoss += l;
+        result.meanLoss /= n;
+        result.meanIdentification /= n;
+        result.meanDistillation /= n;
+        const size_t tail = std::max<size_t>(1, losses.size() / 10);
+        for (size_t i = losses.size() - tail; i < losses.size(); ++i) result.finalLoss += losses[i];
+        result.finalLoss /= static_cast<double>(tail);
+    }
+    result.seconds = seconds();
+    return result;
+}
+
+}  // namespace fp::train

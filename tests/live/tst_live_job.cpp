@@ -1,0 +1,172 @@
+// LiveJob on the demo video, as the live tab drives it: models prepared off the GUI thread, frames with
+// faces arriving, a face enrolled by a click and then named, the gallery file surviving a new job,
+// pause and resume, frames skipped rather than queued, and a video that ends being reported while the
+// job stays usable.
+#include <QtTest>
+
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "jobs/LiveJob.h"
+
+using namespace fp::jobs;
+
+namespace {
+
+// Waits until `pred` holds for the first argument of some emission the spy has seen, up to `ms`.
+template <class T, class Pred>
+bool waitFor(QSignalSpy& spy, Pred pred, int ms) {
+    QDeadlineTimer deadline(ms);
+    int seen = 0;
+    while (true) {
+        for (; seen < spy.count(); ++seen)
+            if (pred(spy.at(seen).at(0).value<T>())) return true;
+        if (deadline.hasExpired()) return false;
+        spy.wait(200);
+    }
+}
+
+template <class Pred>
+bool waitForFrame(QSignalSpy& spy, Pred pred, int ms) {
+    return waitFor<LiveFrame>(spy, pred, ms);
+}
+
+bool onlyAlice(const QVector<LivePerson>& people) {
+    return people.size() == 1 && people.front().name == QLatin1String("Alice");
+}
+
+bool hasFaces(const LiveFrame& f) { return !f.faces.isEmpty(); }
+
+}  // namespace
+
+class TestLiveJob : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() {
+        job_ = new LiveJob(this);
+        job_->setGalleryPath(dir_.filePath(QStringLiteral("gallery.fpg")));
+    }
+
+    void demoVideoIsRecognisedAndEnrolmentNamesAFace() {
+        QSignalSpy models(job_, &LiveJob::modelsReady), frames(job_, &LiveJob::frameReady),
+            gallery(job_, &LiveJob::galleryChanged), failed(job_, &LiveJob::failed),
+            started(job_, &LiveJob::sourceStarted);
+        job_->start(LiveJob::demoSource());
+        QCOMPARE(started.count(), 1);
+        QVERIFY(models.wait(60000));
+        const auto original = models.at(0).at(0).value<LiveModelInfo>();
+        const auto pruned = models.at(0).at(1).value<LiveModelInfo>();
+        qInfo("original %s: %lld params, %lld MACs, %.2f MB, %s", qPrintable(original.name), original.params,
+              original.macs, original.fileBytes / 1e6, qPrintable(original.backendNote));
+        qInfo("pruned %s: %lld params, %lld MACs, %.2f MB, %s", qPrintable(pruned.name), pruned.params, pruned.macs,
+              pruned.fileBytes / 1e6, qPrintable(pruned.backendNote));
+        QVERIFY(pruned.macs < original.macs);
+        QVERIFY(original.fileBytes > 0 && !original.backend.isEmpty());
+
+        QVERIFY(waitForFrame(frames, hasFaces, 20000));
+        LiveFrame withFaces;
+        for (const auto& args : frames)
+            if (hasFaces(args.at(0).value<LiveFrame>())) withFaces = args.at(0).value<LiveFrame>();
+        QCOMPARE(withFaces.image.size(), QSize(640, 480));
+        QVERIFY(withFaces.stats.fps > 0);
+
+        // Click the first face of that frame and call it Alice.
+        const QPointF click = withFaces.faces.front().box.center();
+        job_->enrolFace(QStringLiteral("Alice"), withFaces.index, click);
+        QVERIFY(waitFor<QVector<LivePerson>>(gallery, onlyAlice, 20000));
+        QVERIFY(!gallery.last().at(0).value<QVector<LivePerson>>().front().thumbnail.isNull());
+        QVERIFY(QFileInfo::exists(dir_.filePath(QStringLiteral("gallery.fpg"))));
+
+        // The demo video shows her again (same shot, moving camera; the video loops): both panes name her.
+        frames.clear();
+        const bool named = waitForFrame(frames, [](const LiveFrame& f) {
+            for (const auto& face : f.faces)
+                if (face.accepted[0] && face.name[0] == QLatin1String("Alice")) return true;
+            return false;
+        }, 30000);
+        QVERIFY2(named, "a face enrolled from the demo video must be named when it comes round again");
+        const LiveFrame last = frames.last().at(0).value<LiveFrame>();
+        qInfo("after %lld frames: agreement %.3f over %lld faces, mean similarity %.3f, %.1f fps, %lld dropped",
+              last.stats.frames, last.stats.agreementRate, last.stats.compared, last.stats.meanSimilarity,
+              last.stats.fps, last.stats.dropped);
+        QVERIFY(last.stats.compared > 0);
+        QVERIFY(last.stats.agreementRate >= 0 && last.stats.agreementRate <= 1);
+        // Recognition is slower than the 15 fps video: frames are skipped, the indices jump.
+        QVERIFY(last.stats.dropped > 0);
+        qint64 maxJump = 0;
+        for (int i = 1; i < frames.count(); ++i)
+            maxJump = std::max(maxJump, frames.at(i).at(0).value<LiveFrame>().index -
+                                            frames.at(i - 1).at(0).value<LiveFrame>().index);
+        QVERIFY(maxJump >= 2);
+        QCOMPARE(failed.count(), 0);
+    }
+
+    void clickOutsideAnyFaceIsReported() {
+        QSignalSpy failed(job_, &LiveJob::failed);
+        job_->enrolFace(QStringLiteral("Nobody"), -1, QPointF(1, 1));
+        QVERIFY(failed.wait(10000));
+        QVERIFY(failed.last().at(0).toString().contains(QStringLiteral("no face")));
+    }
+
+    void pauseStopsFramesAndResumeGoesOn() {
+        QSignalSpy frames(job_, &LiveJob::frameReady);
+        QVERIFY(frames.wait(10000));
+        job_->pause();
+        QTest::qWait(300);  // a frame already on its way may still land
+        frames.clear();
+        QTest::qWait(700);
+        QCOMPARE(frames.count(), 0);
+        job_->resume();
+        QVERIFY(frames.wait(10000));
+    }
+
+    void galleryIsThereForTheNextSession() {
+        LiveJob other;
+        QSignalSpy gallery(&other, &LiveJob::galleryChanged);
+        other.setGalleryPath(dir_.filePath(QStringLiteral("gallery.fpg")));
+        QVERIFY(waitFor<QVector<LivePerson>>(gallery, onlyAlice, 10000));
+
+        QSignalSpy removed(job_, &LiveJob::galleryChanged);
+        job_->removePerson(QStringLiteral("Alice"));
+        QVERIFY(waitFor<QVector<LivePerson>>(removed, [](const auto& people) { return people.isEmpty(); }, 10000));
+    }
+
+    void endOfFileIsReportedAndTheJobStaysUsable() {
+        const QString path = dir_.filePath(QStringLiteral("short.avi"));
+        {
+            cv::VideoWriter w(path.toStdString(), cv::CAP_OPENCV_MJPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 25,
+                              cv::Size(320, 240));
+            QVERIFY(w.isOpened());
+            for (int i = 0; i < 10; ++i) {
+                cv::Mat img(240, 320, CV_8UC3);
+                for (int y = 0; y < img.rows; ++y) img.row(y).setTo(cv::Scalar::all((y + 7 * i) % 256));
+                w.write(img);
+            }
+        }
+        QSignalSpy ended(job_, &LiveJob::sourceEnded), frames(job_, &LiveJob::frameReady);
+        job_->start(LiveJob::fileSource(path));
+        QVERIFY(ended.wait(20000));
+        QVERIFY(ended.last().at(0).toString().contains(QStringLiteral("end of video")));
+        QVERIFY(frames.count() > 0);
+        QVERIFY(!job_->isRunning());
+
+        // A file that cannot be played is reported the same way.
+        ended.clear();
+        job_->start(LiveJob::fileSource(dir_.filePath(QStringLiteral("missing.avi"))));
+        QVERIFY(ended.wait(10000));
+        QVERIFY(ended.last().at(0).toString().contains(QStringLiteral("missing.avi")));
+
+        // And the job goes on with another source.
+        frames.clear();
+        job_->start(LiveJob::demoSource());
+        QVERIFY(frames.wait(20000));
+        job_->stop();
+    }
+
+private:
+    QTemporaryDir dir_;
+    LiveJob* job_ = nullptr;
+};
+
+QTEST_MAIN(TestLiveJob)
+#include "tst_live_job.moc"
