@@ -4,7 +4,8 @@
 //   3. one full PruneRun iteration, with the seconds per phase it records in its history:
 //      scoring K batches, removal, F fine-tuning steps, evaluation (embedding E random images)
 //   bench_removal [--model resnet50] [--threads 2] [--reps 5] [--scoring-batches 2]
-//                 [--finetune-steps 2] [--eval-images 64] [--json build/bench-results.json]
+//                 [--finetune-steps 2] [--eval-images 64] [--only rss|removal|iteration]
+//                 [--json build/bench-results.json]
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -70,6 +71,8 @@ int main(int argc, char** argv) {
     const int threads = args.getInt("threads", 2), reps = args.getInt("reps", 5);
     const int scoringBatches = args.getInt("scoring-batches", 2), finetuneSteps = args.getInt("finetune-steps", 2);
     const int evalImages = args.getInt("eval-images", 64);
+    const std::string only = args.get("only", "");
+    auto part = [&](const char* name) { return only.empty() || only == name; };
     at::set_num_threads(threads);
     json out;
     out["model"] = model;
@@ -80,7 +83,7 @@ int main(int argc, char** argv) {
         const auto& in = g.at(g.inputName()).inputShape;
 
         // 1. Peak memory of scoring (first, before other phases leave heap behind).
-        {
+        if (part("rss")) {
             const prune::ChannelGraph cg(g);
             const data::Batch batch = bench::randomBatch(32, in, kClasses, 1);
             const double before = bench::procStatusMiB("VmRSS");
@@ -97,7 +100,7 @@ int main(int argc, char** argv) {
         }
 
         // 2. One removal step, each part timed on its own.
-        {
+        if (part("removal")) {
             const prune::ChannelGraph cg0(g);
             const prune::Scorer l1(g, cg0, prune::Criterion::L1);
             const auto scores = l1.finish();
@@ -135,7 +138,7 @@ int main(int argc, char** argv) {
         }
 
         // 3. One full iteration through PruneRun (its own per-phase record).
-        {
+        if (part("iteration")) {
             const fs::path dir = fs::temp_directory_path() / ("fp-bench-removal-" + std::to_string(::getpid()));
             fs::remove_all(dir);
             RandomSource source(in, scoringBatches, 32);

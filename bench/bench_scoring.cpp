@@ -57,6 +57,7 @@ json runReference(const bench::Args& args, const std::string& model, int threads
 }  // namespace
 
 int main(int argc, char** argv) {
+    const int libtorchDefault = at::get_num_threads();
     util::configureAllocator();
     const bench::Args args(argc, argv);
     const auto modelNames = bench::splitList(args.get("models", "squeezenet,mobilenetv2,resnet50,mobilefacenet"));
@@ -66,10 +67,12 @@ int main(int argc, char** argv) {
     const bool reference = !args.has("no-reference");
 
     json out;
-    out["default_threads"] = at::get_num_threads();  // what LibTorch chose before we set anything
+    out["libtorch_default_threads"] = libtorchDefault;
+    out["threads_after_configure"] = at::get_num_threads();  // what FacePrune binaries run with
     out["batch"] = batchSize;
     out["load_before"] = bench::machineLoad();
-    std::printf("LibTorch default intra-op threads in this binary: %d\n", at::get_num_threads());
+    std::printf("intra-op threads: LibTorch default %d, after util::configureAllocator() %d\n", libtorchDefault,
+                at::get_num_threads());
     std::printf("batch %d, median of %d after %d warm-up; img/s (higher is better)\n\n", batchSize, reps, warmup);
     std::printf("%-14s %3s %9s %9s %7s %9s %9s %7s %7s %8s\n", "model", "thr", "forward", "scoring", "scr/fwd",
                 "py-train", "py-eval", "x-train", "x-eval", "peakMiB");

@@ -357,17 +357,23 @@ struct LiveJob::Worker {
     }
 };
 
+// Made only while a camera is the source: a capture session costs a GStreamer pipeline.
 struct LiveJob::Camera {
-    QMediaDevices devices;
+    explicit Camera(const QCameraDevice& device) : camera(device) {
+        session.setVideoSink(&sink);
+        session.setCamera(&camera);
+    }
+    ~Camera() {
+        camera.stop();
+        session.setCamera(nullptr);
+    }
     QMediaCaptureSession session;
     QVideoSink sink;
-    std::unique_ptr<QCamera> camera;
-    QByteArray id;
+    QCamera camera;
     std::atomic<qint64> counter{0};
 };
 
-LiveJob::LiveJob(QObject* parent)
-    : QObject(parent), worker_(std::make_unique<Worker>(this)), camera_(std::make_unique<Camera>()) {
+LiveJob::LiveJob(QObject* parent) : QObject(parent), worker_(std::make_unique<Worker>(this)) {
     registerLiveTypes();
     galleryPath_ = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
                    QStringLiteral("/live-gallery.fpg");
@@ -375,14 +381,9 @@ LiveJob::LiveJob(QObject* parent)
     worker_->command([w = worker_.get(), path] { w->loadGallery(path); });
     worker_->thread = std::thread([w = worker_.get()] { w->run(); });
 
-    camera_->session.setVideoSink(&camera_->sink);
-    // Called on whichever thread the camera backend delivers on; only the mailbox is touched (thread-safe).
-    connect(&camera_->sink, &QVideoSink::videoFrameChanged, this, [w = worker_.get(), c = camera_.get()](
-                                                                           const QVideoFrame& frame) {
-        cv::Mat bgr = toBgr(frame);
-        if (!bgr.empty()) w->mailbox.put({std::move(bgr), c->counter++});
-    }, Qt::DirectConnection);
-    connect(&camera_->devices, &QMediaDevices::videoInputsChanged, this, [this] {
+    // Cameras come and go: the menu follows, and unplugging the one in use ends the source.
+    devices_ = new QMediaDevices(this);
+    connect(devices_, &QMediaDevices::videoInputsChanged, this, [this] {
         const auto list = cameras();
         emit camerasChanged(list);
         if (active_ && source_.kind == LiveSource::Camera &&
@@ -468,24 +469,27 @@ void LiveJob::start(const LiveSource& source) {
             emit sourceEnded(tr("The camera \"%1\" is not connected.").arg(source.label));
             return;
         }
-        camera_->camera = std::make_unique<QCamera>(*it);
-        camera_->id = it->id();
+        camera_ = std::make_unique<Camera>(*it);
         // The chosen resolution at its highest frame rate.
         QCameraFormat chosen;
         for (const QCameraFormat& f : it->videoFormats())
             if (f.resolution() == source.resolution &&
                 (chosen.isNull() || f.maxFrameRate() > chosen.maxFrameRate()))
                 chosen = f;
-        if (!chosen.isNull()) camera_->camera->setCameraFormat(chosen);
-        connect(camera_->camera.get(), &QCamera::errorOccurred, this, [this](QCamera::Error, const QString& text) {
+        if (!chosen.isNull()) camera_->camera.setCameraFormat(chosen);
+        // Called on whichever thread the backend delivers on; only the mailbox (thread-safe) is touched.
+        connect(&camera_->sink, &QVideoSink::videoFrameChanged, this,
+                [w = worker_.get(), c = camera_.get()](const QVideoFrame& frame) {
+                    cv::Mat bgr = toBgr(frame);
+                    if (!bgr.empty()) w->mailbox.put({std::move(bgr), c->counter++});
+                }, Qt::DirectConnection);
+        connect(&camera_->camera, &QCamera::errorOccurred, this, [this](QCamera::Error, const QString& text) {
             if (!active_) return;
             stopSource();
             active_ = false;
             emit sourceEnded(tr("The camera stopped: %1").arg(text));
         });
-        camera_->session.setCamera(camera_->camera.get());
-        camera_->counter = 0;
-        camera_->camera->start();
+        camera_->camera.start();
     } else {
         startReader(source, 0);
     }
@@ -519,11 +523,7 @@ void LiveJob::startReader(const LiveSource& source, qint64 fromFrame) {
 void LiveJob::stopSource() {
     ++generation_;
     setRunning(false);
-    if (camera_->camera) {
-        camera_->camera->stop();
-        camera_->session.setCamera(nullptr);
-        camera_->camera.reset();
-    }
+    camera_.reset();
     if (worker_->reader.joinable()) {
         worker_->readerStop = true;
         worker_->reader.join();

@@ -12,6 +12,8 @@
 
 #include "jobs/LiveTypes.h"
 
+class QMediaDevices;
+
 namespace fp::graph {
 class Graph;
 }
@@ -77,6 +79,7 @@ private:
 
     std::unique_ptr<Worker> worker_;
     std::unique_ptr<Camera> camera_;
+    QMediaDevices* devices_ = nullptr;
     QString galleryPath_;
     LiveSource source_;
     bool active_ = false;

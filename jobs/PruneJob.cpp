@@ -4,6 +4,12 @@
 #include <QtConcurrent/QtConcurrentRun>
 #include <chrono>
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include "jobs/EngineSettings.h"
 #include "jobs/JobTypes.h"
 #include "jobs/LatencyMeter.h"
@@ -38,6 +44,15 @@ private:
     data::BatchSource& inner_;
     const std::atomic<bool>& cancel_;
 };
+
+// The engine keeps both cores busy; a worker at a lower priority (inherited by
+// the loader and LibTorch threads it starts) lets the GUI thread in at once.
+void lowerThreadPriority() {
+#ifdef __linux__
+    const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+    if (getpriority(PRIO_PROCESS, tid) < 5) setpriority(PRIO_PROCESS, tid, 5);
+#endif
+}
 
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -180,6 +195,7 @@ void PruneJob::publishModel(const graph::Graph& g) {
 PruneJob::Outcome PruneJob::work(const Request& req) {
     const auto note = [this](const QString& text) { post([this, text] { emit message(text); }); };
     const QString dir = req.runDir;
+    lowerThreadPriority();
     try {
         std::unique_ptr<prune::PruneRun> run;
         prune::RunData data;

@@ -276,7 +276,7 @@ void LiveTab::setBanner(const QString& text) {
     banner_->setVisible(!text.isEmpty());
 }
 
-QString LiveTab::bannerText() const { return banner_->isVisible() ? banner_->text() : QString(); }
+QString LiveTab::bannerText() const { return banner_->isHidden() ? QString() : banner_->text(); }
 
 void LiveTab::showFrame(const jobs::LiveFrame& frame) {
     frame_ = frame;
@@ -342,8 +342,8 @@ void LiveTab::setGallery(const QVector<jobs::LivePerson>& people) {
     const QString current = gallery_->currentItem() ? gallery_->currentItem()->data(Qt::UserRole).toString() : QString();
     gallery_->clear();
     for (const auto& p : people) {
-        auto* item = new QListWidgetItem(QPixmap::fromImage(p.thumbnail),
-                                         tr("%1 (%n face(s))", nullptr, p.samples).arg(p.name));
+        const QString faces = p.samples == 1 ? tr("1 face") : tr("%1 faces").arg(p.samples);
+        auto* item = new QListWidgetItem(QPixmap::fromImage(p.thumbnail), QStringLiteral("%1 (%2)").arg(p.name, faces));
         item->setData(Qt::UserRole, p.name);
         gallery_->addItem(item);
         if (p.name == current) gallery_->setCurrentItem(item);
@@ -352,7 +352,8 @@ void LiveTab::setGallery(const QVector<jobs::LivePerson>& people) {
 }
 
 void LiveTab::showEnrolled(const QString& name, int faces) {
-    showMessage(tr("Enrolled %1 (%n face(s) in the gallery).", nullptr, faces).arg(name));
+    showMessage(faces == 1 ? tr("Enrolled %1 (1 face in the gallery).").arg(name)
+                           : tr("Enrolled %1 (%2 faces in the gallery).").arg(name).arg(faces));
 }
 
 void LiveTab::showMessage(const QString& text) {

@@ -12,6 +12,7 @@ EventLoopProbe::EventLoopProbe(QObject* parent) : QObject(parent) {
         const double gap = double(now - last_) / 1e6;
         last_ = now;
         largest_ = std::max(largest_, gap);
+        if (gap > 30.0) longGaps_.push_back({double(now) / 1e6, gap});
         total_ += gap;
         ++ticks_;
     });
@@ -20,6 +21,7 @@ EventLoopProbe::EventLoopProbe(QObject* parent) : QObject(parent) {
 void EventLoopProbe::start() {
     largest_ = total_ = 0;
     ticks_ = 0;
+    longGaps_.clear();
     clock_.start();
     last_ = 0;
     timer_.start();

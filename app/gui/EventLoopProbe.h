@@ -5,6 +5,7 @@
 #include <QElapsedTimer>
 #include <QObject>
 #include <QTimer>
+#include <QVector>
 
 namespace fp::gui {
 
@@ -17,6 +18,8 @@ public:
     double largestGapMs() const { return largest_; }
     double meanGapMs() const { return ticks_ ? total_ / ticks_ : 0.0; }
     int ticks() const { return ticks_; }
+    // Gaps longer than 30 ms: (ms since start, gap in ms), for finding what stalled.
+    const QVector<QPair<double, double>>& longGaps() const { return longGaps_; }
 
 private:
     QTimer timer_;
@@ -24,6 +27,7 @@ private:
     qint64 last_ = 0;
     double largest_ = 0, total_ = 0;
     int ticks_ = 0;
+    QVector<QPair<double, double>> longGaps_;
 };
 
 }  // namespace fp::gui

@@ -58,7 +58,6 @@ bool isRunFolder(const QString& path) { return prune::PruneRun::isRunDir(path.to
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setObjectName(QStringLiteral("MainWindow"));
-    setWindowIcon(QIcon(QStringLiteral(":/faceprune.svg")));
     setAcceptDrops(true);
     setDockNestingEnabled(true);
     loader_ = new jobs::ModelLoadJob(this);
@@ -70,8 +69,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
     panel_->setChoices(jobs::PruneSettings::criterionNames(), jobs::PruneSettings::targetKindNames());
     QSettings settings;
+    // The folder of the last run that started, else $FACEPRUNE_DATA.
     QString train = settings.value(QStringLiteral("pruning/trainDir")).toString();
-    if (train.isEmpty()) train = QString::fromStdString(assets::faceDataDir().string());
+    if (train.isEmpty() || !QFileInfo(train).isDir()) train = QString::fromStdString(assets::faceDataDir().string());
     auto s = panel_->settings();
     s.trainDir = train;
     panel_->setSettings(s);
@@ -251,7 +251,9 @@ void MainWindow::connectJobs() {
                         .arg(pct(o.metrics.value(QStringLiteral("accuracy"))), pct(o.metrics.value(QStringLiteral("eer"))));
         log_->append(line);
         addRecent(runDir_);
-        QSettings().setValue(QStringLiteral("session/last"), runDir_);
+        QSettings settings;
+        settings.setValue(QStringLiteral("session/last"), runDir_);
+        settings.setValue(QStringLiteral("pruning/trainDir"), panel_->settings().trainDir);
     });
     connect(pruner_, &jobs::PruneJob::progress, this,
             [this](int iteration, const QString& phase, int step, int steps, double eta) {
@@ -432,7 +434,6 @@ void MainWindow::startPruning() {
     if (s.runDir.isEmpty() || isRunFolder(s.runDir)) s.runDir = defaultRunDir();
     s.locked = QStringList(locked_.begin(), locked_.end());
     s.locked.sort();
-    QSettings().setValue(QStringLiteral("pruning/trainDir"), s.trainDir);
     runMaxIterations_ = s.maxIterations;
     runDir_ = s.runDir;
     history_ = {};

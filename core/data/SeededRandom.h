@@ -19,8 +19,9 @@ public:
     uint64_t below(uint64_t n) {
         const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
         uint64_t v;
-        do v = engine_();
-        while (v >= limit);
+        do {
+            v = engine_();
+        } while (v >= limit);
         return v % n;
     }
     // Uniform in [0, 1).

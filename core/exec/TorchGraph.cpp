@@ -20,6 +20,7 @@ bool xflag(const char* name) {
 const bool kChannelsLast = xflag("FP_X_CL");
 const bool kAffineBn = xflag("FP_X_BN");
 const bool kNoClone = xflag("FP_X_NOCLONE");
+const bool kHardtanh = xflag("FP_X_HT");
 }  // namespace
 
 torch::Tensor toTorch(const Tensor& t) {
@@ -141,7 +142,9 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
                                  n.eps, false);
     case Op::Scale: return in[0] * perChannel(p["weight"], in[0]) + perChannel(p["bias"], in[0]);
     case Op::ReLU: return torch::relu(in[0]);
-    case Op::Clip: return torch::clamp(in[0], n.clipMin, n.clipMax);
+    case Op::Clip:
+        if (kHardtanh) return torch::hardtanh(in[0], n.clipMin, n.clipMax);
+        return torch::clamp(in[0], n.clipMin, n.clipMax);
     case Op::PReLU: return torch::prelu(in[0], p["slope"].flatten());
     case Op::MaxPool:
         if (symmetric(w))

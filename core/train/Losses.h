@@ -30,7 +30,7 @@ double defaultMargin(LossKind k);                     // 0, 0.35, 0.5
 struct LossOptions {
     LossKind kind = LossKind::Softmax;
     double scale = 30.0;               // s, margin heads only
-    std::optional<double> margin;      // m; empty = defaultMargin(kind)
+    std::optional<double> margin{};    // m; empty = defaultMargin(kind)
     double marginValue() const { return margin ? *margin : defaultMargin(kind); }
 };
 

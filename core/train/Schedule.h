@@ -20,7 +20,7 @@ ScheduleKind scheduleKindFromName(const std::string& name);  // throws fp::Error
 struct ScheduleOptions {
     ScheduleKind kind = ScheduleKind::Constant;
     double baseRate = 0.01;
-    std::vector<int> milestones;  // step: steps at which the rate is multiplied by gamma
+    std::vector<int> milestones{};  // step: steps at which the rate is multiplied by gamma
     double gamma = 0.1;           // step
     double minRate = 0.0;         // cosine: the rate at the last step
     int warmupSteps = 0;

@@ -17,14 +17,14 @@
 namespace fp::train {
 
 struct TrainDataSettings {
-    std::filesystem::path dir;      // identity folders
+    std::filesystem::path dir{};    // identity folders
     int limitIdentities = 0;        // first N identities (0 = all)
     double verifyFraction = 0.2;    // identities held out for verification (0 = none)
     int batchSize = 32;
     bool augment = true;            // student batches: flips (and random crops for centre-crop models)
     bool flip = false;              // flip test when verifying
     uint64_t seed = 1;
-    std::filesystem::path cacheDir; // aligned-face cache; empty = default
+    std::filesystem::path cacheDir{};  // aligned-face cache; empty = default
 };
 
 struct TrainData {

@@ -32,16 +32,16 @@ namespace fp::train {
 
 struct TrainOptions {
     int steps = 1000;                // optimizer steps (mini-batches of two or more images)
-    ScheduleOptions schedule;        // learning rate over the steps
+    ScheduleOptions schedule{};      // learning rate over the steps
     double momentum = 0.9;
     double weightDecay = 5e-4;
     bool useLabels = true;           // false: no identification loss (distillation only, labels unused)
-    LossOptions loss;                // the identification head
+    LossOptions loss{};              // the identification head
     double distillWeight = 0.0;      // lambda; > 0 needs a teacher
     bool headFromCentres = true;     // a new head starts at the class centres (Head.h)
     uint64_t seed = 1;
     int checkpointEvery = 0;         // steps; 0 = no checkpoints
-    std::filesystem::path checkpointDir;
+    std::filesystem::path checkpointDir{};
 };
 
 struct TrainProgress {

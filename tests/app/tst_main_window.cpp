@@ -168,6 +168,14 @@ private slots:
 
             gui::EventLoopProbe probe;
             QSignalSpy ended(&w, &gui::MainWindow::runEnded);
+            QStringList events;  // when the job's reports arrived, to tell a stall of ours from machine load
+            QElapsedTimer clock;
+            connect(w.pruneJob(), &jobs::PruneJob::progress, &w, [&](int it, const QString& phase, int step) {
+                events << QString("%1 ms: %2 %3 %4").arg(clock.elapsed()).arg(it).arg(phase).arg(step);
+            });
+            connect(w.pruneJob(), &jobs::PruneJob::iterationFinished, &w,
+                    [&] { events << QString("%1 ms: iteration done").arg(clock.elapsed()); });
+            clock.start();
             probe.start();
             w.startPruning();
             QCOMPARE(w.pruningPanel()->runState(), widgets::PruningPanel::RunState::Running);
@@ -175,6 +183,9 @@ private slots:
             probe.stop();
             qInfo("event loop during the run: largest gap %.1f ms (mean %.1f ms over %d ticks of 10 ms)",
                   probe.largestGapMs(), probe.meanGapMs(), probe.ticks());
+            for (const auto& [at, gap] : probe.longGaps()) qInfo("  gap of %.1f ms ending at %.0f ms", gap, at);
+            if (qEnvironmentVariableIsSet("FP_VERBOSE"))
+                for (const auto& e : events) qInfo("  %s", qPrintable(e));
             // A frozen window is what a user notices; 10 ms ticks with the worker on both cores.
             QVERIFY2(probe.largestGapMs() < 150, qPrintable(QString::number(probe.largestGapMs())));
 
