@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include <time.h>
+
 #include <nlohmann/json.hpp>
 
 #include "data/Batch.h"
@@ -28,20 +30,31 @@ inline double median(std::vector<double> v) {
 }
 
 struct Timing {
-    double median = 0;           // seconds
-    std::vector<double> all;     // every repetition, seconds
+    double median = 0;           // wall seconds
+    std::vector<double> all;     // every repetition, wall seconds
+    double cpuMedian = 0;        // CPU seconds of the whole process (all threads): robust to other load
 };
+
+inline double processCpuSeconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
 
 // Runs `f` `warmup` times untimed, then `reps` times timed.
 inline Timing timeIt(const std::function<void()>& f, int warmup, int reps) {
     for (int i = 0; i < warmup; ++i) f();
     Timing t;
+    std::vector<double> cpu;
     for (int i = 0; i < std::max(1, reps); ++i) {
+        const double c0 = processCpuSeconds();
         const auto t0 = std::chrono::steady_clock::now();
         f();
         t.all.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        cpu.push_back(processCpuSeconds() - c0);
     }
     t.median = median(t.all);
+    t.cpuMedian = median(cpu);
     return t;
 }
 

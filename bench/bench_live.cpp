@@ -32,23 +32,27 @@ cv::Mat groupFrame(const cv::Mat& photo) {
     const double s = std::min(double(kFrame.width) / photo.cols, double(kFrame.height) / photo.rows);
     cv::Mat small, out(kFrame, CV_8UC3, cv::Scalar::all(40));
     cv::resize(photo, small, cv::Size(), s, s, cv::INTER_AREA);
-    small.copyTo(out(cv::Rect((kFrame.width - small.cols) / 2, (kFrame.height - small.rows) / 2, small.cols,
-                              small.rows)));
+    small.copyTo(out(
+        cv::Rect((kFrame.width - small.cols) / 2, (kFrame.height - small.rows) / 2, small.cols, small.rows)));
     return out;
 }
 
-// The largest face of a photo filling a quarter of a 640x480 frame's width: one person at a webcam.
+// The largest face of a photo, zoomed until it is the only face in a 640x480 frame: one person at a webcam.
 cv::Mat singleFaceFrame(const cv::Mat& photo, const faces::FaceDetector& detector) {
     const auto found = detector.detect(photo);
     if (found.empty()) return {};
-    const auto& f = *std::max_element(found.begin(), found.end(),
-                                      [](const auto& a, const auto& b) { return a.box.area() < b.box.area(); });
-    const double s = kFrame.width / 4.0 / f.box.width;
+    const auto& f = *std::max_element(
+        found.begin(), found.end(), [](const auto& a, const auto& b) { return a.box.area() < b.box.area(); });
     const cv::Point2f c(f.box.x + f.box.width / 2, f.box.y + f.box.height / 2);
-    const cv::Matx23d m(s, 0, kFrame.width / 2.0 - s * c.x, 0, s, kFrame.height / 2.0 - s * c.y);
-    cv::Mat out;
-    cv::warpAffine(photo, out, m, kFrame, s < 1 ? cv::INTER_AREA : cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-    return out;
+    for (double share : {0.25, 0.33, 0.45}) {  // face width / frame width
+        const double s = kFrame.width * share / f.box.width;
+        const cv::Matx23d m(s, 0, kFrame.width / 2.0 - s * c.x, 0, s, kFrame.height / 2.0 - s * c.y);
+        cv::Mat out;
+        cv::warpAffine(photo, out, m, kFrame, s < 1 ? cv::INTER_AREA : cv::INTER_LINEAR,
+                       cv::BORDER_REPLICATE);
+        if (detector.detect(out).size() == 1) return out;
+    }
+    return {};
 }
 
 struct Totals {
@@ -78,11 +82,12 @@ Totals run(LivePipeline& p, const std::vector<cv::Mat>& frames, int count) {
 
 void print(const char* label, const char* backend, const Totals& r) {
     const double n = std::max(1, r.frames), faces = std::max(1, r.faces);
-    std::printf("%-14s %-10s %5.1f fps  faces/frame %.1f | per frame ms: detect %5.1f  landmarks %5.1f  align %4.1f"
-                "  embed orig %5.1f  embed pruned %5.1f  match %4.2f | per face ms: orig %5.2f  pruned %5.2f\n",
-                label, backend, 1000.0 * n / r.wallMs, r.faces / n, r.t.detectMs / n, r.t.landmarksMs / n,
-                r.t.alignMs / n, r.t.embedMs[0] / n, r.t.embedMs[1] / n, r.t.matchMs / n, r.t.embedMs[0] / faces,
-                r.t.embedMs[1] / faces);
+    std::printf(
+        "%-14s %-10s %5.1f fps  faces/frame %.1f | per frame ms: detect %5.1f  landmarks %5.1f  align %4.1f"
+        "  embed orig %5.1f  embed pruned %5.1f  match %4.2f | per face ms: orig %5.2f  pruned %5.2f\n",
+        label, backend, 1000.0 * n / r.wallMs, r.faces / n, r.t.detectMs / n, r.t.landmarksMs / n,
+        r.t.alignMs / n, r.t.embedMs[0] / n, r.t.embedMs[1] / n, r.t.matchMs / n, r.t.embedMs[0] / faces,
+        r.t.embedMs[1] / faces);
 }
 
 }  // namespace
@@ -95,7 +100,8 @@ int main(int argc, char** argv) {
         auto original = std::make_shared<const graph::Graph>(models::loadModel("mobilefacenet"));
         auto pruned = std::make_shared<const graph::Graph>(pruneToMacs(*original, macsLeft));
         const auto a = original->totalCost(false), b = pruned->totalCost(false);
-        std::printf("original: %s  %.3f M params  %.1f M MACs\n", original->name.c_str(), a.params / 1e6, a.macs / 1e6);
+        std::printf("original: %s  %.3f M params  %.1f M MACs\n", original->name.c_str(), a.params / 1e6,
+                    a.macs / 1e6);
         std::printf("pruned:   %s  %.3f M params (%.0f%%)  %.1f M MACs (%.0f%%)\n", pruned->name.c_str(),
                     b.params / 1e6, 100.0 * b.params / a.params, b.macs / 1e6, 100.0 * b.macs / a.macs);
 
@@ -111,7 +117,8 @@ int main(int argc, char** argv) {
         LivePipeline autoPipe(original, pruned, LiveOptions{.backend = Backend::Auto, .backendRuns = 30});
         for (Side s : {Original, Pruned})
             std::printf("auto backend, %s: %s (ONNX %.2f MB)\n", s == Original ? "original" : "pruned  ",
-                        autoPipe.backend(s).report().note.c_str(), autoPipe.backend(s).report().onnxBytes / 1e6);
+                        autoPipe.backend(s).report().note.c_str(),
+                        autoPipe.backend(s).report().onnxBytes / 1e6);
 
         for (Backend be : {Backend::LibTorch, Backend::OpenCvDnn}) {
             LivePipeline p(original, pruned, LiveOptions{.backend = be});
@@ -119,8 +126,8 @@ int main(int argc, char** argv) {
             p.enrolImage("someone", single.front());
             print("one face", backendName(be), run(p, single, frameCount));
             print("several faces", backendName(be), run(p, group, frameCount));
-            std::printf("%-14s %-10s mean cosine original vs pruned %.3f, agreement %.3f over %lld faces\n", "",
-                        backendName(be), p.stats().meanCosine(), p.stats().agreementRate(),
+            std::printf("%-14s %-10s mean cosine original vs pruned %.3f, agreement %.3f over %lld faces\n",
+                        "", backendName(be), p.stats().meanCosine(), p.stats().agreementRate(),
                         static_cast<long long>(p.stats().compared));
         }
     } catch (const std::exception& e) {

@@ -102,6 +102,8 @@ int main(int argc, char** argv) {
                 const double fwdIps = batchSize / fwd.median, scrIps = batchSize / scr.median;
                 row["forward_images_per_second"] = fwdIps;
                 row["forward_seconds"] = fwd.all;
+                row["forward_cpu_seconds"] = fwd.cpuMedian;
+                row["scoring_cpu_seconds"] = scr.cpuMedian;
                 row["scoring_images_per_second"] = scrIps;
                 row["scoring_seconds"] = scr.all;
                 row["scoring_over_forward"] = scr.median / fwd.median;

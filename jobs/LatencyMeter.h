@@ -1,5 +1,5 @@
 #pragma once
-// Measured speed of a model: the median of a few batch-1 forwards (what a face
+// Measured speed of a model: the best of a few batch-1 forwards (what a face
 // app feels), kept beside a run in latency.json because the engine's history
 // records only counted costs.
 #include <QMap>
@@ -11,7 +11,7 @@ namespace fp::jobs {
 
 class LatencyMeter {
 public:
-    // Median milliseconds of `runs` batch-1 forwards after one warm-up.
+    // Fastest of `runs` batch-1 forwards after one warm-up, in milliseconds.
     static double measureMs(const graph::Graph& graph, int runs = 5);
     // iteration -> ms, from <runDir>/latency.json (empty when there is none).
     static QMap<int, double> load(const QString& runDir);

@@ -93,7 +93,9 @@ QVector<LivePerson> peopleOf(const live::Gallery& g) {
     return out;
 }
 
-double ema(double old, double value, double alpha = 0.2) { return old <= 0 ? value : old + alpha * (value - old); }
+double ema(double old, double value, double alpha = 0.2) {
+    return old <= 0 ? value : old + alpha * (value - old);
+}
 
 }  // namespace
 
@@ -157,7 +159,9 @@ struct LiveJob::Worker {
             std::deque<std::function<void()>> todo;
             {
                 std::unique_lock lock(mutex);
-                if (!running) wake.wait_for(lock, std::chrono::milliseconds(200), [&] { return quit || running || !commands.empty(); });
+                if (!running)
+                    wake.wait_for(lock, std::chrono::milliseconds(200),
+                                  [&] { return quit || running || !commands.empty(); });
                 if (quit) return;
                 todo.swap(commands);
             }
@@ -267,14 +271,17 @@ struct LiveJob::Worker {
         if (!a) a = std::make_shared<const graph::Graph>(models::loadModel("mobilefacenet"));
         // Dead filters: MobileFaceNet loses no accuracy down to ~65% of its MACs by L1 alone.
         if (!b) b = std::make_shared<const graph::Graph>(live::pruneToMacs(*a, 0.65));
-        live::Gallery gallery;
-        if (pipeline) gallery = pipeline->gallery();
-        else if (pendingGallery) gallery = std::move(*pendingGallery);
-        pendingGallery.reset();
-        pipeline.reset();
         live::LiveOptions o;
         o.threshold = threshold;
-        pipeline = std::make_unique<live::LivePipeline>(a, b, o);
+        // Built before the old one goes, so that a model that cannot run leaves the gallery where it was.
+        auto next = std::make_unique<live::LivePipeline>(a, b, o);
+        live::Gallery gallery;
+        if (pipeline)
+            gallery = pipeline->gallery();
+        else if (pendingGallery)
+            gallery = std::move(*pendingGallery);
+        pendingGallery.reset();
+        pipeline = std::move(next);
         if (!gallery.empty()) {
             post([j = job] { emit j->message(tr("Embedding the gallery with the new models…")); });
             pipeline->setGallery(std::move(gallery));
@@ -304,14 +311,23 @@ struct LiveJob::Worker {
         if (generation == gen) running = false;
     }
 
+    // The pipeline, prepared if need be; throws when the models could not be prepared.
+    live::LivePipeline& pipe() {
+        ensurePipeline();
+        if (!pipeline) throw Error("the models could not be prepared (see the message before)");
+        return *pipeline;
+    }
+
     void loadGallery(const std::filesystem::path& path) {
         galleryPath = path;
         live::Gallery g;
         std::error_code ec;
         if (!path.empty() && std::filesystem::exists(path, ec)) g = live::Gallery::load(path);
         const auto people = peopleOf(g);
-        if (pipeline) pipeline->setGallery(std::move(g));
-        else pendingGallery = std::move(g);
+        if (pipeline)
+            pipeline->setGallery(std::move(g));
+        else
+            pendingGallery = std::move(g);
         post([j = job, people] { emit j->galleryChanged(people); });
     }
 
@@ -335,9 +351,10 @@ struct LiveJob::Worker {
     }
 
     void enrolFace(const QString& name, qint64 index, QPointF point) {
-        ensurePipeline();
+        live::LivePipeline& engine = pipe();
         if (recent.empty()) throw Error("no frame to enrol from yet");
-        auto kept = std::find_if(recent.begin(), recent.end(), [&](const Kept& k) { return k.index == index; });
+        auto kept =
+            std::find_if(recent.begin(), recent.end(), [&](const Kept& k) { return k.index == index; });
         if (kept == recent.end()) kept = std::prev(recent.end());
         const cv::Point2f p(float(point.x()), float(point.y()));
         const faces::Face* best = nullptr;
@@ -352,7 +369,7 @@ struct LiveJob::Worker {
             }
         }
         if (!best) throw InputError("there is no face where you clicked; click inside a face's box");
-        pipeline->enrolFace(name.toStdString(), kept->image, *best);
+        engine.enrolFace(name.toStdString(), kept->image, *best);
         galleryEdited(name);
     }
 };
@@ -438,9 +455,12 @@ LiveSource LiveJob::fileSource(const QString& path) {
     return s;
 }
 
-void LiveJob::post(std::function<void()> fn) { QMetaObject::invokeMethod(this, std::move(fn), Qt::QueuedConnection); }
+void LiveJob::post(std::function<void()> fn) {
+    QMetaObject::invokeMethod(this, std::move(fn), Qt::QueuedConnection);
+}
 
-void LiveJob::setModels(std::shared_ptr<const graph::Graph> original, std::shared_ptr<const graph::Graph> pruned) {
+void LiveJob::setModels(std::shared_ptr<const graph::Graph> original,
+                        std::shared_ptr<const graph::Graph> pruned) {
     worker_->command([w = worker_.get(), original, pruned] {
         w->original = original;
         w->pruned = pruned;
@@ -452,7 +472,8 @@ void LiveJob::setModels(std::shared_ptr<const graph::Graph> original, std::share
 
 void LiveJob::setGalleryPath(const QString& path) {
     galleryPath_ = path;
-    worker_->command([w = worker_.get(), p = std::filesystem::path(path.toStdString())] { w->loadGallery(p); });
+    worker_->command(
+        [w = worker_.get(), p = std::filesystem::path(path.toStdString())] { w->loadGallery(p); });
 }
 
 void LiveJob::start(const LiveSource& source) {
@@ -462,8 +483,9 @@ void LiveJob::start(const LiveSource& source) {
     active_ = true;
     if (source.kind == LiveSource::Camera) {
         const auto devices = QMediaDevices::videoInputs();
-        const auto it = std::find_if(devices.begin(), devices.end(),
-                                     [&](const QCameraDevice& d) { return QString::fromUtf8(d.id()) == source.id; });
+        const auto it = std::find_if(devices.begin(), devices.end(), [&](const QCameraDevice& d) {
+            return QString::fromUtf8(d.id()) == source.id;
+        });
         if (it == devices.end()) {
             active_ = false;
             emit sourceEnded(tr("The camera \"%1\" is not connected.").arg(source.label));
@@ -478,11 +500,13 @@ void LiveJob::start(const LiveSource& source) {
                 chosen = f;
         if (!chosen.isNull()) camera_->camera.setCameraFormat(chosen);
         // Called on whichever thread the backend delivers on; only the mailbox (thread-safe) is touched.
-        connect(&camera_->sink, &QVideoSink::videoFrameChanged, this,
-                [w = worker_.get(), c = camera_.get()](const QVideoFrame& frame) {
-                    cv::Mat bgr = toBgr(frame);
-                    if (!bgr.empty()) w->mailbox.put({std::move(bgr), c->counter++});
-                }, Qt::DirectConnection);
+        connect(
+            &camera_->sink, &QVideoSink::videoFrameChanged, this,
+            [w = worker_.get(), c = camera_.get()](const QVideoFrame& frame) {
+                cv::Mat bgr = toBgr(frame);
+                if (!bgr.empty()) w->mailbox.put({std::move(bgr), c->counter++});
+            },
+            Qt::DirectConnection);
         connect(&camera_->camera, &QCamera::errorOccurred, this, [this](QCamera::Error, const QString& text) {
             if (!active_) return;
             stopSource();
@@ -588,8 +612,7 @@ void LiveJob::enrolFace(const QString& name, qint64 frameIndex, QPointF point) {
 
 void LiveJob::enrolFolder(const QString& name, const QString& folder) {
     worker_->command([w = worker_.get(), name, folder] {
-        w->ensurePipeline();
-        w->pipeline->enrolFolder(name.toStdString(), folder.toStdString());
+        w->pipe().enrolFolder(name.toStdString(), folder.toStdString());
         w->galleryEdited(name);
     });
 }

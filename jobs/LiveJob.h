@@ -84,7 +84,7 @@ private:
     LiveSource source_;
     bool active_ = false;
     bool paused_ = false;
-    qint64 generation_ = 0;   // bumps with every source, so a late "ended" of an old one is ignored
+    qint64 generation_ = 0;  // bumps with every source, so a late "ended" of an old one is ignored
 };
 
 }  // namespace fp::jobs

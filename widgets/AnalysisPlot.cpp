@@ -17,8 +17,7 @@ AnalysisPlot::AnalysisPlot(QWidget* parent) : PlotBase(tr("Share removed by laye
     mean_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCross, 9));
     plot_->xAxis->setLabel(tr("original filters in the layer"));
     plot_->yAxis->setLabel(tr("filters removed (%)"));
-    plot_->legend->setVisible(true);
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+    legendBelow();
     setEmptyHint(tr("No model yet: open one (Ctrl+O)."));
     fitRanges();
     requestReplot();

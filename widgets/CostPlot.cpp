@@ -27,8 +27,7 @@ CostPlot::CostPlot(QWidget* parent) : PlotBase(tr("Model cost"), parent) {
     plot_->yAxis->setLabel(tr("% of the original"));
     plot_->yAxis2->setLabel(tr("latency (ms)"));
     plot_->yAxis2->setTickLabels(true);
-    plot_->legend->setVisible(true);
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
+    legendBelow();
     setEmptyHint(tr("No run yet: start pruning to see the cost fall."));
     fitRanges();
     requestReplot();

@@ -19,8 +19,7 @@ FiltersPerLayerPlot::FiltersPerLayerPlot(QWidget* parent) : PlotBase(tr("Filters
     plot_->xAxis->setLabel(tr("prunable layer (model order)"));
     plot_->yAxis->setLabel(tr("filters"));
     plot_->xAxis->grid()->setVisible(false);
-    plot_->legend->setVisible(true);
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    legendBelow();
     setEmptyHint(tr("No model yet: open one (Ctrl+O)."));
     requestReplot();
 }

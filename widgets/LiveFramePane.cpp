@@ -16,7 +16,8 @@ const QColor kDisagree(231, 76, 60);     // red: the pruned model decided otherw
 QRectF fitted(const QSizeF& image, const QRectF& target) {
     if (image.isEmpty()) return {};
     const QSizeF s = image.scaled(target.size(), Qt::KeepAspectRatio);
-    return QRectF(target.center().x() - s.width() / 2, target.center().y() - s.height() / 2, s.width(), s.height());
+    return QRectF(target.center().x() - s.width() / 2, target.center().y() - s.height() / 2, s.width(),
+                  s.height());
 }
 
 }  // namespace
@@ -67,7 +68,9 @@ QRectF LiveFramePane::paintFrame(QPainter& p, const QRectF& target, const jobs::
     for (const auto& f : frame.faces) {
         const QRectF box(area.x() + f.box.x() * scale, area.y() + f.box.y() * scale, f.box.width() * scale,
                          f.box.height() * scale);
-        QColor colour = f.name[size_t(side)].isEmpty() ? kNoGallery : f.accepted[size_t(side)] ? kNamed : kUnknown;
+        QColor colour = f.name[size_t(side)].isEmpty() ? kNoGallery
+                        : f.accepted[size_t(side)]     ? kNamed
+                                                       : kUnknown;
         QString text = label(f, side);
         if (side == 1 && disagree(f)) {
             colour = kDisagree;
@@ -98,8 +101,10 @@ void LiveFramePane::paintEvent(QPaintEvent*) {
         QFont font = p.font();
         font.setPointSizeF(font.pointSizeF() * 1.2);
         p.setFont(font);
-        const QRectF box = p.fontMetrics().boundingRect(rect().adjusted(40, 0, -40, 0), Qt::AlignCenter | Qt::TextWordWrap,
-                                                        overlay_).adjusted(-14, -10, 14, 10);
+        const QRectF box =
+            p.fontMetrics()
+                .boundingRect(rect().adjusted(40, 0, -40, 0), Qt::AlignCenter | Qt::TextWordWrap, overlay_)
+                .adjusted(-14, -10, 14, 10);
         QPainterPath path;
         path.addRoundedRect(box, 6, 6);
         p.setRenderHint(QPainter::Antialiasing);

@@ -33,7 +33,9 @@ QString compact(double v) {
     return QString::number(v, 'f', 0);
 }
 
-QString megabytes(qint64 bytes) { return QString::number(double(bytes) / 1e6, 'f', 2) + QStringLiteral(" MB"); }
+QString megabytes(qint64 bytes) {
+    return QString::number(double(bytes) / 1e6, 'f', 2) + QStringLiteral(" MB");
+}
 
 QString percentChange(qint64 now, qint64 before) {
     if (before <= 0) return {};
@@ -99,8 +101,9 @@ LiveTab::LiveTab(QWidget* parent) : QWidget(parent) {
     banner_ = new QLabel;
     banner_->setObjectName(QStringLiteral("LiveBanner"));
     banner_->setWordWrap(true);
-    banner_->setStyleSheet(QStringLiteral("QLabel { background: #fff3cd; color: #664d03; padding: 6px; "
-                                          "border: 1px solid #ffe69c; border-radius: 4px; }"));
+    banner_->setStyleSheet(
+        QStringLiteral("QLabel { background: #fff3cd; color: #664d03; padding: 6px; "
+                       "border: 1px solid #ffe69c; border-radius: 4px; }"));
     banner_->hide();
 
     // The two panes, each with its title above and its figures below.
@@ -110,7 +113,8 @@ LiveTab::LiveTab(QWidget* parent) : QWidget(parent) {
     for (int s : {0, 1}) {
         titles_[size_t(s)] = new QLabel(s == 0 ? tr("<b>Original</b>") : tr("<b>Pruned</b>"));
         panes_[size_t(s)] = new LiveFramePane(s);
-        panes_[size_t(s)]->setObjectName(s == 0 ? QStringLiteral("LiveOriginalPane") : QStringLiteral("LivePrunedPane"));
+        panes_[size_t(s)]->setObjectName(s == 0 ? QStringLiteral("LiveOriginalPane")
+                                                : QStringLiteral("LivePrunedPane"));
         infos_[size_t(s)] = new QLabel;
         infos_[size_t(s)]->setTextFormat(Qt::RichText);
         grid->addWidget(titles_[size_t(s)], 0, s);
@@ -138,7 +142,8 @@ LiveTab::LiveTab(QWidget* parent) : QWidget(parent) {
     removeButton_ = new QPushButton(tr("Remove"));
     removeButton_->setEnabled(false);
     connect(removeButton_, &QPushButton::clicked, this, &LiveTab::onRemoveClicked);
-    connect(gallery_, &QListWidget::currentRowChanged, this, [this](int row) { removeButton_->setEnabled(row >= 0); });
+    connect(gallery_, &QListWidget::currentRowChanged, this,
+            [this](int row) { removeButton_->setEnabled(row >= 0); });
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(fromFolder);
     buttons->addWidget(removeButton_);
@@ -166,13 +171,14 @@ LiveTab::LiveTab(QWidget* parent) : QWidget(parent) {
 
     namePrompt_ = [this](const QImage&) {
         bool ok = false;
-        const QString name =
-            QInputDialog::getText(this, tr("Enrol a person"), tr("Name of this person:"), QLineEdit::Normal, {}, &ok);
+        const QString name = QInputDialog::getText(this, tr("Enrol a person"), tr("Name of this person:"),
+                                                   QLineEdit::Normal, {}, &ok);
         return ok ? name.trimmed() : QString();
     };
     rebuildSourceMenu();
     updateInfo();
-    for (auto* pane : panes_) pane->setOverlay(tr("Choose a source: a camera, a video file or the demo video."));
+    for (auto* pane : panes_)
+        pane->setOverlay(tr("Choose a source: a camera, a video file or the demo video."));
 }
 
 double LiveTab::threshold() const { return threshold_->value(); }
@@ -190,7 +196,8 @@ void LiveTab::rebuildSourceMenu() {
         sourceMenu_->addAction(tr("No camera found"))->setEnabled(false);
     } else {
         for (int i = 0; i < cameras_.size(); ++i)
-            sourceMenu_->addAction(tr("Camera: %1").arg(cameras_[i].label), this, [this, i] { chooseCamera(i); });
+            sourceMenu_->addAction(tr("Camera: %1").arg(cameras_[i].label), this,
+                                   [this, i] { chooseCamera(i); });
     }
     sourceMenu_->addSeparator();
     sourceMenu_->addAction(tr("Open video file…"), this, [this] {
@@ -262,7 +269,8 @@ void LiveTab::showSourceStarted(const jobs::LiveSource& source) {
     if (camera) resolution_->setCurrentIndex(resolution_->findData(source.resolution));
     resolution_->setEnabled(camera && resolution_->count() > 1);
     for (auto* pane : panes_)
-        if (!haveModels_ || pane->frame().image.isNull()) pane->setOverlay(tr("Starting %1…").arg(source.label));
+        if (!haveModels_ || pane->frame().image.isNull())
+            pane->setOverlay(tr("Starting %1…").arg(source.label));
 }
 
 void LiveTab::showSourceEnded(const QString& why) {
@@ -287,7 +295,9 @@ void LiveTab::showFrame(const jobs::LiveFrame& frame) {
     const auto& st = frame.stats;
     QStringList parts;
     if (st.compared > 0)
-        parts << tr("Agreement <b>%1%</b> of %2 faces").arg(100.0 * st.agreementRate, 0, 'f', 1).arg(st.compared);
+        parts << tr("Agreement <b>%1%</b> of %2 faces")
+                     .arg(100.0 * st.agreementRate, 0, 'f', 1)
+                     .arg(st.compared);
     else
         parts << tr("Agreement: enrol someone to compare the names");
     if (st.meanSimilarity >= -1)
@@ -309,7 +319,8 @@ void LiveTab::showModels(const jobs::LiveModelInfo& original, const jobs::LiveMo
     QString change;
     if (original.macs > 0)
         change = tr(" (%1 MACs, %2 parameters)")
-                     .arg(percentChange(pruned.macs, original.macs), percentChange(pruned.params, original.params));
+                     .arg(percentChange(pruned.macs, original.macs),
+                          percentChange(pruned.params, original.params));
     titles_[1]->setText(tr("<b>Pruned</b> \u2014 %1%2").arg(pruned.name.toHtmlEscaped(), change));
     for (int s : {0, 1}) infos_[size_t(s)]->setToolTip(models_[size_t(s)].backendNote);
     for (auto* pane : panes_) pane->setOverlay({});
@@ -333,17 +344,19 @@ void LiveTab::updateInfo() {
                                   .arg(st.modelFps[size_t(s)], 0, 'f', 1)
                             : tr("no face timed yet");
         infos_[size_t(s)]->setText(tr("%1 params \u00b7 %2 MACs \u00b7 %3 ONNX \u00b7 %4<br>%5")
-                                       .arg(compact(double(m.params)), compact(double(m.macs)), megabytes(m.fileBytes),
-                                            m.backend, speed));
+                                       .arg(compact(double(m.params)), compact(double(m.macs)),
+                                            megabytes(m.fileBytes), m.backend, speed));
     }
 }
 
 void LiveTab::setGallery(const QVector<jobs::LivePerson>& people) {
-    const QString current = gallery_->currentItem() ? gallery_->currentItem()->data(Qt::UserRole).toString() : QString();
+    const QString current =
+        gallery_->currentItem() ? gallery_->currentItem()->data(Qt::UserRole).toString() : QString();
     gallery_->clear();
     for (const auto& p : people) {
         const QString faces = p.samples == 1 ? tr("1 face") : tr("%1 faces").arg(p.samples);
-        auto* item = new QListWidgetItem(QPixmap::fromImage(p.thumbnail), QStringLiteral("%1 (%2)").arg(p.name, faces));
+        auto* item = new QListWidgetItem(QPixmap::fromImage(p.thumbnail),
+                                         QStringLiteral("%1 (%2)").arg(p.name, faces));
         item->setData(Qt::UserRole, p.name);
         gallery_->addItem(item);
         if (p.name == current) gallery_->setCurrentItem(item);
@@ -383,6 +396,16 @@ void LiveTab::enrolFolder(const QString& name, const QString& folder) {
     emit enrolFolderRequested(name.trimmed(), folder);
 }
 
+int LiveTab::enrolShownFaces(const QString& pattern) {
+    int n = 0;
+    for (const auto& f : frame_.faces) {
+        if (f.accepted[0]) continue;
+        emit enrolFaceRequested(pattern.arg(gallery_->count() + n + 1), frame_.index, f.box.center());
+        ++n;
+    }
+    return n;
+}
+
 void LiveTab::onEnrolFolderClicked() {
     const QString folder = QFileDialog::getExistingDirectory(this, tr("Folder of one person's photos"));
     if (folder.isEmpty()) return;
@@ -405,16 +428,18 @@ QImage LiveTab::sideBySide() const {
     QFont bold = base;
     bold.setBold(true);
     const int line = QFontMetrics(base).height() + 2;
-    const int header = line + pad, footer = 3 * line + pad;
-    QImage out(2 * w + 3 * pad, h + header + footer + line + 2 * pad, QImage::Format_RGB32);
+    // Title line, the frames, two lines of figures per pane, two lines of shared figures.
+    const int header = line + pad;
+    QImage out(2 * w + 3 * pad, header + pad / 2 + h + pad + 4 * line + pad, QImage::Format_RGB32);
     out.fill(QColor(32, 32, 32));
     QPainter p(&out);
     p.setPen(Qt::white);
     for (int s : {0, 1}) {
         const int x = pad + s * (w + pad);
         p.setFont(bold);
-        p.drawText(QRect(x, pad, w, line), Qt::AlignLeft | Qt::AlignVCenter,
-                   (s == 0 ? tr("Original") : tr("Pruned")) + QStringLiteral(" \u2014 ") + models_[size_t(s)].name);
+        p.drawText(
+            QRect(x, pad, w, line), Qt::AlignLeft | Qt::AlignVCenter,
+            (s == 0 ? tr("Original") : tr("Pruned")) + QStringLiteral(" \u2014 ") + models_[size_t(s)].name);
         LiveFramePane::paintFrame(p, QRectF(x, header + pad / 2, w, h), frame_, s);
         p.setFont(base);
         // The figures under each pane, as plain text.
@@ -425,8 +450,8 @@ QImage LiveTab::sideBySide() const {
     }
     QString stats = stats_->text();
     stats.remove(QRegularExpression(QStringLiteral("<[^>]*>")));
-    p.drawText(QRect(pad, header + h + pad + 2 * line, 2 * w + pad, 2 * line), Qt::AlignLeft | Qt::TextWordWrap,
-               stats);
+    p.drawText(QRect(pad, header + h + pad + 2 * line, 2 * w + pad, 2 * line),
+               Qt::AlignLeft | Qt::TextWordWrap, stats);
     return out;
 }
 
@@ -457,8 +482,10 @@ void LiveTab::onSnapshotClicked() {
 void LiveTab::showEvent(QShowEvent* event) {
     QWidget::showEvent(event);
     if (!started_ && autoStart_) {
-        if (cameras_.isEmpty()) chooseDemo();
-        else chooseCamera(0);
+        if (cameras_.isEmpty())
+            chooseDemo();
+        else
+            chooseCamera(0);
     } else if (pausedByHide_) {
         pausedByHide_ = false;
         emit pauseRequested(false);

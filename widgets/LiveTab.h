@@ -45,7 +45,8 @@ public:
         connect(job, &Job::message, this, &LiveTab::showMessage);
         connect(job, &Job::failed, this, &LiveTab::showError);
         connect(this, &LiveTab::sourceRequested, job, &Job::start);
-        connect(this, &LiveTab::pauseRequested, job, [job](bool pause) { pause ? job->pause() : job->resume(); });
+        connect(this, &LiveTab::pauseRequested, job,
+                [job](bool pause) { pause ? job->pause() : job->resume(); });
         connect(this, &LiveTab::thresholdChanged, job, &Job::setThreshold);
         connect(this, &LiveTab::enrolFaceRequested, job, &Job::enrolFace);
         connect(this, &LiveTab::enrolFolderRequested, job, &Job::enrolFolder);
@@ -91,6 +92,9 @@ public slots:
     void chooseCamera(int index, QSize resolution = {});
     // Asks the job to enrol every photo of `folder` as `name`.
     void enrolFolder(const QString& name, const QString& folder);
+    // Enrols every face of the frame shown that the original model does not name yet, as "Person 1",
+    // "Person 2"... (numbering after the gallery's size): for demos and screenshot scripts. Returns how many.
+    int enrolShownFaces(const QString& pattern = tr("Person %1"));
 
 signals:
     void sourceRequested(const fp::jobs::LiveSource& source);

@@ -19,8 +19,7 @@ MetricPlot::MetricPlot(QWidget* parent) : PlotBase(tr("Accuracy and EER"), paren
     plot_->yAxis->setLabel(tr("accuracy (%)"));
     plot_->yAxis2->setLabel(tr("EER (%)"));
     plot_->yAxis2->setTickLabels(true);
-    plot_->legend->setVisible(true);
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
+    legendBelow();
     setEmptyHint(tr("No verification yet: start pruning with a verification share above 0."));
     fitRanges();
     requestReplot();

@@ -54,6 +54,20 @@ void PlotBase::replotNow() {
     plot_->replot(QCustomPlot::rpImmediateRefresh);
 }
 
+void PlotBase::legendBelow() {
+    plot_->legend->setVisible(true);
+    if (auto* inset = plot_->axisRect()->insetLayout(); inset->elements(false).contains(plot_->legend)) {
+        inset->take(plot_->legend);
+        inset->simplify();
+    }
+    auto* grid = plot_->plotLayout();
+    grid->addElement(grid->rowCount(), 0, plot_->legend);
+    grid->setRowStretchFactor(grid->rowCount() - 1, 0.001);
+    plot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
+    plot_->legend->setBorderPen(Qt::NoPen);
+    plot_->legend->setMargins(QMargins(4, 0, 4, 2));
+}
+
 void PlotBase::setEmptyHint(const QString& text) { hint_->setText(text); }
 
 bool PlotBase::save(const QString& path) {

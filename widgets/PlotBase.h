@@ -41,6 +41,8 @@ protected:
     void requestReplot();
     // Axis ranges that show all the data (also "Reset view" after the user zoomed).
     virtual void fitRanges();
+    // Puts the legend in a row under the axes, so it never hides data.
+    void legendBelow();
     // Shown in the middle of the plot while it has nothing to draw.
     void setEmptyHint(const QString& text);
     void contextMenuEvent(QContextMenuEvent* event) override;

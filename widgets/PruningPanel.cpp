@@ -249,7 +249,8 @@ void PruningPanel::setModelName(const QString& name) {
 void PruningPanel::setRunState(RunState state) {
     state_ = state;
     if (state == RunState::Idle || state == RunState::Resumable) {
-        bar_->setFormat(state == RunState::Resumable ? tr("paused: Resume goes on") : tr("idle"));
+        if (state == RunState::Resumable) bar_->setFormat(tr("interrupted: Resume goes on"));
+        else bar_->setFormat(bar_->value() >= bar_->maximum() ? tr("done") : tr("idle"));
     } else if (state == RunState::Pausing) {
         bar_->setFormat(tr("pausing after this mini-batch ..."));
     } else if (state == RunState::Stopping) {

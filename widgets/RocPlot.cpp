@@ -20,14 +20,15 @@ void fill(QCPGraph* g, const QVector<QPointF>& roc, double& minFar) {
 }  // namespace
 
 RocPlot::RocPlot(QWidget* parent) : PlotBase(tr("Verification ROC"), parent) {
-    original_ = plot_->addGraph();
-    original_->setName(tr("original"));
-    original_->setPen(QPen(QColor(120, 120, 120), 2, Qt::DashLine));
-    original_->setLineStyle(QCPGraph::lsStepLeft);
+    // "now" first: the dashed original drawn over it stays visible where the curves coincide.
     current_ = plot_->addGraph();
     current_->setName(tr("now"));
-    current_->setPen(QPen(QColor(46, 112, 196), 2));
+    current_->setPen(QPen(QColor(46, 112, 196), 3));
     current_->setLineStyle(QCPGraph::lsStepLeft);
+    original_ = plot_->addGraph();
+    original_->setName(tr("original"));
+    original_->setPen(QPen(QColor(90, 90, 90), 1.5, Qt::DashLine));
+    original_->setLineStyle(QCPGraph::lsStepLeft);
     plot_->xAxis->setScaleType(QCPAxis::stLogarithmic);
     auto ticker = QSharedPointer<QCPAxisTickerLog>::create();
     ticker->setLogBase(10);
@@ -37,8 +38,7 @@ RocPlot::RocPlot(QWidget* parent) : PlotBase(tr("Verification ROC"), parent) {
     plot_->xAxis->setNumberPrecision(0);
     plot_->xAxis->setLabel(tr("false accept rate (log)"));
     plot_->yAxis->setLabel(tr("true accept rate (%)"));
-    plot_->legend->setVisible(true);
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    legendBelow();
     setEmptyHint(tr("No verification yet: start pruning with a verification share above 0."));
     fitRanges();
     requestReplot();

@@ -25,8 +25,7 @@ WidthHistogramPlot::WidthHistogramPlot(QWidget* parent) : PlotBase(tr("Channel w
     plot_->yAxis->setLabel(tr("layers"));
     plot_->xAxis->grid()->setVisible(false);
     plot_->xAxis->setTickLabelRotation(30);
-    plot_->legend->setVisible(true);
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    legendBelow();
     setEmptyHint(tr("No model yet: open one (Ctrl+O)."));
     requestReplot();
 }

@@ -71,7 +71,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     QSettings settings;
     // The folder of the last run that started, else $FACEPRUNE_DATA.
     QString train = settings.value(QStringLiteral("pruning/trainDir")).toString();
-    if (train.isEmpty() || !QFileInfo(train).isDir()) train = QString::fromStdString(assets::faceDataDir().string());
+    if (train.isEmpty() || !QFileInfo(train).isDir())
+        train = QDir::cleanPath(QString::fromStdString(assets::faceDataDir().string()));
     auto s = panel_->settings();
     s.trainDir = train;
     panel_->setSettings(s);
@@ -141,7 +142,8 @@ void MainWindow::buildDocks() {
     auto* plotDock = dock(tr("Plots"), QStringLiteral("PlotsDock"), plotTabs_, Qt::BottomDockWidgetArea);
     auto* logDock = dock(tr("Log"), QStringLiteral("LogDock"), log_, Qt::BottomDockWidgetArea);
     splitDockWidget(plotDock, logDock, Qt::Horizontal);
-    resizeDocks({panelDock, tableDock}, {360, 430}, Qt::Horizontal);
+    panelScroll->setMinimumWidth(panel_->minimumSizeHint().width() + 20);
+    resizeDocks({panelDock, tableDock}, {400, 440}, Qt::Horizontal);
     resizeDocks({plotDock, logDock}, {900, 380}, Qt::Horizontal);
     resizeDocks({plotDock}, {380}, Qt::Vertical);
 }
@@ -354,7 +356,8 @@ void MainWindow::onLoaded(const jobs::LoadedModel& m) {
         p->setModel(summary_);
         p->setRun(history_);
     }
-    panel_->setModelName(summary_.name.isEmpty() ? spec_ : QStringLiteral("%1 (%2)").arg(summary_.name, spec_));
+    panel_->setModelName(summary_.name.isEmpty() || summary_.name == spec_ ? spec_
+                                                                           : QStringLiteral("%1 (%2)").arg(summary_.name, spec_));
     panel_->setRunState(runResumable_ ? widgets::PruningPanel::RunState::Resumable
                                       : widgets::PruningPanel::RunState::Idle);
     QString line = tr("Opened %1: %2 layers, %3 filters, %4 parameters, %5 MACs")

@@ -64,8 +64,9 @@ void ScreenshotDriver::onOpened() {
 void ScreenshotDriver::onRunEnded() {
     probe_.stop();
     if (window_->runHistory().iterations() == 0) return;  // failed before the first iteration
-    std::printf("event loop during the run: largest gap %.1f ms, mean %.1f ms over %d ticks of 10 ms\n",
-                probe_.largestGapMs(), probe_.meanGapMs(), probe_.ticks());
+    std::printf("event loop during the run: largest gap %.1f ms, mean %.1f ms over %d ticks of 10 ms; "
+                "most GUI-thread CPU between two ticks %.1f ms\n",
+                probe_.largestGapMs(), probe_.meanGapMs(), probe_.ticks(), probe_.largestBusyMs());
     std::fflush(stdout);
     if (options_.outDir.isEmpty()) return;
     QTimer::singleShot(300, this, &ScreenshotDriver::capture);

@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
     const QStringList args = cli.positionalArguments();
     QString spec = args.value(0);
     const QString trainDir = cli.isSet(train) ? cli.value(train)
-                                              : QString::fromStdString(fp::assets::faceDataDir().string());
+                                              : QDir::cleanPath(QString::fromStdString(fp::assets::faceDataDir().string()));
     if (cli.isSet(demo) || cli.isSet(shots)) {
         fp::gui::ScreenshotDriver::Options o;
         if (!spec.isEmpty()) o.model = spec;

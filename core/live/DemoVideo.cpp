@@ -24,7 +24,8 @@ double ease(double t) { return t * t * (3.0 - 2.0 * t); }
 
 bool readable(const std::filesystem::path& path, int frames) {
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) == 0) return false;
+    if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) == 0)
+        return false;
     cv::VideoCapture cap(path.string());
     return cap.isOpened() && static_cast<int>(cap.get(cv::CAP_PROP_FRAME_COUNT)) == frames;
 }
@@ -96,8 +97,9 @@ std::filesystem::path DemoVideo::ensure(const std::filesystem::path& dir, const 
     const auto temp = dir / (".tmp-" + std::to_string(::getpid()) + "-" + path.filename().string());
     {
         // OpenCV's own MJPEG writer: no dependency on FFmpeg or GStreamer, and byte-for-byte repeatable.
-        cv::VideoWriter writer(temp.string(), cv::CAP_OPENCV_MJPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'),
-                               spec.fps, cv::Size(spec.width, spec.height));
+        cv::VideoWriter writer(temp.string(), cv::CAP_OPENCV_MJPEG,
+                               cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), spec.fps,
+                               cv::Size(spec.width, spec.height));
         if (!writer.isOpened()) throw Error("cannot write the demo video " + temp.string());
         for (int i = 0; i < frames; ++i) writer.write(frame(photos, i, spec));
     }

@@ -20,8 +20,8 @@ namespace fp::live {
 namespace {
 
 constexpr const char* kMagic = "faceprune-gallery 1";
-constexpr int kChip = 224;            // chip side in pixels
-constexpr float kChipMargin = 2.2f;   // chip side / the face box's larger side
+constexpr int kChip = 224;           // chip side in pixels
+constexpr float kChipMargin = 2.2f;  // chip side / the face box's larger side
 
 static_assert(std::endian::native == std::endian::little, "the gallery file stores little-endian float32");
 
@@ -113,13 +113,17 @@ void Gallery::add(const std::string& name, GallerySample sample,
     // A model that missed earlier samples cannot line its embeddings up with them: drop it, it is
     // re-embedded from the samples by whoever runs that model next.
     for (auto e = it->embeddings.begin(); e != it->embeddings.end();) {
-        if (e->second.size() != before || !embeddings.count(e->first)) e = it->embeddings.erase(e);
-        else ++e;
+        if (e->second.size() != before || !embeddings.count(e->first))
+            e = it->embeddings.erase(e);
+        else
+            ++e;
     }
     for (const auto& [key, v] : embeddings) {
         auto& list = it->embeddings[key];
-        if (list.size() == before) list.push_back(v);
-        else it->embeddings.erase(key);
+        if (list.size() == before)
+            list.push_back(v);
+        else
+            it->embeddings.erase(key);
     }
 }
 
@@ -135,8 +139,7 @@ std::vector<std::string> Gallery::names() const {
 }
 
 void Gallery::keepOnly(const std::set<std::string>& keys) {
-    for (auto& p : people_)
-        std::erase_if(p.embeddings, [&](const auto& e) { return !keys.count(e.first); });
+    for (auto& p : people_) std::erase_if(p.embeddings, [&](const auto& e) { return !keys.count(e.first); });
 }
 
 Match Gallery::match(const std::string& key, const std::vector<float>& embedding, float threshold) const {
@@ -167,7 +170,8 @@ void Gallery::save(const std::filesystem::path& path) const {
         nlohmann::json samples = nlohmann::json::array();
         for (const auto& s : p.samples) {
             std::vector<uchar> png;
-            if (!cv::imencode(".png", s.chip, png)) throw Error(path.string() + ": cannot encode a face sample");
+            if (!cv::imencode(".png", s.chip, png))
+                throw Error(path.string() + ": cannot encode a face sample");
             nlohmann::json lm = nlohmann::json::array();
             for (const auto& q : s.face.landmarks68) lm.push_back({q.x, q.y});
             samples.push_back({{"offset", blob.size()},
@@ -225,13 +229,15 @@ Gallery Gallery::load(const std::filesystem::path& path) {
                 const char* data = slice(js.at("offset").get<size_t>(), bytes);
                 s.chip = cv::imdecode(cv::Mat(1, static_cast<int>(bytes), CV_8U, const_cast<char*>(data)),
                                       cv::IMREAD_COLOR);
-                if (s.chip.empty()) throw Error(path.string() + ": a face sample of '" + p.name + "' is corrupt");
+                if (s.chip.empty())
+                    throw Error(path.string() + ": a face sample of '" + p.name + "' is corrupt");
                 const auto box = js.at("box").get<std::vector<float>>();
                 if (box.size() != 4) throw Error(path.string() + ": a face box needs 4 numbers");
                 s.face.box = cv::Rect2f(box[0], box[1], box[2], box[3]);
                 s.face.score = js.at("score").get<float>();
                 const auto& pts = js.at("points");
-                if (pts.size() != s.face.points.size()) throw Error(path.string() + ": a face needs 5 points");
+                if (pts.size() != s.face.points.size())
+                    throw Error(path.string() + ": a face needs 5 points");
                 for (size_t i = 0; i < pts.size(); ++i)
                     s.face.points[i] = {pts[i].at(0).get<float>(), pts[i].at(1).get<float>()};
                 for (const auto& q : js.at("landmarks68"))

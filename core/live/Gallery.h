@@ -45,7 +45,8 @@ public:
     static std::string modelKey(const graph::Graph& graph);
 
     // Adds a sample to `name` (created when new). `embeddings`: model key -> L2-normalised embedding.
-    void add(const std::string& name, GallerySample sample, const std::map<std::string, std::vector<float>>& embeddings);
+    void add(const std::string& name, GallerySample sample,
+             const std::map<std::string, std::vector<float>>& embeddings);
     bool remove(const std::string& name);
     bool contains(const std::string& name) const { return find(name) != nullptr; }
     std::vector<std::string> names() const;

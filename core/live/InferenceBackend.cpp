@@ -19,9 +19,12 @@ namespace fp::live {
 
 const char* backendName(Backend b) {
     switch (b) {
-    case Backend::Auto: return "auto";
-    case Backend::LibTorch: return "LibTorch";
-    case Backend::OpenCvDnn: return "OpenCV dnn";
+        case Backend::Auto:
+            return "auto";
+        case Backend::LibTorch:
+            return "LibTorch";
+        case Backend::OpenCvDnn:
+            return "OpenCV dnn";
     }
     return "?";
 }

@@ -18,13 +18,13 @@ const char* backendName(Backend b);
 
 // What choosing the backend measured.
 struct BackendReport {
-    double torchMs = -1;         // median batch-1 embedding time; < 0 when not measured
+    double torchMs = -1;  // median batch-1 embedding time; < 0 when not measured
     double dnnMs = -1;
-    double maxDiff = -1;         // largest |difference| of the two L2-normalised embeddings; < 0 when not compared
-    bool dnnAvailable = false;   // the model exported and OpenCV loaded it
+    double maxDiff = -1;  // largest |difference| of the two L2-normalised embeddings; < 0 when not compared
+    bool dnnAvailable = false;  // the model exported and OpenCV loaded it
     Backend chosen = Backend::LibTorch;
-    std::string note;            // one line: why this backend
-    uintmax_t onnxBytes = 0;     // size of the exported file (the deployable model)
+    std::string note;         // one line: why this backend
+    uintmax_t onnxBytes = 0;  // size of the exported file (the deployable model)
 };
 
 class InferenceBackend {
@@ -35,7 +35,8 @@ public:
 
     // want = Auto measures both (`runs` timed batch-1 forwards each) and keeps the faster that agrees;
     // LibTorch or OpenCvDnn forces one (OpenCvDnn falls back to LibTorch when the export fails, and says so).
-    explicit InferenceBackend(std::shared_ptr<const graph::Graph> graph, Backend want = Backend::Auto, int runs = 10);
+    explicit InferenceBackend(std::shared_ptr<const graph::Graph> graph, Backend want = Backend::Auto,
+                              int runs = 10);
     ~InferenceBackend();
     InferenceBackend(const InferenceBackend&) = delete;
     InferenceBackend& operator=(const InferenceBackend&) = delete;

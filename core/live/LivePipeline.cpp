@@ -24,14 +24,16 @@ bool sameDecision(const Match& a, const Match& b) {
 
 }  // namespace
 
-LivePipeline::LivePipeline(std::shared_ptr<const graph::Graph> original, std::shared_ptr<const graph::Graph> pruned,
-                           LiveOptions options)
+LivePipeline::LivePipeline(std::shared_ptr<const graph::Graph> original,
+                           std::shared_ptr<const graph::Graph> pruned, LiveOptions options)
     : options_(options) {
     if (!original || !pruned) throw Error("the live view needs an original and a pruned model");
-    backends_[Original] = std::make_unique<InferenceBackend>(original, options_.backend, options_.backendRuns);
-    backends_[Pruned] = original == pruned
-                            ? std::make_unique<InferenceBackend>(original, backends_[Original]->backend(), 0)
-                            : std::make_unique<InferenceBackend>(pruned, options_.backend, options_.backendRuns);
+    backends_[Original] =
+        std::make_unique<InferenceBackend>(original, options_.backend, options_.backendRuns);
+    backends_[Pruned] =
+        original == pruned
+            ? std::make_unique<InferenceBackend>(original, backends_[Original]->backend(), 0)
+            : std::make_unique<InferenceBackend>(pruned, options_.backend, options_.backendRuns);
     keys_[Original] = Gallery::modelKey(*original);
     keys_[Pruned] = original == pruned ? keys_[Original] : Gallery::modelKey(*pruned);
 }
@@ -113,9 +115,9 @@ bool LivePipeline::enrolImage(const std::string& name, const cv::Mat& bgr) {
     const auto found = faces_.detector().detect(bgr, options_.minFaceScore);
     if (found.empty()) return false;
     // The largest face: in a photo of one person, bystanders are smaller (and may score higher).
-    const auto it = std::max_element(found.begin(), found.end(), [](const faces::Face& a, const faces::Face& b) {
-        return a.box.area() < b.box.area();
-    });
+    const auto it = std::max_element(
+        found.begin(), found.end(),
+        [](const faces::Face& a, const faces::Face& b) { return a.box.area() < b.box.area(); });
     enrolFace(name, bgr, *it);
     return true;
 }
@@ -127,7 +129,8 @@ int LivePipeline::enrolFolder(const std::string& name, const std::filesystem::pa
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
         if (!e.is_regular_file()) continue;
         std::string ext = e.path().extension().string();
-        std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+        std::transform(ext.begin(), ext.end(), ext.begin(),
+                       [](unsigned char c) { return char(std::tolower(c)); });
         if (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".webp")
             files.push_back(e.path());
     }
@@ -142,8 +145,8 @@ int LivePipeline::enrolFolder(const std::string& name, const std::filesystem::pa
         }
     }
     if (!enrolled)
-        throw InputError(dir.string() + ": no photo with a detectable face (looked at " + std::to_string(tried) +
-                         " image files)");
+        throw InputError(dir.string() + ": no photo with a detectable face (looked at " +
+                         std::to_string(tried) + " image files)");
     return enrolled;
 }
 

@@ -21,10 +21,10 @@ namespace fp::live {
 enum Side { Original = 0, Pruned = 1 };
 
 struct FaceResult {
-    faces::Face face;              // in frame pixels, with landmarks
-    std::array<Match, 2> match;    // per Side
-    float crossSimilarity = 0.f;   // cosine between the two models' embeddings of this face
-    bool comparable = false;       // the two embeddings have the same size (crossSimilarity is meaningful)
+    faces::Face face;             // in frame pixels, with landmarks
+    std::array<Match, 2> match;   // per Side
+    float crossSimilarity = 0.f;  // cosine between the two models' embeddings of this face
+    bool comparable = false;      // the two embeddings have the same size (crossSimilarity is meaningful)
 };
 
 // Milliseconds spent on one frame, per stage (landmarks and alignment summed over its faces).
@@ -50,11 +50,11 @@ struct RunningStats {
 };
 
 struct LiveOptions {
-    float threshold = 0.35f;       // cosine at or above which a face is named
-    float minFaceScore = 0.7f;     // detector confidence
-    int maxFaces = 12;             // the largest faces of a crowded frame
+    float threshold = 0.35f;    // cosine at or above which a face is named
+    float minFaceScore = 0.7f;  // detector confidence
+    int maxFaces = 12;          // the largest faces of a crowded frame
     Backend backend = Backend::Auto;
-    int backendRuns = 10;          // timed forwards per backend when choosing
+    int backendRuns = 10;  // timed forwards per backend when choosing
 };
 
 class LivePipeline {

@@ -22,8 +22,8 @@ struct Ranking {
 
 Ranking rank(const graph::Graph& g, prune::Criterion criterion, uint32_t seed) {
     if (prune::needsData(criterion))
-        throw Error(std::string("quick pruning takes no data; criterion '") + prune::criterionName(criterion) +
-                    "' needs some (use l1 or random)");
+        throw Error(std::string("quick pruning takes no data; criterion '") +
+                    prune::criterionName(criterion) + "' needs some (use l1 or random)");
     Ranking r{prune::ChannelGraph(g), {}};
     r.ranked = r.channels.prunableGroups();
     if (r.ranked.empty()) throw Error("model '" + g.name + "' has no prunable channel groups");
@@ -58,7 +58,8 @@ std::string percent(double v) {
 graph::Graph pruneGroupShare(const graph::Graph& original, double share, prune::Criterion criterion,
                              uint32_t seed) {
     const Ranking r = rank(original, criterion, seed);
-    const auto count = static_cast<int64_t>(std::llround(std::clamp(share, 0.0, 1.0) * double(r.ranked.size())));
+    const auto count =
+        static_cast<int64_t>(std::llround(std::clamp(share, 0.0, 1.0) * double(r.ranked.size())));
     return apply(original, r, plan(original, r, count),
                  std::string(" (") + prune::criterionName(criterion) + " -" + percent(share) + " groups)");
 }
@@ -78,12 +79,14 @@ graph::Graph pruneToMacs(const graph::Graph& original, double macsLeft, prune::C
     int64_t lo = 0, hi = static_cast<int64_t>(r.ranked.size());
     while (lo < hi) {
         const int64_t mid = (lo + hi) / 2;
-        if (macsAfter(mid) <= macsLeft * full) hi = mid;
-        else lo = mid + 1;
+        if (macsAfter(mid) <= macsLeft * full)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
-    graph::Graph g = apply(original, r, plan(original, r, lo),
-                           std::string(" (") + prune::criterionName(criterion) + ", " +
-                               percent(macsLeft) + " MACs target)");
+    graph::Graph g = apply(
+        original, r, plan(original, r, lo),
+        std::string(" (") + prune::criterionName(criterion) + ", " + percent(macsLeft) + " MACs target)");
     return g;
 }
 

@@ -41,8 +41,10 @@ std::optional<Frame> VideoFileSource::next() {
         const auto due = start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                       std::chrono::duration<double>(double(f.index - startIndex_) / fps_));
         // Behind schedule (slow decoding, a paused process): catch up from now rather than burst.
-        if (due < now - std::chrono::milliseconds(500)) start_ += now - due;
-        else std::this_thread::sleep_until(due);
+        if (due < now - std::chrono::milliseconds(500))
+            start_ += now - due;
+        else
+            std::this_thread::sleep_until(due);
     }
     return f;
 }

@@ -12,6 +12,7 @@
 #include "graph/GraphBuilder.h"
 #include "io/NativeFormat.h"
 #include "train/Head.h"
+#include "train/TeacherCache.h"
 #include "train/TorchTraining.h"
 #include "util/AtomicFile.h"
 #include "util/Errors.h"
@@ -50,6 +51,7 @@ json optionsToJson(const TrainOptions& o) {
             {"loss", {{"kind", lossKindName(o.loss.kind)}, {"scale", o.loss.scale}, {"margin", o.loss.marginValue()}}},
             {"distill_weight", o.distillWeight},
             {"head_from_centres", o.headFromCentres},
+            {"cache_teacher", o.cacheTeacher},
             {"seed", o.seed}};
 }
 
@@ -102,6 +104,7 @@ struct Trainer::Impl {
     std::unique_ptr<exec::TorchGraph> net, teacherNet;
     std::vector<Param> params;
     torch::Tensor projection, projectionMomentum;
+    TeacherCache teacherCache;
 
     Impl(graph::Graph& m, data::BatchSource& s, TrainOptions o) : model(m), source(s), options(std::move(o)) {}
 
@@ -111,6 +114,8 @@ struct Trainer::Impl {
 
     void build();
     bool nextBatch(data::Batch& batch, data::Batch& teacherBatch);
+    torch::Tensor teacherInput(const data::Batch& batch, const data::Batch& teacherBatch) const;
+    torch::Tensor teacherForward(const torch::Tensor& x);
     torch::Tensor teacherEmbedding(const data::Batch& batch, const data::Batch& teacherBatch);
     void update(double rate);
     void save();
@@ -201,26 +206,52 @@ bool Trainer::Impl::nextBatch(data::Batch& batch, data::Batch& teacherBatch) {
     return false;
 }
 
-torch::Tensor Trainer::Impl::teacherEmbedding(const data::Batch& batch, const data::Batch& teacherBatch) {
-    torch::NoGradGuard noGrad;
-    const std::string& name = teacher->embeddingName();
+torch::Tensor Trainer::Impl::teacherInput(const data::Batch& batch, const data::Batch& teacherBatch) const {
     switch (feed) {
-    case TeacherFeed::SameInput: return teacherNet->forward(exec::toTorch(batch.images), {name}).at(name);
+    case TeacherFeed::SameInput: return exec::toTorch(batch.images);
     case TeacherFeed::Converted:
-    case TeacherFeed::Resized: {
-        const torch::Tensor x = convertInput(exec::toTorch(batch.images), model.preprocess, teacher->preprocess);
-        return teacherNet->forward(x, {name}).at(name);
-    }
-    case TeacherFeed::OwnSource: {
-        // Flip test: the target is the same whether or not the student's copy was mirrored.
-        const torch::Tensor x = exec::toTorch(teacherBatch.images);
-        const torch::Tensor a = teacherNet->forward(x, {name}).at(name);
-        const torch::Tensor b = teacherNet->forward(x.flip(3), {name}).at(name);
-        return torch::nn::functional::normalize(a, torch::nn::functional::NormalizeFuncOptions().dim(1)) +
-               torch::nn::functional::normalize(b, torch::nn::functional::NormalizeFuncOptions().dim(1));
-    }
+    case TeacherFeed::Resized:
+        return convertInput(exec::toTorch(batch.images), model.preprocess, teacher->preprocess).contiguous();
+    case TeacherFeed::OwnSource: return exec::toTorch(teacherBatch.images);
     }
     return {};
+}
+
+torch::Tensor Trainer::Impl::teacherForward(const torch::Tensor& x) {
+    const std::string& name = teacher->embeddingName();
+    if (feed != TeacherFeed::OwnSource) return teacherNet->forward(x, {name}).at(name);
+    // Flip test: the target is the same whether or not the student's copy was mirrored.
+    namespace F = torch::nn::functional;
+    const auto unit = F::NormalizeFuncOptions().dim(1);
+    return F::normalize(teacherNet->forward(x, {name}).at(name), unit) +
+           F::normalize(teacherNet->forward(x.flip(3), {name}).at(name), unit);
+}
+
+torch::Tensor Trainer::Impl::teacherEmbedding(const data::Batch& batch, const data::Batch& teacherBatch) {
+    torch::NoGradGuard noGrad;
+    const torch::Tensor x = teacherInput(batch, teacherBatch);
+    if (!options.cacheTeacher) return teacherForward(x);
+    const int64_t n = x.size(0), per = x.numel() / n;
+    const float* values = x.data_ptr<float>();
+    std::vector<uint64_t> keys(n);
+    std::vector<const std::vector<float>*> hits(n);
+    bool all = true;
+    for (int64_t i = 0; i < n; ++i) {
+        keys[i] = TeacherCache::key(values + i * per, static_cast<size_t>(per));
+        hits[i] = teacherCache.find(keys[i]);
+        all = all && hits[i];
+    }
+    const int64_t dim = teacher->at(teacher->embeddingName()).shape.c;
+    torch::Tensor out = all ? torch::empty({n, dim}) : teacherForward(x).contiguous();
+    float* rows = out.data_ptr<float>();
+    for (int64_t i = 0; i < n; ++i) {
+        // What the cache holds wins, so a value never depends on which batch recomputed it.
+        if (hits[i])
+            std::copy(hits[i]->begin(), hits[i]->end(), rows + i * dim);
+        else
+            teacherCache.insert(keys[i], std::vector<float>(rows + i * dim, rows + (i + 1) * dim));
+    }
+    return out;
 }
 
 void Trainer::Impl::update(double rate) {
@@ -255,6 +286,11 @@ void Trainer::Impl::save() {
         files["projection"] = base + ".projection.fpm";
         io::saveNative(projectionGraph(projection.detach(), projectionMomentum),
                        options.checkpointDir / files["projection"].get<std::string>());
+    }
+
+    if (teacherCache.size() > 0) {
+        files["teacher_cache"] = base + ".teacher.bin";
+        teacherCache.save(options.checkpointDir / files["teacher_cache"].get<std::string>());
     }
 
     // The JSON last: it only ever names complete files.
@@ -341,6 +377,9 @@ int Trainer::resume(const fs::path& dir) {
         d.resumedMomentum = io::loadNative(dir / files.at("momentum").get<std::string>());
         if (files.contains("projection"))
             d.resumedProjection = io::loadNative(dir / files.at("projection").get<std::string>());
+        d.teacherCache.clear();
+        if (files.contains("teacher_cache"))
+            d.teacherCache.load(dir / files.at("teacher_cache").get<std::string>());
         d.model = std::move(model);
         d.step = j.at("step");
         d.pass = j.at("pass");

@@ -16,6 +16,7 @@
 //   step-NNNNNN.fpm               the model (with its head)
 //   step-NNNNNN.momentum.fpm      SGD momentum buffers, as a copy of the model holding them
 //   step-NNNNNN.projection.fpm    the distillation projection, when there is one
+//   step-NNNNNN.teacher.bin       the teacher's cached embeddings, when there are some
 // A run resumed from a checkpoint ends with exactly the weights of an uninterrupted run.
 #include <atomic>
 #include <filesystem>
@@ -39,6 +40,7 @@ struct TrainOptions {
     LossOptions loss{};              // the identification head
     double distillWeight = 0.0;      // lambda; > 0 needs a teacher
     bool headFromCentres = true;     // a new head starts at the class centres (Head.h)
+    bool cacheTeacher = true;        // remember the teacher's embeddings by input (TeacherCache.h)
     uint64_t seed = 1;
     int checkpointEvery = 0;         // steps; 0 = no checkpoints
     std::filesystem::path checkpointDir{};

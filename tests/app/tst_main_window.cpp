@@ -73,7 +73,7 @@ private slots:
             if (p->title() == "Filters per layer" || p->title() == "Channel widths" || p->title().startsWith("Share"))
                 QVERIFY2(p->pointCount() > 0, qPrintable(p->title()));
         QVERIFY(w.windowTitle().contains("mobilefacenet"));
-        QVERIFY(w.pruningPanel()->settings().trainDir == QString::fromStdString(assets::faceDataDir().string()));
+        QCOMPARE(w.pruningPanel()->settings().trainDir, QDir::cleanPath(QString::fromStdString(assets::faceDataDir().string())));
     }
 
     void graphAndTableSelectAndLockTogether() {
@@ -181,13 +181,17 @@ private slots:
             QCOMPARE(w.pruningPanel()->runState(), widgets::PruningPanel::RunState::Running);
             QVERIFY(ended.wait(180000));
             probe.stop();
-            qInfo("event loop during the run: largest gap %.1f ms (mean %.1f ms over %d ticks of 10 ms)",
-                  probe.largestGapMs(), probe.meanGapMs(), probe.ticks());
+            qInfo("event loop during the run: largest gap %.1f ms (mean %.1f ms over %d ticks of 10 ms); "
+                  "most GUI-thread CPU between two ticks %.1f ms",
+                  probe.largestGapMs(), probe.meanGapMs(), probe.ticks(), probe.largestBusyMs());
             for (const auto& [at, gap] : probe.longGaps()) qInfo("  gap of %.1f ms ending at %.0f ms", gap, at);
             if (qEnvironmentVariableIsSet("FP_VERBOSE"))
                 for (const auto& e : events) qInfo("  %s", qPrintable(e));
-            // A frozen window is what a user notices; 10 ms ticks with the worker on both cores.
-            QVERIFY2(probe.largestGapMs() < 150, qPrintable(QString::number(probe.largestGapMs())));
+            // A frozen window is what a user notices. The GUI thread's own work between two ticks must
+            // stay under 50 ms; the wall-clock gap also counts other processes on a shared 2-core machine,
+            // so its bound is looser, yet it still fails for engine work on the GUI thread (seconds).
+            QVERIFY2(probe.largestBusyMs() < 50, qPrintable(QString::number(probe.largestBusyMs())));
+            QVERIFY2(probe.largestGapMs() < 1000, qPrintable(QString::number(probe.largestGapMs())));
 
             QCOMPARE(w.runHistory().iterations(), 2);
             QVERIFY(w.pruningPanel()->statusText().startsWith("Finished"));

@@ -58,8 +58,8 @@ private slots:
         const auto pruned = models.at(0).at(1).value<LiveModelInfo>();
         qInfo("original %s: %lld params, %lld MACs, %.2f MB, %s", qPrintable(original.name), original.params,
               original.macs, original.fileBytes / 1e6, qPrintable(original.backendNote));
-        qInfo("pruned %s: %lld params, %lld MACs, %.2f MB, %s", qPrintable(pruned.name), pruned.params, pruned.macs,
-              pruned.fileBytes / 1e6, qPrintable(pruned.backendNote));
+        qInfo("pruned %s: %lld params, %lld MACs, %.2f MB, %s", qPrintable(pruned.name), pruned.params,
+              pruned.macs, pruned.fileBytes / 1e6, qPrintable(pruned.backendNote));
         QVERIFY(pruned.macs < original.macs);
         QVERIFY(original.fileBytes > 0 && !original.backend.isEmpty());
 
@@ -81,27 +81,33 @@ private slots:
 
         // The demo video shows her again (same shot, moving camera; the video loops): both panes name her.
         frames.clear();
-        const bool named = waitForFrame(frames, [](const LiveFrame& f) {
-            for (const auto& face : f.faces)
-                if (face.accepted[0] && face.name[0] == QLatin1String("Alice")) return true;
-            return false;
-        }, 30000);
+        const bool named = waitForFrame(
+            frames,
+            [](const LiveFrame& f) {
+                for (const auto& face : f.faces)
+                    if (face.accepted[0] && face.name[0] == QLatin1String("Alice")) return true;
+                return false;
+            },
+            30000);
         QVERIFY2(named, "a face enrolled from the demo video must be named when it comes round again");
 
         // Recognition is slower than the 15 fps video: over a few seconds, frames are skipped (the
         // indices jump) rather than queued.
         frames.clear();
-        QVERIFY(waitForFrame(frames, [&](const LiveFrame&) { return frames.count() >= 10; }, 30000));
+        QVERIFY(waitForFrame(
+            frames, [&](const LiveFrame&) { return frames.count() >= 10; }, 30000));
         const LiveFrame last = frames.last().at(0).value<LiveFrame>();
-        qInfo("after %lld frames: agreement %.3f over %lld faces, mean similarity %.3f, %.1f fps, %lld dropped",
-              last.stats.frames, last.stats.agreementRate, last.stats.compared, last.stats.meanSimilarity,
-              last.stats.fps, last.stats.dropped);
+        qInfo(
+            "after %lld frames: agreement %.3f over %lld faces, mean similarity %.3f, %.1f fps, %lld dropped",
+            last.stats.frames, last.stats.agreementRate, last.stats.compared, last.stats.meanSimilarity,
+            last.stats.fps, last.stats.dropped);
         QVERIFY(last.stats.compared > 0);
         QVERIFY(last.stats.agreementRate >= 0 && last.stats.agreementRate <= 1);
         QVERIFY(last.stats.dropped > 0);
         qint64 maxJump = 0;
         for (int i = 1; i < frames.count(); ++i) {
-            const qint64 jump = frames.at(i).at(0).value<LiveFrame>().index - frames.at(i - 1).at(0).value<LiveFrame>().index;
+            const qint64 jump =
+                frames.at(i).at(0).value<LiveFrame>().index - frames.at(i - 1).at(0).value<LiveFrame>().index;
             QVERIFY(jump > 0);
             maxJump = std::max(maxJump, jump);
         }
@@ -136,14 +142,15 @@ private slots:
 
         QSignalSpy removed(job_, &LiveJob::galleryChanged);
         job_->removePerson(QStringLiteral("Alice"));
-        QVERIFY(waitFor<QVector<LivePerson>>(removed, [](const auto& people) { return people.isEmpty(); }, 10000));
+        QVERIFY(waitFor<QVector<LivePerson>>(
+            removed, [](const auto& people) { return people.isEmpty(); }, 10000));
     }
 
     void endOfFileIsReportedAndTheJobStaysUsable() {
         const QString path = dir_.filePath(QStringLiteral("short.avi"));
         {
-            cv::VideoWriter w(path.toStdString(), cv::CAP_OPENCV_MJPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 25,
-                              cv::Size(320, 240));
+            cv::VideoWriter w(path.toStdString(), cv::CAP_OPENCV_MJPEG,
+                              cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 25, cv::Size(320, 240));
             QVERIFY(w.isOpened());
             for (int i = 0; i < 10; ++i) {
                 cv::Mat img(240, 320, CV_8UC3);

@@ -96,7 +96,8 @@ private slots:
             facesSeen += int(found.size());
             shotsWithFaces += found.empty() ? 0 : 1;
         }
-        qInfo("demo video: faces found in %d of 6 shots, %d in all (mid-shot frames)", shotsWithFaces, facesSeen);
+        qInfo("demo video: faces found in %d of 6 shots, %d in all (mid-shot frames)", shotsWithFaces,
+              facesSeen);
         QCOMPARE(shotsWithFaces, 6);
     }
 
@@ -139,7 +140,8 @@ private slots:
 
         // A cut-off file is reported, not half-loaded.
         const std::string bytes = fileBytes(file);
-        std::ofstream(file, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(bytes.size() / 2));
+        std::ofstream(file, std::ios::binary | std::ios::trunc)
+            .write(bytes.data(), std::streamsize(bytes.size() / 2));
         QVERIFY_THROWS_EXCEPTION(fp::Error, Gallery::load(file));
     }
 
@@ -167,13 +169,15 @@ private slots:
         auto pruned = std::make_shared<const graph::Graph>(pruneGroupShare(*original, 0.3));
         LivePipeline pipeline(original, pruned);
         for (int s : {Original, Pruned})
-            qInfo("backend %s: %s", s == Original ? "original" : "pruned", pipeline.backend(Side(s)).report().note.c_str());
+            qInfo("backend %s: %s", s == Original ? "original" : "pruned",
+                  pipeline.backend(Side(s)).report().note.c_str());
 
         std::vector<std::string> names;
         for (int i = 0; i < kPeople; ++i) {
             const auto& id = folders.identities()[size_t(i)];
             names.push_back(id.name);
-            for (int k = 0; k < kEnrol; ++k) QVERIFY(pipeline.enrolImage(id.name, image::read(id.images[size_t(k)])));
+            for (int k = 0; k < kEnrol; ++k)
+                QVERIFY(pipeline.enrolImage(id.name, image::read(id.images[size_t(k)])));
         }
 
         // The video: each other photo enlarged into a 640x480 frame at a varying place, held a few frames.
@@ -182,13 +186,14 @@ private slots:
         std::vector<int> truth;  // identity per frame
         std::vector<cv::Point2f> centre;
         {
-            cv::VideoWriter w(video.string(), cv::CAP_OPENCV_MJPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'),
-                              10, cv::Size(640, 480));
+            cv::VideoWriter w(video.string(), cv::CAP_OPENCV_MJPEG,
+                              cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10, cv::Size(640, 480));
             QVERIFY(w.isOpened());
             for (int k = kEnrol; k < kEnrol + kShown; ++k)
                 for (int i = 0; i < kPeople; ++i) {
                     cv::Mat photo;
-                    cv::resize(image::read(folders.identities()[size_t(i)].images[size_t(k)]), photo, {360, 360});
+                    cv::resize(image::read(folders.identities()[size_t(i)].images[size_t(k)]), photo,
+                               {360, 360});
                     const int x = 20 + (k * 37 + i * 53) % 240, y = (k * 29 + i * 17) % 110;
                     for (int h = 0; h < kHold; ++h) {
                         cv::Mat frame(480, 640, CV_8UC3, cv::Scalar(90, 100, 110));
@@ -208,11 +213,12 @@ private slots:
             ++framesWithFace;
             // The person shown is the face nearest the photo's centre (LFW photos have bystanders).
             const cv::Point2f c = centre[size_t(f->index)];
-            const auto& face = *std::min_element(r.faces.begin(), r.faces.end(), [&](const auto& a, const auto& b) {
-                const auto da = (a.face.box.tl() + a.face.box.br()) * 0.5f - c;
-                const auto db = (b.face.box.tl() + b.face.box.br()) * 0.5f - c;
-                return da.dot(da) < db.dot(db);
-            });
+            const auto& face =
+                *std::min_element(r.faces.begin(), r.faces.end(), [&](const auto& a, const auto& b) {
+                    const auto da = (a.face.box.tl() + a.face.box.br()) * 0.5f - c;
+                    const auto db = (b.face.box.tl() + b.face.box.br()) * 0.5f - c;
+                    return da.dot(da) < db.dot(db);
+                });
             const std::string& want = names[size_t(truth[size_t(f->index)])];
             rightOriginal += face.match[Original].accepted && face.match[Original].name == want;
             rightPruned += face.match[Pruned].accepted && face.match[Pruned].name == want;
@@ -222,8 +228,10 @@ private slots:
         qInfo("%d frames, %d with a face: original named %.1f%% right, pruned (%s) %.1f%%", int(truth.size()),
               framesWithFace, 100 * rateOriginal, pruned->name.c_str(),
               100.0 * rightPruned / std::max(1, framesWithFace));
-        qInfo("agreement rate (same decision on every face seen) %.3f over %lld faces; mean cosine original vs "
-              "pruned %.3f", st.agreementRate(), static_cast<long long>(st.compared), st.meanCosine());
+        qInfo(
+            "agreement rate (same decision on every face seen) %.3f over %lld faces; mean cosine original vs "
+            "pruned %.3f",
+            st.agreementRate(), static_cast<long long>(st.compared), st.meanCosine());
         QVERIFY(framesWithFace >= int(truth.size()) * 9 / 10);
         QVERIFY2(rateOriginal >= 0.8, "the original model must name people it was shown before");
         QVERIFY(st.agreementRate() >= 0.0 && st.agreementRate() <= 1.0);
@@ -275,8 +283,8 @@ private slots:
             maxJump = std::max(maxJump, seen[i] - seen[i - 1]);
         }
         qInfo("delivered %zu of %d frames, dropped %lld, largest index jump %lld, %.2f s for a 1.5 s video",
-              seen.size(), kFrames, static_cast<long long>(mailbox.dropped()), static_cast<long long>(maxJump),
-              seconds);
+              seen.size(), kFrames, static_cast<long long>(mailbox.dropped()),
+              static_cast<long long>(maxJump), seconds);
         QVERIFY(maxJump >= 2);
         QVERIFY(mailbox.dropped() > 0);
         QCOMPARE(mailbox.delivered() + mailbox.dropped(), int64_t(kFrames));
@@ -309,8 +317,9 @@ private slots:
         VideoFileSource(file, false).pump(mailbox, stop);
         QVERIFY(mailbox.closed());
         QCOMPARE(mailbox.closeReason(), std::string("end of video"));
-        QVERIFY(mailbox.take(std::chrono::milliseconds(0)));      // the last frame is still there
-        QVERIFY(!mailbox.take(std::chrono::milliseconds(1000)));  // then nothing, without waiting the full second
+        QVERIFY(mailbox.take(std::chrono::milliseconds(0)));  // the last frame is still there
+        QVERIFY(
+            !mailbox.take(std::chrono::milliseconds(1000)));  // then nothing, without waiting the full second
 
         QVERIFY_THROWS_EXCEPTION(fp::InputError, VideoFileSource(dir.filePath("missing.avi").toStdString()));
     }

@@ -79,8 +79,10 @@ private slots:
     void showsModelsFiguresAndFrames() {
         LiveTab tab;
         tab.setAutoStart(false);
-        LiveModelInfo a{QStringLiteral("mobilefacenet"), 1190000, 221000000, 4780000, QStringLiteral("OpenCV dnn"), {}};
-        LiveModelInfo b{QStringLiteral("mobilefacenet (l1)"), 860000, 144000000, 3460000, QStringLiteral("LibTorch"), {}};
+        LiveModelInfo a{QStringLiteral("mobilefacenet"), 1190000, 221000000, 4780000,
+                        QStringLiteral("OpenCV dnn"),    {}};
+        LiveModelInfo b{QStringLiteral("mobilefacenet (l1)"), 860000, 144000000, 3460000,
+                        QStringLiteral("LibTorch"),           {}};
         tab.showModels(a, b);
         tab.showFrame(sampleFrame());
         QVERIFY(tab.infoText(0).contains(QStringLiteral("1.19 M params")));
@@ -120,13 +122,22 @@ private slots:
         // Outside every face: nothing is asked.
         QTest::mouseClick(pane, Qt::LeftButton, {}, toWidget(pane, QPointF(320, 20), f.image.size()));
         QCOMPARE(enrol.count(), 1);
+        // The scripted form enrols the faces the original does not name (Bob's here, not Ada's).
+        LiveFrame unnamed = f;
+        unnamed.faces[1].accepted = {false, false};
+        tab.showFrame(unnamed);
+        QCOMPARE(tab.enrolShownFaces(), 1);
+        QCOMPARE(enrol.count(), 2);
+        QCOMPARE(enrol.at(1).at(0).toString(), QStringLiteral("Person 1"));
+        QCOMPARE(enrol.at(1).at(2).toPointF(), f.faces[1].box.center());
     }
 
     void snapshotPutsBothPanesSideBySide() {
         LiveTab tab;
         tab.setAutoStart(false);
         QVERIFY(tab.sideBySide().isNull());  // nothing shown yet
-        tab.showModels({QStringLiteral("orig"), 1, 1, 1, {}, {}}, {QStringLiteral("pruned"), 1, 1, 1, {}, {}});
+        tab.showModels({QStringLiteral("orig"), 1, 1, 1, {}, {}},
+                       {QStringLiteral("pruned"), 1, 1, 1, {}, {}});
         tab.showFrame(sampleFrame());
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("snap.png"));
@@ -138,7 +149,8 @@ private slots:
         const int half = img.width() / 2;
         QCOMPARE(countColour(img, QRect(0, 0, half, img.height()), red), 0);
         QVERIFY(countColour(img, QRect(half, 0, img.width() - half, img.height()), red) > 100);
-        QVERIFY(countColour(img, QRect(0, 0, half, img.height()), QColor(46, 204, 113)) > 100);  // named, green
+        QVERIFY(countColour(img, QRect(0, 0, half, img.height()), QColor(46, 204, 113)) >
+                100);  // named, green
     }
 
     void endOfVideoIsShownAndTheTabStaysUsable() {

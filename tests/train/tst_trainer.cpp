@@ -266,6 +266,7 @@ private slots:
         }
         QVERIFY(Trainer::hasCheckpoint(o.checkpointDir));
         QVERIFY(QFile::exists(QString::fromStdString((o.checkpointDir / "step-000010.projection.fpm").string())));
+        QVERIFY(QFile::exists(QString::fromStdString((o.checkpointDir / "step-000010.teacher.bin").string())));
         QVERIFY(!QFile::exists(QString::fromStdString((o.checkpointDir / "step-000008.fpm").string())));
 
         graph::Graph resumed = tinyNet(4, 24);  // replaced by the checkpoint's model
