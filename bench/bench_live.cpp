@@ -1,13 +1,15 @@
 // Frames per second and per-stage latency of the live view's pipeline (detect, landmarks, align, embed
 // with the original, embed with the pruned model, match) at 640x480, for MobileFaceNet beside a copy
 // pruned to about half its MACs (one-shot L1), with one face and with several, through LibTorch and
-// through OpenCV dnn. Also prints what the automatic backend choice measured.
+// through OpenCV dnn (LibTorch with one thread and with one per core). Also prints what the automatic
+// backend choice measured (with the live view's one LibTorch thread).
 //   bench_live [FRAMES=30] [MACS_LEFT=0.5]        (needs the npm assets)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include <opencv2/imgproc.hpp>
 
@@ -114,21 +116,32 @@ int main(int argc, char** argv) {
         }
 
         // What the automatic choice sees (the live view uses it).
-        LivePipeline autoPipe(original, pruned, LiveOptions{.backend = Backend::Auto, .backendRuns = 30});
+        const LivePipeline autoPipe(original, pruned, LiveOptions{.backend = Backend::Auto, .backendRuns = 30});
         for (Side s : {Original, Pruned})
             std::printf("auto backend, %s: %s (ONNX %.2f MB)\n", s == Original ? "original" : "pruned  ",
                         autoPipe.backend(s).report().note.c_str(),
                         autoPipe.backend(s).report().onnxBytes / 1e6);
 
-        for (Backend be : {Backend::LibTorch, Backend::OpenCvDnn}) {
-            LivePipeline p(original, pruned, LiveOptions{.backend = be});
-            // Enrol one face so that matching and the agreement figures do real work.
-            p.enrolImage("someone", single.front());
-            print("one face", backendName(be), run(p, single, frameCount));
-            print("several faces", backendName(be), run(p, group, frameCount));
-            std::printf("%-14s %-10s mean cosine original vs pruned %.3f, agreement %.3f over %lld faces\n",
-                        "", backendName(be), p.stats().meanCosine(), p.stats().agreementRate(),
-                        static_cast<long long>(p.stats().compared));
+        // LibTorch with one thread (what the live view uses) and with the process setting (one per core),
+        // then OpenCV dnn. The detector and landmarks run in OpenCV (TBB threads) in every configuration.
+        struct Config {
+            Backend backend;
+            int torchThreads;
+            const char* label;
+        };
+        for (const Config& c : {Config{Backend::LibTorch, 1, "LibTorch/1t"}, Config{Backend::LibTorch, 0, "LibTorch/Nt"},
+                                Config{Backend::OpenCvDnn, 1, "OpenCV dnn"}}) {
+            // A fresh thread each time: the thread limit stays with the thread that set it.
+            std::thread([&] {
+                LivePipeline p(original, pruned, LiveOptions{.backend = c.backend, .torchThreads = c.torchThreads});
+                // Enrol one face so that matching and the agreement figures do real work.
+                p.enrolImage("someone", single.front());
+                print("one face", c.label, run(p, single, frameCount));
+                print("several faces", c.label, run(p, group, frameCount));
+                std::printf("%-14s %-11s mean cosine original vs pruned %.3f, agreement %.3f over %lld faces\n", "",
+                            c.label, p.stats().meanCosine(), p.stats().agreementRate(),
+                            static_cast<long long>(p.stats().compared));
+            }).join();
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_live: %s\n", e.what());

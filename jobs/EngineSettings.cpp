@@ -34,6 +34,8 @@ prune::DataSettings toDataSettings(const PruneSettings& s) {
     d.trainDir = s.trainDir.toStdString();
     d.limitIdentities = s.limitIdentities;
     d.verifyFraction = s.verifyFraction;
+    d.pairsFile = s.pairsFile.toStdString();
+    d.pairsImages = s.pairsImages.toStdString();
     d.batchSize = s.batchSize;
     d.seed = s.seed;
     return d;
@@ -65,6 +67,8 @@ PruneSettings settingsFromHistory(const prune::History& h, const QString& runDir
         s.trainDir = QString::fromStdString(d.trainDir);
         s.limitIdentities = d.limitIdentities;
         s.verifyFraction = d.verifyFraction;
+        s.pairsFile = QString::fromStdString(d.pairsFile);
+        s.pairsImages = QString::fromStdString(d.pairsImages);
         s.batchSize = d.batchSize;
     } catch (const std::exception&) {
         // An older run without data settings: the panel keeps its own folder.

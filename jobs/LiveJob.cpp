@@ -185,8 +185,10 @@ struct LiveJob::Worker {
 
     void step() {
         ensurePipeline();
-        auto f = mailbox.take(std::chrono::milliseconds(50));
+        // The generation before the frame: a source switched while this frame was taken or recognised
+        // makes it stale, and the GUI drops it (read after, an old video's frame would pass as new).
         const qint64 gen = generation.load();
+        auto f = mailbox.take(std::chrono::milliseconds(50));
         if (!f) {
             if (mailbox.closed() && reportedEnd != gen) {
                 reportedEnd = gen;

@@ -12,6 +12,8 @@ struct PruneSettings {
     QString trainDir;             // identity folders
     int limitIdentities = 0;      // 0 = all
     double verifyFraction = 0.2;  // identities held out for verification pairs
+    QString pairsFile;            // LFW-format pairs.txt (replaces the held-out identities when set)
+    QString pairsImages;          // the folder its names refer to
     int batchSize = 32;
     // Method
     QString criterion = QStringLiteral("taylor");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the real workbench under Xvfb: opens MobileFaceNet, prunes 2 iterations on
 # $FACEPRUNE_DATA (16 people), then saves a picture of every view (window, graph,
-# layer table, panel, log, each plot tab, export dialog) into OUT_DIR.
+# layer table, panel, log, each plot tab, export dialog, the live-faces tab on the
+# demo video with the faces shown enrolled) into OUT_DIR.
 #   scripts/screenshots.sh [OUT_DIR]      (default: build/screenshots)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -14,6 +15,8 @@ mkdir -p "$out"
 rm -f "$out"/*.png
 # A throw-away settings folder: the pictures show the default layout, not the user's.
 export XDG_CONFIG_HOME="$(mktemp -d)"
+# ... and the live tab's gallery (the faces it enrols) goes with it, not into the user's.
+export XDG_DATA_HOME="$XDG_CONFIG_HOME/data"
 trap 'rm -rf "$XDG_CONFIG_HOME"' EXIT
 xvfb-run -a -s "-screen 0 1600x1000x24" \
     "$build/app/gui/faceprune" mobilefacenet --screenshots "$out" --limit 16 --iterations 2

@@ -73,6 +73,23 @@ PruningPanel::PruningPanel(QWidget* parent) : QWidget(parent) {
     verifyPercent_ = dspin(0, 90, 20, 0, QStringLiteral(" %"),
                            tr("People held out to make verification pairs (0 = no evaluation)"));
     df->addRow(tr("Held out for verification"), verifyPercent_);
+    pairsFile_ = new QLineEdit;
+    pairsFile_->setPlaceholderText(tr("optional: LFW-format pairs.txt"));
+    pairsFile_->setToolTip(tr("Verify on these pairs instead of held-out people (all people then train)"));
+    auto* browsePairs = new QToolButton;
+    browsePairs->setText(QStringLiteral("..."));
+    browsePairs->setToolTip(tr("Choose a pairs file"));
+    connect(browsePairs, &QToolButton::clicked, this, &PruningPanel::browsePairs);
+    df->addRow(tr("Verification pairs"), row({pairsFile_, browsePairs}));
+    pairsImages_ = new QLineEdit;
+    pairsImages_->setPlaceholderText(tr("folder the pairs file's names refer to"));
+    auto* browseImages = new QToolButton;
+    browseImages->setText(QStringLiteral("..."));
+    browseImages->setToolTip(tr("Choose the pairs' image folder"));
+    connect(browseImages, &QToolButton::clicked, this, &PruningPanel::browsePairsImages);
+    df->addRow(tr("Pairs images"), row({pairsImages_, browseImages}));
+    // A pairs file replaces the held-out people.
+    connect(pairsFile_, &QLineEdit::textChanged, this, &PruningPanel::updateEnabled);
     batchSize_ = spin(1, 512, 32, {}, tr("Images per mini-batch (scoring, fine-tuning, evaluation)"));
     df->addRow(tr("Batch size"), batchSize_);
     top->addWidget(data);
@@ -166,7 +183,8 @@ PruningPanel::PruningPanel(QWidget* parent) : QWidget(parent) {
     connect(resume_, &QPushButton::clicked, this, &PruningPanel::resumeRequested);
     connect(stop_, &QPushButton::clicked, this, &PruningPanel::stopRequested);
 
-    settingsWidgets_ = {trainDir_, browse, limitIdentities_, verifyPercent_, batchSize_, criterion_,
+    settingsWidgets_ = {trainDir_, browse, limitIdentities_, verifyPercent_, pairsFile_, browsePairs, pairsImages_,
+                        browseImages, batchSize_, criterion_,
                         perIteration_, perIterationUnit_, scoringBatches_, finetuneSteps_, learningRate_,
                         minWidth_, maxIterations_, targetKind_, targetPercent_, floorMetric_, floorPercent_,
                         runDir_, browseRun};
@@ -192,6 +210,8 @@ jobs::PruneSettings PruningPanel::settings() const {
     s.trainDir = trainDir_->text().trimmed();
     s.limitIdentities = limitIdentities_->value();
     s.verifyFraction = verifyPercent_->value() / 100.0;
+    s.pairsFile = pairsFile_->text().trimmed();
+    s.pairsImages = pairsImages_->text().trimmed();
     s.batchSize = batchSize_->value();
     s.criterion = criterion_->currentText();
     s.perIterationPercent = perIterationUnit_->currentIndex() == 0;
@@ -214,6 +234,8 @@ void PruningPanel::setSettings(const jobs::PruneSettings& s) {
     trainDir_->setText(s.trainDir);
     limitIdentities_->setValue(s.limitIdentities);
     verifyPercent_->setValue(s.verifyFraction * 100.0);
+    pairsFile_->setText(s.pairsFile);
+    pairsImages_->setText(s.pairsImages);
     batchSize_->setValue(s.batchSize);
     if (criterion_->findText(s.criterion) < 0) criterion_->addItem(s.criterion);
     criterion_->setCurrentText(s.criterion);
@@ -266,6 +288,7 @@ void PruningPanel::updateEnabled() {
     const bool running = state_ == RunState::Running || state_ == RunState::Pausing || state_ == RunState::Stopping;
     for (auto* w : settingsWidgets_) w->setEnabled(!running);
     targetPercent_->setEnabled(!running && targetKind_->currentIndex() > 0);
+    verifyPercent_->setEnabled(!running && pairsFile_->text().trimmed().isEmpty());
     floorPercent_->setEnabled(!running && floorMetric_->currentIndex() > 0);
     start_->setEnabled(!running);
     pause_->setEnabled(state_ == RunState::Running);
@@ -301,6 +324,17 @@ void PruningPanel::browseTrain() {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Training folder (one sub-folder per person)"),
                                                           trainDir_->text());
     if (!dir.isEmpty()) trainDir_->setText(dir);
+}
+
+void PruningPanel::browsePairs() {
+    const QString file = QFileDialog::getOpenFileName(this, tr("Verification pairs (LFW pairs.txt format)"),
+                                                      pairsFile_->text(), tr("Pairs files (*.txt);;All files (*)"));
+    if (!file.isEmpty()) pairsFile_->setText(file);
+}
+
+void PruningPanel::browsePairsImages() {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Images the pairs file names"), pairsImages_->text());
+    if (!dir.isEmpty()) pairsImages_->setText(dir);
 }
 
 void PruningPanel::browseRunDir() {

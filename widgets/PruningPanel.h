@@ -50,6 +50,8 @@ signals:
 
 private:
     void browseTrain();
+    void browsePairs();
+    void browsePairsImages();
     void browseRunDir();
     void updateEnabled();
 
@@ -59,6 +61,8 @@ private:
     QLineEdit* trainDir_;
     QSpinBox* limitIdentities_;
     QDoubleSpinBox* verifyPercent_;
+    QLineEdit* pairsFile_;
+    QLineEdit* pairsImages_;
     QSpinBox* batchSize_;
     QComboBox* criterion_;
     QDoubleSpinBox* perIteration_;

@@ -21,7 +21,7 @@ std::atomic<bool> interrupted{false};
 extern "C" void onInterrupt(int) { interrupted = true; }
 
 struct PruneOptions {
-    std::string model, train, out, resume;
+    std::string model, train, out, resume, pairs, pairsImages;
     std::string criterion = "taylor", perIteration = "5%", target, floor, loss = "softmax", schedule = "constant";
     int iterations = 10, finetuneSteps = 0, scoringBatches = 0, batchSize = 32, limitIdentities = 0, roundTo = 1;
     double lr = 0.005, minWidth = 0.1, verifyFraction = 0.2, flopsLambda = 0.0, distill = 0.0;
@@ -117,6 +117,8 @@ int runPrune(const PruneOptions& o) {
         settings.trainDir = o.train;
         settings.limitIdentities = o.limitIdentities;
         settings.verifyFraction = o.verifyFraction;
+        settings.pairsFile = o.pairs;
+        settings.pairsImages = o.pairsImages;
         settings.batchSize = o.batchSize;
         settings.flip = o.flip;
         settings.seed = o.seed;
@@ -196,6 +198,13 @@ void addPruneCommand(CLI::App& app) {
     cmd->add_option("--floor", o->floor, "Stop when a metric falls below, e.g. accuracy:0.95");
     cmd->add_option("--verify-fraction", o->verifyFraction, "Identities held out for verification (0 = none)")
         ->capture_default_str();
+    auto* pairs = cmd->add_option("--pairs", o->pairs,
+                                  "LFW-format pairs.txt to verify on (instead of held-out identities)")
+                      ->check(CLI::ExistingFile);
+    auto* images = cmd->add_option("--images", o->pairsImages, "Image root the pairs file names")
+                       ->check(CLI::ExistingDirectory);
+    pairs->needs(images);
+    images->needs(pairs);
     cmd->add_option("--limit-identities", o->limitIdentities, "Use only the first N identities")->capture_default_str();
     cmd->add_flag("--flip", o->flip, "Flip test when evaluating");
     cmd->add_option("--seed", o->seed)->capture_default_str();

@@ -26,7 +26,7 @@ struct TrainCliOptions {
     std::string loss = "softmax", schedule = "cosine";
     double scale = 30.0, margin = -1.0;
     int steps = 1000, warmup = 0, batchSize = 32, limitIdentities = 0, checkpointEvery = 0;
-    double lr = 0.01, minLr = 0.0, gamma = 0.1, momentum = 0.9, weightDecay = 5e-4;
+    double lr = 0.01, minLr = 0.0, gamma = 0.1, momentum = 0.9, weightDecay = 5e-4, clipGradNorm = 5.0;
     std::vector<int> milestones;
     double distill = 0.0, verifyFraction = 0.2;
     bool noLabels = false, noAugment = false, flip = false, resume = false;
@@ -81,6 +81,7 @@ int runTrain(const TrainCliOptions& o) {
     t.schedule.gamma = o.gamma;
     t.momentum = o.momentum;
     t.weightDecay = o.weightDecay;
+    t.clipGradNorm = o.clipGradNorm;
     t.useLabels = !o.noLabels;
     t.loss.kind = train::lossKindFromName(o.loss);
     t.loss.scale = o.scale;
@@ -165,6 +166,9 @@ void addTrainCommand(CLI::App& app) {
     cmd->add_option("--gamma", o->gamma, "Step: factor at each milestone")->capture_default_str();
     cmd->add_option("--momentum", o->momentum)->capture_default_str();
     cmd->add_option("--weight-decay", o->weightDecay)->capture_default_str();
+    cmd->add_option("--clip-grad-norm", o->clipGradNorm, "Largest gradient norm per step (0 = no limit)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
     cmd->add_option("--batch-size", o->batchSize)->capture_default_str()->check(CLI::PositiveNumber);
     cmd->add_option("--teacher", o->teacher, "Model to distil from (zoo name or file)");
     cmd->add_option("--distill", o->distill, "Weight of the distillation term 1 - cos(student, teacher)")

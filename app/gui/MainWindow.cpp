@@ -26,6 +26,7 @@
 #include <QToolBar>
 
 #include "app/gui/ExportDialog.h"
+#include "jobs/LiveJob.h"
 #include "jobs/ModelLoadJob.h"
 #include "models/ModelLoader.h"
 #include "prune/PruneRun.h"
@@ -35,6 +36,7 @@
 #include "widgets/FiltersPerLayerPlot.h"
 #include "widgets/GraphView.h"
 #include "widgets/LayerTableModel.h"
+#include "widgets/LiveTab.h"
 #include "widgets/LogPanel.h"
 #include "widgets/MetricPlot.h"
 #include "widgets/PruningPanel.h"
@@ -142,6 +144,11 @@ void MainWindow::buildDocks() {
     auto* plotDock = dock(tr("Plots"), QStringLiteral("PlotsDock"), plotTabs_, Qt::BottomDockWidgetArea);
     auto* logDock = dock(tr("Log"), QStringLiteral("LogDock"), log_, Qt::BottomDockWidgetArea);
     splitDockWidget(plotDock, logDock, Qt::Horizontal);
+    // Live faces: original and pruned model side by side on a camera or the demo video (runs only while shown).
+    auto* live = new widgets::LiveTab;
+    live->attach(new jobs::LiveJob(this));
+    tabifyDockWidget(plotDock, dock(tr("Live faces"), QStringLiteral("LiveDock"), live, Qt::BottomDockWidgetArea));
+    plotDock->raise();
     panelScroll->setMinimumWidth(panel_->minimumSizeHint().width() + 20);
     resizeDocks({panelDock, tableDock}, {400, 440}, Qt::Horizontal);
     resizeDocks({plotDock, logDock}, {900, 380}, Qt::Horizontal);

@@ -37,6 +37,7 @@ private:
     void onOpened();
     void onRunEnded();
     void capture();
+    bool captureLive();
     bool grab(QWidget* w, const QString& name);
     void fail(const QString& message);
 

@@ -109,7 +109,7 @@ void retainGradWithoutCopy(const torch::Tensor& t) {
         auto impl = weak.lock();
         if (!impl || !grad.defined()) return;
         torch::Tensor self(std::move(impl));
-        if (self.grad().defined())
+        if (self.mutable_grad().defined())
             self.mutable_grad() = self.grad() + grad;
         else
             self.mutable_grad() = grad;

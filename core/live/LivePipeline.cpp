@@ -28,6 +28,7 @@ LivePipeline::LivePipeline(std::shared_ptr<const graph::Graph> original,
                            std::shared_ptr<const graph::Graph> pruned, LiveOptions options)
     : options_(options) {
     if (!original || !pruned) throw Error("the live view needs an original and a pruned model");
+    InferenceBackend::limitTorchThreads(options_.torchThreads);  // before measuring the backends
     backends_[Original] =
         std::make_unique<InferenceBackend>(original, options_.backend, options_.backendRuns);
     backends_[Pruned] =

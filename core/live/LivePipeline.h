@@ -55,6 +55,9 @@ struct LiveOptions {
     int maxFaces = 12;          // the largest faces of a crowded frame
     Backend backend = Backend::Auto;
     int backendRuns = 10;  // timed forwards per backend when choosing
+    // LibTorch threads on the thread that builds and runs the pipeline; 0 = the process setting. One:
+    // with one per core, LibTorch interleaved with OpenCV's detector ran 10-40x slower here (bench_live).
+    int torchThreads = 1;
 };
 
 class LivePipeline {

@@ -9,6 +9,8 @@ std::map<std::string, std::string> DataSettings::toMap() const {
     return {{"train_dir", trainDir},
             {"limit_identities", std::to_string(limitIdentities)},
             {"verify_fraction", std::to_string(verifyFraction)},
+            {"pairs_file", pairsFile},
+            {"pairs_images", pairsImages},
             {"batch_size", std::to_string(batchSize)},
             {"flip", flip ? "1" : "0"},
             {"augment", augment ? "1" : "0"},
@@ -27,6 +29,9 @@ DataSettings DataSettings::fromMap(const std::map<std::string, std::string>& m) 
         s.augment = m.at("augment") == "1";
         s.seed = std::stoull(m.at("seed"));
         s.cacheDir = m.at("cache_dir");
+        // Runs made before pairs files existed have no such keys.
+        if (auto it = m.find("pairs_file"); it != m.end()) s.pairsFile = it->second;
+        if (auto it = m.find("pairs_images"); it != m.end()) s.pairsImages = it->second;
     } catch (const std::exception&) {
         throw Error("the run's data settings are incomplete; give the training folder again");
     }
@@ -42,16 +47,22 @@ RunData prepareRunData(const DataSettings& s, const graph::Preprocess& pre) {
     for (const auto& skipped : all.skipped()) out.skipped.push_back(skipped.path.string() + ": " + skipped.reason);
 
     data::FaceFolders train = all;
-    if (s.verifyFraction > 0.0) {
+    eval::VerifierOptions vo;
+    vo.batchSize = s.batchSize;
+    vo.flip = s.flip;
+    vo.cacheDir = s.cacheDir;
+    if (!s.pairsFile.empty()) {
+        if (s.pairsImages.empty())
+            throw InputError(s.pairsFile + ": give the image folder its names refer to as well");
+        auto pairs = eval::readLfwPairs(s.pairsFile, s.pairsImages);
+        out.verifyPairs = pairs.pairs.size();
+        out.evaluate = verificationEvaluator(std::move(pairs), vo);
+    } else if (s.verifyFraction > 0.0) {
         if (all.identityCount() < 4)
             throw InputError(s.trainDir + ": " + std::to_string(all.identityCount()) +
                              " identities are too few to hold some out for verification (need 4 or more)");
         auto split = all.split(s.verifyFraction, s.seed);
         train = std::move(split.train);
-        eval::VerifierOptions vo;
-        vo.batchSize = s.batchSize;
-        vo.flip = s.flip;
-        vo.cacheDir = s.cacheDir;
         auto pairs = eval::generatePairs(split.verification, s.seed);
         out.verifyIdentities = split.verification.identityCount();
         out.verifyPairs = pairs.pairs.size();

@@ -1,7 +1,9 @@
 #pragma once
 // The data side of a pruning run, shared by the CLI and the GUI job: identity
 // folders split by identity into training identities (batches for scoring and
-// fine-tuning) and held-out identities (verification pairs for evaluation).
+// fine-tuning) and held-out identities (verification pairs for evaluation), or,
+// when a pairs file is given, every identity for training and the file's pairs
+// (LFW pairs.txt format) for evaluation.
 // Kept as strings in the run's history so that a resumed run uses the same data.
 #include <map>
 #include <memory>
@@ -16,6 +18,8 @@ struct DataSettings {
     std::string trainDir;          // identity folders
     int limitIdentities = 0;       // use the first N identities (0 = all)
     double verifyFraction = 0.2;   // share of identities held out for verification (0 = no evaluation)
+    std::string pairsFile;         // LFW-format pairs.txt; when set, replaces the held-out identities
+    std::string pairsImages;       // the image root the pairs file's names refer to
     int batchSize = 32;
     bool flip = false;             // flip test during evaluation
     bool augment = true;
@@ -33,7 +37,8 @@ struct RunData {
     std::vector<std::string> skipped;  // files the scan left out, for the user
 };
 
-// Throws fp::InputError naming the folder when it is missing, empty or too small to split.
+// Throws fp::InputError naming the folder when it is missing, empty or too small to split, or
+// naming the pairs file and line when it is malformed.
 RunData prepareRunData(const DataSettings& settings, const graph::Preprocess& pre);
 
 }  // namespace fp::prune

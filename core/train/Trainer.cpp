@@ -1,6 +1,7 @@
 #include "train/Trainer.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 
@@ -47,6 +48,7 @@ json optionsToJson(const TrainOptions& o) {
                           {"warmup_steps", s.warmupSteps}}},
             {"momentum", o.momentum},
             {"weight_decay", o.weightDecay},
+            {"clip_grad_norm", o.clipGradNorm},
             {"use_labels", o.useLabels},
             {"loss", {{"kind", lossKindName(o.loss.kind)}, {"scale", o.loss.scale}, {"margin", o.loss.marginValue()}}},
             {"distill_weight", o.distillWeight},
@@ -256,6 +258,12 @@ torch::Tensor Trainer::Impl::teacherEmbedding(const data::Batch& batch, const da
 
 void Trainer::Impl::update(double rate) {
     torch::NoGradGuard noGrad;
+    if (options.clipGradNorm > 0.0) {
+        std::vector<torch::Tensor> all;
+        for (auto& p : params) all.push_back(p.value);
+        if (projection.defined()) all.push_back(projection);
+        torch::nn::utils::clip_grad_norm_(all, options.clipGradNorm);
+    }
     auto sgd = [&](torch::Tensor& p, torch::Tensor& v) {
         const torch::Tensor& g = p.grad();
         if (!g.defined()) return;  // not part of this loss (a head during distillation only)
@@ -319,6 +327,7 @@ Trainer::Trainer(graph::Graph& model, data::BatchSource& source, TrainOptions op
         throw Error("nothing to train on: without labels, give a teacher and a distillation weight");
     if (o.distillWeight < 0.0) throw Error("the distillation weight cannot be negative");
     if (o.momentum < 0.0 || o.weightDecay < 0.0) throw Error("momentum and weight decay cannot be negative");
+    if (o.clipGradNorm < 0.0) throw Error("the gradient norm limit cannot be negative (0 = no limit)");
     if (o.loss.kind != LossKind::Softmax && o.loss.scale <= 0.0) throw Error("the margin head's scale must be positive");
     if (o.checkpointEvery < 0) throw Error("checkpoint interval cannot be negative");
     if (o.checkpointEvery > 0 && o.checkpointDir.empty()) throw Error("checkpoints need a folder");
@@ -448,6 +457,9 @@ TrainResult Trainer::run() {
             p.distillation = term.item<double>();
             loss = loss + o.distillWeight * term;
         }
+        if (!std::isfinite(loss.item<double>()))
+            throw Error("training diverged at step " + std::to_string(d.step + 1) + " (loss " +
+                        std::to_string(loss.item<double>()) + "); try a lower learning rate");
         loss.backward();
         d.update(rate);
         ++d.step;

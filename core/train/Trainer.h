@@ -36,6 +36,9 @@ struct TrainOptions {
     ScheduleOptions schedule{};      // learning rate over the steps
     double momentum = 0.9;
     double weightDecay = 5e-4;
+    // Largest L2 norm of all gradients together before a step (0 = no limit). A cosine loss on a
+    // small embedding, or a BN-folded net at a high rate, can otherwise take one step into NaN.
+    double clipGradNorm = 5.0;
     bool useLabels = true;           // false: no identification loss (distillation only, labels unused)
     LossOptions loss{};              // the identification head
     double distillWeight = 0.0;      // lambda; > 0 needs a teacher

@@ -1,5 +1,5 @@
-// faceprune-cli as a user runs it: inspect and embed, machine-readable output,
-// and errors that name the file and the problem.
+// faceprune-cli as a user runs it: inspect, embed, eval, prune -> replay -> export, machine-readable
+// output, and errors that name the file and the problem.
 #include <QtTest>
 
 #include <opencv2/imgcodecs.hpp>
@@ -14,8 +14,9 @@ struct Result {
     QString out, err;
 };
 
-Result cli(const QStringList& args) {
+Result cli(const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
     QProcess p;
+    p.setProcessEnvironment(env);
     p.start(FP_CLI, args);
     p.waitForFinished(300000);
     return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
@@ -91,6 +92,116 @@ private slots:
         const auto e = cli({"embed", "mobilefacenet", corruptJpeg});
         QVERIFY(e.code != 0);
         QVERIFY2(e.err.contains("face.jpg"), qPrintable(e.err));
+    }
+
+    // Verification on held-out identity folders, with the figures written as JSON; a malformed pairs
+    // file is named with its line.
+    void evalReportsVerificationOnFolders() {
+        const auto data = fp::assets::faceDataDir();
+        if (data.empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        QTemporaryDir dir;
+        const QString json = dir.path() + "/metrics.json";
+        const auto r = cli({"eval", "--model", "mobilefacenet", "--folders", QString::fromStdString(data.string()),
+                            "--limit-identities", "8", "--out-json", json, "--cache-dir", dir.path() + "/cache"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains("EER"));
+        QFile f(json);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const auto doc = QJsonDocument::fromJson(f.readAll()).object();
+        qInfo("mobilefacenet on 8 identities: accuracy %.4f, EER %.4f", doc["accuracy"].toDouble(),
+              doc["eer"].toDouble());
+        QVERIFY2(doc["accuracy"].toDouble() >= 0.9, qPrintable(r.out));  // a pretrained net tells people apart
+
+        const QString pairs = dir.path() + "/pairs.txt";
+        QFile p(pairs);
+        QVERIFY(p.open(QIODevice::WriteOnly));
+        p.write("1 2\nAlice\t1\n");
+        p.close();
+        const auto bad = cli({"eval", "--model", "mobilefacenet", "--pairs", pairs, "--images", dir.path()});
+        QVERIFY(bad.code != 0);
+        QVERIFY2(bad.err.contains("pairs.txt:2:"), qPrintable(bad.err));
+    }
+
+    // The batch workflow: a short pruning run verified on an LFW-format pairs file of people it does
+    // not train on, its history replayed to the same architecture, and the run folder exported to ONNX
+    // that OpenCV runs like the executor; the file holds fewer parameters.
+    void pruneReplayExportARun() {
+        const auto data = fp::assets::faceDataDir();
+        if (data.empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        QTemporaryDir dir;
+        const QString root = QString::fromStdString(data.string());
+        // Training: the first 10 people (--limit-identities). Pairs: 4 matched, 4 mismatched among the next 8.
+        const QStringList people = QDir(root).entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
+        QVERIFY(people.size() >= 18);
+        const QString pairs = dir.path() + "/pairs.txt";
+        {
+            QFile f(pairs);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Text));
+            QTextStream out(&f);
+            out << "1\t4\n";
+            for (int i = 10; i < 14; ++i) out << people[i] << "\t1\t2\n";
+            for (int i = 14; i < 18; i += 2) out << people[i] << "\t1\t" << people[i + 1] << "\t1\n";
+            for (int i = 14; i < 18; i += 2) out << people[i] << "\t3\t" << people[i + 1] << "\t2\n";
+        }
+        const QString run = dir.path() + "/run";
+        const auto pruned = cli({"prune", "--model", "mobilefacenet", "--train", root, "--out", run,
+                                 "--limit-identities", "10", "--pairs", pairs, "--images", root, "--criterion",
+                                 "taylor", "--per-iteration", "10%", "--iterations", "1", "--finetune-steps", "0"});
+        QVERIFY2(pruned.code == 0, qPrintable(pruned.err + pruned.out));
+        QVERIFY2(pruned.out.contains("10 training identities") && pruned.out.contains("(8 pairs)"),
+                 qPrintable(pruned.out));
+        QVERIFY(QFile::exists(run + "/final.fpm"));
+        QFile history(run + "/run.json");
+        QVERIFY(history.open(QIODevice::ReadOnly));
+        QVERIFY(QJsonDocument::fromJson(history.readAll()).object()["data"].toObject()["pairs_file"].toString() ==
+                pairs);
+
+        const auto replayed = cli({"replay", run});
+        QVERIFY2(replayed.code == 0, qPrintable(replayed.err + replayed.out));
+        QVERIFY(replayed.out.contains("match"));
+
+        const QString onnx = dir.path() + "/pruned.onnx";
+        const auto exported = cli({"export", run, "--out", onnx});
+        QVERIFY2(exported.code == 0, qPrintable(exported.err + exported.out));
+        QVERIFY(exported.out.contains("max |diff|"));
+        const auto before = cli({"inspect", "mobilefacenet", "--json"});
+        const auto after = cli({"inspect", onnx, "--json"});
+        QCOMPARE(after.code, 0);
+        const auto params = [](const Result& r) {
+            return QJsonDocument::fromJson(r.out.toUtf8()).object()["total"].toObject()["params"].toInteger();
+        };
+        qInfo("exported run: %lld parameters (original %lld), %lld bytes", params(after), params(before),
+              static_cast<long long>(QFileInfo(onnx).size()));
+        QVERIFY(params(after) > 0 && params(after) < params(before));
+    }
+
+    // Missing and truncated npm assets: the message names the file and the command that fetches it.
+    void missingOrCorruptAssetSaysHowToFetchIt() {
+        QTemporaryDir dir;
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert("FACEPRUNE_ASSETS", dir.path());
+        const auto missing = cli({"inspect", "mobilefacenet"}, env);
+        QVERIFY(missing.code != 0);
+        QVERIFY2(missing.err.contains("fr_feature.onnx") && missing.err.contains("fetch-assets.sh"),
+                 qPrintable(missing.err));
+
+        QVERIFY(QDir(dir.path()).mkpath("faceplugin/model"));
+        QFile truncated(dir.path() + "/faceplugin/model/fr_feature.onnx");
+        QVERIFY(truncated.open(QIODevice::WriteOnly));
+        truncated.write(QByteArray(1000, '\0'));
+        truncated.close();
+        const auto corrupt = cli({"inspect", "mobilefacenet"}, env);
+        QVERIFY(corrupt.code != 0);
+        QVERIFY2(corrupt.err.contains("fr_feature.onnx") && corrupt.err.contains("--force"), qPrintable(corrupt.err));
+    }
+
+    void exportToAnUnwritablePlaceSaysWhere() {
+        QTemporaryDir dir;
+        const QString target = dir.path() + "/no-such-folder/model.onnx";
+        const auto r = cli({"export", "squeezenet", "--out", target});
+        QVERIFY(r.code != 0);
+        QVERIFY2(r.err.contains("no-such-folder"), qPrintable(r.err));
+        QVERIFY(QDir(dir.path()).entryList(QDir::Files | QDir::NoDotAndDotDot).isEmpty());
     }
 };
 

@@ -15,6 +15,7 @@
 #include "io/OnnxExporter.h"
 #include "io/OnnxImporter.h"
 #include "io/PreprocessJson.h"
+#include "live/QuickPrune.h"
 #include "models/ModelLoader.h"
 #include "models/ModelZoo.h"
 #include "util/Assets.h"
@@ -417,9 +418,9 @@ private slots:
         QTest::newRow("mobilefacenet") << "mobilefacenet" << 4 << true;
         QTest::newRow("faceapi-dlib") << "faceapi-dlib" << 4 << true;
         QTest::newRow("all-ops") << "all-ops" << 4 << true;
-        // L2Norm is written as ReduceL2 + Div (OpenCV 4.6 cannot run LpNormalization);
-        // the importer reads L2Norm only from LpNormalization, so no round trip yet.
-        QTest::newRow("all-ops-l2norm") << "all-ops-l2norm" << 4 << false;
+        // L2Norm is written as ReduceL2 + Div (OpenCV 4.6 cannot run LpNormalization), which the
+        // importer reads back as L2Norm.
+        QTest::newRow("all-ops-l2norm") << "all-ops-l2norm" << 4 << true;
     }
 
     void backboneExportsRunEverywhere() {
@@ -570,6 +571,40 @@ private slots:
             for (const auto& conv : cases[0].convs) keepChannels(pruned, conv, pruned.at(conv).outChannels / 2);
             calibrateBatchNorm(pruned, batch, 6);
             exportAndCheck(pruned, {}, batch, dir.path(), "squeezenet-pruned");
+        } catch (const std::exception& e) {
+            QFAIL(e.what());
+        }
+    }
+
+    // Every backbone pruned by the engine itself (dependency groups, L1 ranking, surgery) at two depths:
+    // the file still passes the checker and agrees with the executor in cv::dnn and ONNX Runtime.
+    void enginePrunedBackbonesExportEverywhere_data() {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<int>("faces");
+        QTest::newRow("squeezenet") << "squeezenet" << 3;
+        QTest::newRow("mobilenetv2") << "mobilenetv2" << 3;
+        QTest::newRow("resnet50") << "resnet50" << 2;
+        QTest::newRow("mobilefacenet") << "mobilefacenet" << 3;
+        QTest::newRow("faceapi-dlib") << "faceapi-dlib" << 3;
+    }
+
+    void enginePrunedBackbonesExportEverywhere() {
+        QFETCH(QString, model);
+        QFETCH(int, faces);
+        QTemporaryDir dir;
+        try {
+            const std::string name = model.toStdString();
+            graph::Graph full = models::isZooName(name) ? models::buildZooModel(name) : models::loadModel(name);
+            const Tensor batch = this->faces(full.preprocess, static_cast<size_t>(faces));
+            if (models::isZooName(name)) calibrateBatchNorm(full, batch, 5);
+            const double fullMacs = static_cast<double>(full.totalCost(false).macs);
+            for (double macsLeft : {0.75, 0.5}) {
+                const graph::Graph pruned = live::pruneToMacs(full, macsLeft);
+                const double left = static_cast<double>(pruned.totalCost(false).macs) / fullMacs;
+                QVERIFY2(left < macsLeft + 0.05, qPrintable(QString("%1 of the MACs left").arg(left)));
+                exportAndCheck(pruned, {}, batch, dir.path(),
+                               QString("%1-macs-%2").arg(model).arg(macsLeft));
+            }
         } catch (const std::exception& e) {
             QFAIL(e.what());
         }

@@ -98,10 +98,7 @@ private slots:
         o.progress = [&](int done, int) {
             if (done > 0) cancel = true;
         };
-        QElapsedTimer timer;
-        timer.start();
         QVERIFY_THROWS_EXCEPTION(data::CancelledError, Verifier(*model_, o).run(pairs_));
-        QVERIFY(timer.elapsed() < 10000);
     }
 
     void aFolderWithoutFacesIsAClearError() {

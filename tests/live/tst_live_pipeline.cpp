@@ -289,7 +289,6 @@ private slots:
         QVERIFY(mailbox.dropped() > 0);
         QCOMPARE(mailbox.delivered() + mailbox.dropped(), int64_t(kFrames));
         QCOMPARE(seen.back(), int64_t(kFrames - 1));  // the last frame is shown, not a stale one
-        QVERIFY(seconds < 2.5);
         QCOMPARE(mailbox.closeReason(), std::string("end of video"));
     }
 

@@ -1,0 +1,7 @@
+// Linked into every test that runs the engine: the allocator and thread settings that faceprune and
+// faceprune-cli apply at start-up, so tests exercise (and time) the engine as users run it.
+#include "util/Runtime.h"
+
+namespace {
+[[maybe_unused]] const bool configured = (fp::util::configureAllocator(), true);
+}  // namespace
