@@ -145,6 +145,38 @@ private slots:
         QCOMPARE(w.pruningPanel()->runState(), widgets::PruningPanel::RunState::Idle);
     }
 
+    // A pairs file that names an image the folder does not hold: the message names the file, the
+    // line and the image, and no run starts.
+    void pairsFileWithMissingImagesShowsAMessageNamingIt() {
+        const auto data = assets::faceDataDir();
+        if (data.empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        QTemporaryDir tmp;
+        const QString people = QString::fromStdString(data.string());
+        const QString pairs = tmp.filePath("pairs.txt");
+        {
+            const QStringList names = QDir(people).entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
+            QFile f(pairs);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Text));
+            QTextStream(&f) << "1\t1\n" << names[0] << "\t1\t99\n" << names[0] << "\t1\t" << names[1] << "\t1\n";
+        }
+        gui::MainWindow w;
+        w.show();
+        QVERIFY(openAndWait(w, "mobilefacenet"));
+        auto s = w.pruningPanel()->settings();
+        s.trainDir = people;
+        s.limitIdentities = 8;
+        s.pairsFile = pairs;
+        s.pairsImages = people;
+        s.runDir = tmp.filePath("run");
+        w.pruningPanel()->setSettings(s);
+        MessageBoxCatcher box;
+        w.startPruning();
+        QVERIFY(box.wait());
+        QVERIFY2(box.text.contains("pairs.txt:2") && box.text.contains("0099"), qPrintable(box.text));
+        QVERIFY(QTest::qWaitFor([&] { return !w.pruneJob()->isBusy(); }, 10000));
+        QCOMPARE(w.pruningPanel()->runState(), widgets::PruningPanel::RunState::Idle);
+    }
+
     void shortRealRunFillsThePlotsAndReopensAsASession() {
         if (assets::faceDataDir().empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
         QTemporaryDir tmp;
