@@ -62,32 +62,7 @@ struct Scorer::Impl {
         return torch::cross_entropy_loss(out.at(graph.logitsName()), labels);
     }
 
-    // Adds |mean(a * g)| per channel of scored layer k as its gradient arrives, then drops the
-    // kept gradient: only one layer's gradient is alive at a time, not all of them.
-    void taylorFromGradient(size_t k, const torch::Tensor& g) {
-        torch::Tensor a = net->captured().at(scored[k]);
-        std::vector<int64_t> dims{0};
-        for (int64_t d = 2; d < a.dim(); ++d) dims.push_back(d);
-        auto theta = (a.detach() * g).mean(dims).abs().to(torch::kFloat64).contiguous();
-        auto& s = sums[scored[k]];
-        const double* p = theta.data_ptr<double>();
-        for (size_t i = 0; i < s.size(); ++i) s[i] += p[i];
-        a.mutable_grad() = torch::Tensor();
-    }
-
     void accumulateTaylor(const data::Batch& batch) {
-        static const bool hooks = [] { const char* v = std::getenv("FP_X_HOOK"); return v && *v == '1'; }();
-        if (hooks) {
-            auto l = loss(batch);
-            for (size_t k = 0; k < scored.size(); ++k) {
-                torch::Tensor a = net->captured().at(scored[k]);
-                // The hook holds the scorer, not the tensor (a tensor owning its hook is never freed).
-                a.register_hook([this, k](const torch::Tensor& g) { taylorFromGradient(k, g); });
-            }
-            l.backward();
-            net->clearCaptured();
-            return;
-        }
         loss(batch).backward();
         for (const auto& layer : scored) {
             const auto& a = net->captured().at(layer);
