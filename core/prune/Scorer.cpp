@@ -1,5 +1,6 @@
 #include "prune/Scorer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -24,6 +25,7 @@ struct Scorer::Impl {
     std::map<std::string, std::vector<double>> sums;
     std::vector<double> groupSums;                // TaylorBN accumulates per group
     int batches = 0;
+    int maxMicroBatch = 0;
     std::unique_ptr<exec::TorchGraph> net;
 
     Impl(const graph::Graph& g, const ChannelGraph& c, Criterion k, uint32_t s)
@@ -62,19 +64,52 @@ struct Scorer::Impl {
         return torch::cross_entropy_loss(out.at(graph.logitsName()), labels);
     }
 
+    // Bytes one image's activations and their gradients take while it is scored (every node's
+    // output is kept for the backward pass, and a gradient of the same size meets it there).
+    double bytesPerImage() const {
+        double values = 0;
+        for (const auto& n : graph.nodes()) values += static_cast<double>(n.shape.numel());
+        return 2.0 * sizeof(float) * values;
+    }
+
+    int microBatch(int n) const {
+        const int byBudget = std::max(1, static_cast<int>(kActivationBudgetBytes / bytesPerImage()));
+        return std::clamp(maxMicroBatch > 0 ? maxMicroBatch : byBudget, 1, std::max(1, n));
+    }
+
+    // theta = |mean over the batch and positions of a * dL/da| with L the batch's mean loss: each
+    // micro-batch adds its signed sums (its summed loss over the whole batch's size gives the same
+    // gradients), and the mean and the absolute value come once the batch is complete.
     void accumulateTaylor(const data::Batch& batch) {
-        loss(batch).backward();
+        const auto x = exec::toTorch(batch.images);
+        const auto labels = torch::tensor(batch.labels, torch::kLong);
+        const int64_t n = x.size(0), step = microBatch(static_cast<int>(n));
+        std::map<std::string, torch::Tensor> signedSums;
+        for (int64_t start = 0; start < n; start += step) {
+            const int64_t end = std::min(n, start + step);
+            auto out = net->forward(x.slice(0, start, end), {graph.logitsName()});
+            auto l = torch::cross_entropy_loss(out.at(graph.logitsName()), labels.slice(0, start, end), {},
+                                               at::Reduction::Sum) /
+                     static_cast<double>(n);
+            l.backward();
+            for (const auto& layer : scored) {
+                const auto& a = net->captured().at(layer);
+                std::vector<int64_t> dims{0};
+                for (int64_t d = 2; d < a.dim(); ++d) dims.push_back(d);
+                auto part = (a.detach() * a.grad()).sum(dims).to(torch::kFloat64);
+                auto& total = signedSums[layer];
+                total = total.defined() ? total + part : part;
+            }
+            net->clearCaptured();
+        }
         for (const auto& layer : scored) {
-            const auto& a = net->captured().at(layer);
-            auto prod = a.detach() * a.grad();
-            std::vector<int64_t> dims{0};
-            for (int64_t d = 2; d < prod.dim(); ++d) dims.push_back(d);
-            auto theta = prod.mean(dims).abs().to(torch::kFloat64).contiguous();
+            const auto& a = graph.at(layer).shape;
+            const double count = static_cast<double>(n) * static_cast<double>(a.h * a.w);
+            auto theta = (signedSums.at(layer) / count).abs().contiguous();
             auto& s = sums[layer];
             const double* p = theta.data_ptr<double>();
             for (size_t i = 0; i < s.size(); ++i) s[i] += p[i];
         }
-        net->clearCaptured();
     }
 
     void accumulateTaylorBN(const data::Batch& batch) {
@@ -131,6 +166,10 @@ Scorer::Scorer(const graph::Graph& graph, const ChannelGraph& channels, Criterio
 }
 
 Scorer::~Scorer() = default;
+
+void Scorer::setMaxMicroBatch(int images) { impl_->maxMicroBatch = std::max(0, images); }
+
+int Scorer::microBatch(int batchSize) const { return impl_->microBatch(batchSize); }
 
 void Scorer::accumulate(const data::Batch& batch) {
     if (!needsData(impl_->criterion)) return;

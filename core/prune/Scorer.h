@@ -2,7 +2,9 @@
 // Ranks channel groups by a criterion. Data criteria (Taylor) accumulate one
 // forward + backward of the identification loss per mini-batch; gradients are
 // taken with respect to activations (or BatchNorm parameters) only — never the
-// convolution weights, which scoring does not need.
+// convolution weights, which scoring does not need. A Taylor mini-batch too large
+// for the memory budget runs as several micro-batches whose per-channel sums add
+// up to the same scores (the network runs in eval mode, so samples are independent).
 #include <map>
 #include <memory>
 #include <string>
@@ -31,6 +33,11 @@ public:
     Scorer& operator=(const Scorer&) = delete;
 
     void accumulate(const data::Batch& batch);  // no-op for data-free criteria
+    // Largest micro-batch for Taylor scoring; 0 (the default) sizes it from the activation memory
+    // budget (kActivationBudgetBytes) and the graph's activation sizes.
+    void setMaxMicroBatch(int images);
+    int microBatch(int batchSize) const;  // the micro-batch a mini-batch of this size is split into
+    static constexpr double kActivationBudgetBytes = 3.0 * (1 << 30);
     // flopsLambda > 0 subtracts lambda * (MACs the group saves / the largest such saving).
     Scores finish(double flopsLambda = 0.0) const;
 

@@ -1,10 +1,11 @@
 // Criteria: Taylor scores equal values computed by hand on a tiny network and
-// the same scores computed with weight gradients switched on; baselines rank
-// as their definitions say.
+// the same scores computed with weight gradients switched on, or in micro-batches;
+// baselines rank as their definitions say.
 #include <QtTest>
 
 #include "exec/TorchGraph.h"
 #include "graph/GraphBuilder.h"
+#include "models/ModelZoo.h"
 #include "prune/ChannelGraph.h"
 #include "prune/Scorer.h"
 #include "util/Errors.h"
@@ -126,6 +127,40 @@ private slots:
         twice.accumulate(tinyBatch());
         QCOMPARE(twice.finish().batches, 2);
         QCOMPARE(once.finish().layers.at("convA"), twice.finish().layers.at("convA"));
+    }
+
+    // A batch scored in micro-batches (4 + 2 images) gives the scores of the whole batch at once;
+    // ResNet50's batch of 32 is split to stay within the activation budget, a small net's is not.
+    void microBatchesGiveTheSameScores() {
+        const Graph g = models::buildZooModel("squeezenet", {.numClasses = 10});
+        const prune::ChannelGraph cg(g);
+        const auto& in = g.at(g.inputName()).inputShape;
+        torch::manual_seed(3);
+        data::Batch batch;
+        batch.images = exec::fromTorch(torch::randn({6, in.c, in.h, in.w}));
+        batch.labels = {0, 3, 5, 9, 3, 1};
+        prune::Scorer whole(g, cg, prune::Criterion::Taylor), parts(g, cg, prune::Criterion::Taylor);
+        parts.setMaxMicroBatch(4);
+        QCOMPARE(whole.microBatch(6), 6);
+        QCOMPARE(parts.microBatch(6), 4);
+        whole.accumulate(batch);
+        parts.accumulate(batch);
+        const auto a = whole.finish(), b = parts.finish();
+        double worst = 0;
+        for (const auto& [layer, scores] : a.layers) {
+            double largest = 0;
+            for (double s : scores) largest = std::max(largest, s);
+            for (size_t i = 0; i < scores.size(); ++i)
+                worst = std::max(worst, std::fabs(scores[i] - b.layers.at(layer)[i]) / largest);
+        }
+        qInfo("largest difference, relative to each layer's largest score: %.2g", worst);
+        QVERIFY(worst < 1e-4);
+
+        const Graph resnet = models::buildZooModel("resnet50", {.numClasses = 10});
+        const prune::ChannelGraph rcg(resnet);
+        const prune::Scorer big(resnet, rcg, prune::Criterion::Taylor);
+        qInfo("resnet50: a batch of 32 is scored %d images at a time", big.microBatch(32));
+        QVERIFY(big.microBatch(32) < 32);
     }
 
     void l1RanksBySmallerFilters() {
