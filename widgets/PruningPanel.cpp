@@ -39,6 +39,14 @@ QDoubleSpinBox* dspin(double lo, double hi, double value, int decimals, const QS
     return s;
 }
 
+// The "..." button beside a path field.
+QToolButton* browseButton(const QString& tip) {
+    auto* b = new QToolButton;
+    b->setText(QStringLiteral("..."));
+    b->setToolTip(tip);
+    return b;
+}
+
 QWidget* row(std::initializer_list<QWidget*> widgets) {
     auto* w = new QWidget;
     auto* l = new QHBoxLayout(w);
@@ -63,9 +71,7 @@ PruningPanel::PruningPanel(QWidget* parent) : QWidget(parent) {
     auto* df = new QFormLayout(data);
     trainDir_ = new QLineEdit;
     trainDir_->setPlaceholderText(tr("folder with one sub-folder of face images per person"));
-    auto* browse = new QToolButton;
-    browse->setText(QStringLiteral("..."));
-    browse->setToolTip(tr("Choose the training folder"));
+    auto* browse = browseButton(tr("Choose the training folder"));
     connect(browse, &QToolButton::clicked, this, &PruningPanel::browseTrain);
     df->addRow(tr("Training folder"), row({trainDir_, browse}));
     limitIdentities_ = spin(0, 100000, 0, tr("all"), tr("Use only the first N people (0 = all)"));
@@ -76,16 +82,12 @@ PruningPanel::PruningPanel(QWidget* parent) : QWidget(parent) {
     pairsFile_ = new QLineEdit;
     pairsFile_->setPlaceholderText(tr("optional: LFW-format pairs.txt"));
     pairsFile_->setToolTip(tr("Verify on these pairs instead of held-out people (all people then train)"));
-    auto* browsePairs = new QToolButton;
-    browsePairs->setText(QStringLiteral("..."));
-    browsePairs->setToolTip(tr("Choose a pairs file"));
+    auto* browsePairs = browseButton(tr("Choose a pairs file"));
     connect(browsePairs, &QToolButton::clicked, this, &PruningPanel::browsePairs);
     df->addRow(tr("Verification pairs"), row({pairsFile_, browsePairs}));
     pairsImages_ = new QLineEdit;
     pairsImages_->setPlaceholderText(tr("folder the pairs file's names refer to"));
-    auto* browseImages = new QToolButton;
-    browseImages->setText(QStringLiteral("..."));
-    browseImages->setToolTip(tr("Choose the pairs' image folder"));
+    auto* browseImages = browseButton(tr("Choose the pairs' image folder"));
     connect(browseImages, &QToolButton::clicked, this, &PruningPanel::browsePairsImages);
     df->addRow(tr("Pairs images"), row({pairsImages_, browseImages}));
     // A pairs file replaces the held-out people.
@@ -151,9 +153,7 @@ PruningPanel::PruningPanel(QWidget* parent) : QWidget(parent) {
     runDir_->setPlaceholderText(tr("run folder: chosen automatically"));
     runDir_->setToolTip(tr("Checkpoints, history (run.json) and the final model go here; "
                            "open the folder later to continue or review the run"));
-    auto* browseRun = new QToolButton;
-    browseRun->setText(QStringLiteral("..."));
-    browseRun->setToolTip(tr("Choose the run folder"));
+    auto* browseRun = browseButton(tr("Choose the run folder"));
     connect(browseRun, &QToolButton::clicked, this, &PruningPanel::browseRunDir);
     rl->addWidget(row({runDir_, browseRun}));
     start_ = new QPushButton(tr("Start"));

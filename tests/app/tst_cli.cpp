@@ -22,6 +22,11 @@ Result cli(const QStringList& args, const QProcessEnvironment& env = QProcessEnv
     return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
 }
 
+bool writeFile(const QString& path, const QByteArray& bytes) {
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
+}
+
 }  // namespace
 
 class TestCli : public QObject {
@@ -74,10 +79,7 @@ private slots:
     void badFilesAreNamed() {
         QTemporaryDir dir;
         const QString bad = dir.path() + "/broken.onnx";
-        QFile f(bad);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("not a network at all");
-        f.close();
+        QVERIFY(writeFile(bad, "not a network at all"));
         const auto r = cli({"inspect", bad});
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.contains("broken.onnx"), qPrintable(r.err));
@@ -85,10 +87,7 @@ private slots:
         QCOMPARE(missing.code, 1);
         QVERIFY(missing.err.contains("mobilefacenet"));  // lists the names it knows
         const auto corruptJpeg = dir.path() + "/face.jpg";
-        QFile j(corruptJpeg);
-        QVERIFY(j.open(QIODevice::WriteOnly));
-        j.write("\xff\xd8\xff garbage");
-        j.close();
+        QVERIFY(writeFile(corruptJpeg, "\xff\xd8\xff garbage"));
         const auto e = cli({"embed", "mobilefacenet", corruptJpeg});
         QVERIFY(e.code != 0);
         QVERIFY2(e.err.contains("face.jpg"), qPrintable(e.err));
@@ -113,10 +112,7 @@ private slots:
         QVERIFY2(doc["accuracy"].toDouble() >= 0.9, qPrintable(r.out));  // a pretrained net tells people apart
 
         const QString pairs = dir.path() + "/pairs.txt";
-        QFile p(pairs);
-        QVERIFY(p.open(QIODevice::WriteOnly));
-        p.write("1 2\nAlice\t1\n");
-        p.close();
+        QVERIFY(writeFile(pairs, "1 2\nAlice\t1\n"));
         const auto bad = cli({"eval", "--model", "mobilefacenet", "--pairs", pairs, "--images", dir.path()});
         QVERIFY(bad.code != 0);
         QVERIFY2(bad.err.contains("pairs.txt:2:"), qPrintable(bad.err));
@@ -186,10 +182,7 @@ private slots:
                  qPrintable(missing.err));
 
         QVERIFY(QDir(dir.path()).mkpath("faceplugin/model"));
-        QFile truncated(dir.path() + "/faceplugin/model/fr_feature.onnx");
-        QVERIFY(truncated.open(QIODevice::WriteOnly));
-        truncated.write(QByteArray(1000, '\0'));
-        truncated.close();
+        QVERIFY(writeFile(dir.path() + "/faceplugin/model/fr_feature.onnx", QByteArray(1000, '\0')));
         const auto corrupt = cli({"inspect", "mobilefacenet"}, env);
         QVERIFY(corrupt.code != 0);
         QVERIFY2(corrupt.err.contains("fr_feature.onnx") && corrupt.err.contains("--force"), qPrintable(corrupt.err));
