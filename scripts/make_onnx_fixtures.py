@@ -60,6 +60,60 @@ class EveryOp(nn.Module):
         return self.fc(self.drop(x))
 
 
+def matlab_style(out, name):
+    """What MATLAB's exportONNXNetwork writes for a small CNN: 'zerocenter' input normalisation as
+    Sub/Mul by constants, BatchNormalization, Identity layers, Dropout, and a fully connected layer
+    as Flatten + MatMul + Add. Written with onnx.helper (opset 9); the reference is the same
+    arithmetic in torch."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(7)
+    shape = (2, 3, 24, 24)
+    mean = rng.uniform(0.3, 0.6, (1, 3, 1, 1)).astype("float32")
+    scale = np.array(1 / 0.25, dtype="float32")
+    w1 = rng.normal(0, 0.3, (8, 3, 3, 3)).astype("float32")
+    b1 = rng.normal(0, 0.1, 8).astype("float32")
+    gamma, beta = rng.uniform(0.5, 1.5, 8).astype("float32"), rng.normal(0, 0.1, 8).astype("float32")
+    rmean, rvar = rng.normal(0, 0.2, 8).astype("float32"), rng.uniform(0.5, 1.5, 8).astype("float32")
+    fc_w = rng.normal(0, 0.2, (8 * 6 * 6, 5)).astype("float32")  # MatMul: [in, out]
+    fc_b = rng.normal(0, 0.1, 5).astype("float32")
+    inits = {"mean": mean, "scale": scale, "w1": w1, "b1": b1, "gamma": gamma, "beta": beta,
+             "rmean": rmean, "rvar": rvar, "fc_w": fc_w, "fc_b": fc_b}
+    nodes = [
+        helper.make_node("Sub", ["input", "mean"], ["centred"], name="imageinput_Sub"),
+        helper.make_node("Mul", ["centred", "scale"], ["scaled"], name="imageinput_Mul"),
+        helper.make_node("Conv", ["scaled", "w1", "b1"], ["c1"], name="conv_1", kernel_shape=[3, 3],
+                         pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("BatchNormalization", ["c1", "gamma", "beta", "rmean", "rvar"], ["bn1"],
+                         name="batchnorm_1", epsilon=1e-5),
+        helper.make_node("Relu", ["bn1"], ["r1"], name="relu_1"),
+        helper.make_node("Identity", ["r1"], ["id1"], name="identity_1"),
+        helper.make_node("MaxPool", ["id1"], ["p1"], name="maxpool_1", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Dropout", ["p1"], ["d1"], name="dropout_1"),
+        helper.make_node("Flatten", ["d1"], ["flat"], name="fc_Flatten", axis=1),
+        helper.make_node("MatMul", ["flat", "fc_w"], ["mm"], name="fc_MatMul"),
+        helper.make_node("Add", ["mm", "fc_b"], ["output"], name="fc_Add"),
+    ]
+    graph = helper.make_graph(
+        nodes, "matlab_style",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 24, 24])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 5])],
+        [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    model = helper.make_model(graph, producer_name="MATLAB Deep Learning Toolbox Converter for ONNX Model Format",
+                              opset_imports=[helper.make_opsetid("", 9)])
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(out, name + ".onnx"))
+
+    x = torch.from_numpy(rng.uniform(0, 1, shape).astype("float32"))
+    t = {k: torch.from_numpy(v) for k, v in inits.items()}
+    y = F.conv2d((x - t["mean"]) * t["scale"], t["w1"], t["b1"], stride=2, padding=1)
+    y = F.relu(F.batch_norm(y, t["rmean"], t["rvar"], t["gamma"], t["beta"], False, 0.0, 1e-5))
+    y = F.max_pool2d(y, 2, 2).flatten(1) @ t["fc_w"] + t["fc_b"]
+    return x, y, shape
+
+
 def tv_model(name):
     model = getattr(torchvision.models, name)(weights=None)
     return model
@@ -86,7 +140,13 @@ def main(out):
         y.numpy().astype("float32").tofile(os.path.join(out, name + ".output.bin"))
         with open(os.path.join(out, name + ".shape"), "w") as f:
             f.write(" ".join(str(d) for d in shape) + "\n")
-    print("\n".join(name for name, *_ in fixtures))
+    # A hand-written file in MATLAB's style, with its torch reference.
+    x, y, shape = matlab_style(out, "matlab_style_opset9")
+    x.numpy().astype("float32").tofile(os.path.join(out, "matlab_style_opset9.input.bin"))
+    y.numpy().astype("float32").tofile(os.path.join(out, "matlab_style_opset9.output.bin"))
+    with open(os.path.join(out, "matlab_style_opset9.shape"), "w") as f:
+        f.write(" ".join(str(d) for d in shape) + "\n")
+    print("\n".join([name for name, *_ in fixtures] + ["matlab_style_opset9"]))
 
 
 if __name__ == "__main__":
