@@ -10,6 +10,7 @@
 #include "jobs/LiveJob.h"
 #include "live/DemoVideo.h"
 #include "live/VideoFileSource.h"
+#include "util/Assets.h"
 
 using namespace fp::jobs;
 
@@ -134,6 +135,38 @@ private slots:
         job_->removePerson(QStringLiteral("Alice"));
         QVERIFY(waitFor<QVector<LivePerson>>(
             removed, [](const auto& people) { return people.isEmpty(); }, 10000));
+    }
+
+    // A person enrolled from a folder of their photos joins the gallery with one sample per face found;
+    // a folder without faces is reported and leaves the gallery as it was.
+    void enrolFromAFolderOfPhotos() {
+        const auto data = fp::assets::faceDataDir();
+        if (data.empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        const QString person = QDir(QString::fromStdString(data.string()))
+                                   .entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)
+                                   .first();
+        const QString folder = QString::fromStdString((data / person.toStdString()).string());
+        const int photos = QDir(folder).entryList(QDir::Files).size();
+        QSignalSpy gallery(job_, &LiveJob::galleryChanged), failed(job_, &LiveJob::failed);
+        job_->enrolFolder(person, folder);
+        QVERIFY(waitFor<QVector<LivePerson>>(
+            gallery,
+            [&](const auto& people) {
+                return std::any_of(people.begin(), people.end(), [&](const LivePerson& p) {
+                    return p.name == person && p.samples >= photos / 2 && p.samples <= photos && !p.thumbnail.isNull();
+                });
+            },
+            60000));
+
+        QTemporaryDir empty;
+        gallery.clear();
+        job_->enrolFolder(QStringLiteral("Nobody"), empty.path());
+        QVERIFY(failed.wait(30000));
+        QVERIFY2(failed.last().at(0).toString().contains(QFileInfo(empty.path()).fileName()),
+                 qPrintable(failed.last().at(0).toString()));
+        job_->removePerson(person);
+        QVERIFY(waitFor<QVector<LivePerson>>(
+            gallery, [](const auto& people) { return people.isEmpty(); }, 10000));
     }
 
     // A 60 fps video of group photos is faster than recognition: frames are skipped (the indices jump),
