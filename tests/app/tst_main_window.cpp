@@ -232,6 +232,23 @@ private slots:
             QVERIFY(w.runHistory().points.back().latencyMs > 0);
             QVERIFY(QFile::exists(runDir + "/final.fpm"));
 
+            // Every plot saves as a picture with something drawn on it, and as a vector PDF.
+            for (int i = 0; i < w.plots().size(); ++i) {
+                auto* p = w.plots()[i];
+                const QString png = tmp.filePath(QString("plot-%1.png").arg(i));
+                const QString pdf = tmp.filePath(QString("plot-%1.pdf").arg(i));
+                QVERIFY2(p->save(png) && p->save(pdf), qPrintable(p->title()));
+                const QImage image(png);
+                QVERIFY2(!image.isNull() && image.width() >= p->width(), qPrintable(p->title()));
+                QSet<QRgb> colours;
+                for (int y = 0; y < image.height(); y += 4)
+                    for (int x = 0; x < image.width(); x += 4) colours.insert(image.pixel(x, y));
+                QVERIFY2(colours.size() > 3, qPrintable(p->title()));  // axes, labels and data, not a blank
+                QFile f(pdf);
+                QVERIFY(f.open(QIODevice::ReadOnly));
+                QVERIFY2(f.read(5) == "%PDF-", qPrintable(p->title()));
+            }
+
             // Export with the agreement check.
             auto* dialog = qobject_cast<gui::ExportDialog*>(w.showExportDialog());
             QVERIFY(dialog);
