@@ -7,6 +7,7 @@
 #include "graph/GraphBuilder.h"
 #include "models/ModelZoo.h"
 #include "prune/ChannelGraph.h"
+#include "prune/CostModel.h"
 #include "prune/Scorer.h"
 #include "util/Errors.h"
 
@@ -161,6 +162,65 @@ private slots:
         const prune::Scorer big(resnet, rcg, prune::Criterion::Taylor);
         qInfo("resnet50: a batch of 32 is scored %d images at a time", big.microBatch(32));
         QVERIFY(big.microBatch(32) < 32);
+    }
+
+    // Molchanov 2019: (gamma * dL/dgamma + beta * dL/dbeta)^2 per filter, against the same network
+    // written out in torch's functional API; a group's score is its filter's, with no normalisation.
+    void taylorBnEqualsAFunctionalReference() {
+        GraphBuilder b("tiny-bn", {1, 2, 2}, 5);
+        auto a = b.batchNorm(b.conv(b.input(), "convA", {.out = 3, .kernel = 1}), "bnA");
+        auto c = b.conv(b.relu(a, "reluA"), "convB", {.out = 2, .kernel = 1});
+        auto emb = b.flatten(b.globalAvgPool(c, "gap"), "embedding");
+        Graph g = b.finish(emb, b.linear(emb, "head", 2));
+        g.at("convA").param("weight").data = {0.5f, -1.0f, 2.0f};
+        g.at("bnA").param("weight").data = {1.2f, 0.7f, -0.4f};
+        g.at("bnA").param("bias").data = {0.1f, 0.3f, 0.2f};
+        g.at("bnA").param("running_mean").data = {0.05f, -0.1f, 0.2f};
+        g.at("bnA").param("running_var").data = {0.9f, 1.1f, 0.6f};
+        g.at("convB").param("weight").data = {1.0f, 0.5f, -0.25f, -0.5f, 2.0f, 1.0f};
+        g.at("head").param("weight").data = {0.3f, -0.7f, -0.2f, 0.4f};
+        g.at("head").param("bias").data = {0.05f, -0.05f};
+        const prune::ChannelGraph cg(g);
+        prune::Scorer scorer(g, cg, prune::Criterion::TaylorBN);
+        scorer.accumulate(tinyBatch());
+        const auto scores = scorer.finish();
+
+        auto t = [&](const char* node, const char* key) { return exec::toTorch(g.at(node).param(key)); };
+        auto gamma = t("bnA", "weight").requires_grad_(true), beta = t("bnA", "bias").requires_grad_(true);
+        const auto batch = tinyBatch();
+        auto x = torch::conv2d(exec::toTorch(batch.images), t("convA", "weight"));
+        x = torch::batch_norm(x, gamma, beta, t("bnA", "running_mean"), t("bnA", "running_var"), false, 0.1,
+                              g.at("bnA").eps, false);
+        x = torch::conv2d(torch::relu(x), t("convB", "weight")).mean({2, 3});
+        auto logits = torch::linear(x, t("head", "weight"), t("head", "bias"));
+        torch::cross_entropy_loss(logits, torch::tensor(batch.labels, torch::kLong)).backward();
+        const auto expected = (gamma * gamma.grad() + beta * beta.grad()).pow(2);
+        for (int j = 0; j < 3; ++j) {
+            const double want = expected[j].item<double>();
+            QVERIFY2(std::fabs(scores.layers.at("convA")[j] - want) <= 1e-6 * std::max(1e-3, want),
+                     qPrintable(QString("filter %1: %2 vs %3").arg(j).arg(scores.layers.at("convA")[j]).arg(want)));
+            const int group = cg.groupOfAtom(cg.filterAtom("convA", j)).id;
+            QVERIFY(std::fabs(scores.groups[group] - want) <= 1e-6 * std::max(1e-3, want));
+        }
+    }
+
+    // The FLOPs regulariser: a large lambda puts the group that saves the most MACs first in line.
+    void flopsRegulariserFavoursCostlyGroups() {
+        const Graph g = models::buildZooModel("squeezenet");
+        const prune::ChannelGraph cg(g);
+        const prune::Scorer scorer(g, cg, prune::Criterion::L1);
+        const auto plain = scorer.finish(), costly = scorer.finish(10.0);
+        const auto saved = prune::macsPerGroup(g, cg);
+        const auto lowest = [&](const std::vector<double>& s) {
+            int best = -1;
+            for (int id : cg.prunableGroups())
+                if (best < 0 || s[id] < s[best]) best = id;
+            return best;
+        };
+        double most = 0;
+        for (int id : cg.prunableGroups()) most = std::max(most, saved[id]);
+        QVERIFY(saved[lowest(plain.groups)] < most);  // without it, the weakest filter saves less
+        QCOMPARE(saved[lowest(costly.groups)], most);
     }
 
     void l1RanksBySmallerFilters() {
