@@ -223,6 +223,33 @@ private slots:
         QCOMPARE(saved[lowest(costly.groups)], most);
     }
 
+    // Channels tied by a residual Add form one group with two members; its score is the sum of the
+    // members' layer-normalised scores.
+    void tiedChannelsSumTheirNormalisedScores() {
+        GraphBuilder b("tied", {2, 3, 3}, 5);
+        auto a = b.conv(b.input(), "convA", {.out = 4, .kernel = 1});
+        auto c = b.conv(b.input(), "convB", {.out = 4, .kernel = 1});
+        auto d = b.conv(b.relu(b.add({a, c}, "sum"), "relu"), "convC", {.out = 3, .kernel = 1});
+        auto emb = b.flatten(b.globalAvgPool(d, "gap"), "embedding");  // convC's channels: the embedding's
+        const Graph g = b.finish(emb, b.linear(emb, "head", 2));
+        const prune::ChannelGraph cg(g);
+        QCOMPARE(cg.prunableGroups().size(), size_t(4));
+        const auto scores = prune::Scorer(g, cg, prune::Criterion::L1).finish();
+        const auto norm = [](const std::vector<double>& v) {
+            double sq = 0;
+            for (double x : v) sq += x * x;
+            return std::sqrt(sq);
+        };
+        const auto& la = scores.layers.at("convA");
+        const auto& lb = scores.layers.at("convB");
+        for (int j = 0; j < 4; ++j) {
+            const auto& group = cg.groupOfAtom(cg.filterAtom("convA", j));
+            QCOMPARE(group.id, cg.groupOfAtom(cg.filterAtom("convB", j)).id);
+            QCOMPARE(group.members.size(), size_t(2));
+            QVERIFY(std::fabs(scores.groups[group.id] - (la[j] / norm(la) + lb[j] / norm(lb))) < 1e-9);
+        }
+    }
+
     void l1RanksBySmallerFilters() {
         const Graph g = tinyNet();
         const prune::ChannelGraph cg(g);
