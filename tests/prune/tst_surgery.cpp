@@ -6,6 +6,7 @@
 #include <random>
 
 #include "exec/Executor.h"
+#include "graph/GraphBuilder.h"
 #include "models/ModelLoader.h"
 #include "prune/ChannelGraph.h"
 #include "prune/CostModel.h"
@@ -91,6 +92,35 @@ private slots:
                   original.totalCost().macs / 1e6, pruned.totalCost().macs / 1e6, diff, largest);
             QVERIFY2(diff <= 1e-5f * std::max(1.f, largest), qPrintable(QString("max |diff| %1").arg(diff)));
         }
+    }
+
+    // A conv whose 4x4 maps are flattened into a Linear: one filter is a block of 16 features, and
+    // removing filters removes exactly those columns.
+    void flattenBeforeALinearDropsBlocksOfFeatures() {
+        graph::GraphBuilder b("flat", {3, 8, 8}, 11);
+        auto a = b.conv(b.input(), "convA", {.out = 6, .kernel = 3, .pad = 1, .bias = true});
+        a = b.maxPool(b.relu(b.batchNorm(a, "bnA"), "reluA"), "poolA", 2, 2, 0, false);
+        const auto fc = b.linear(b.flatten(a, "flatA"), "fc", 10);
+        graph::Graph original = b.finish(fc, b.linear(fc, "head", 3));
+        std::mt19937 rng(5);
+        randomiseBatchNorm(original, rng);
+        QCOMPARE(original.at("fc").param("weight").shape, (std::vector<int64_t>{10, 96}));
+
+        const prune::ChannelGraph cg(original);
+        QCOMPARE(cg.prunableGroups().size(), size_t(6));
+        const std::vector<int> plan{cg.groupOfAtom(cg.filterAtom("convA", 1)).id,
+                                    cg.groupOfAtom(cg.filterAtom("convA", 4)).id};
+        const graph::Graph masked = prune::maskGroups(original, cg, plan);
+        graph::Graph pruned = original;
+        prune::removeGroups(pruned, cg, plan);
+        QCOMPARE(pruned.at("convA").outChannels, int64_t(4));
+        QCOMPARE(pruned.at("fc").param("weight").shape, (std::vector<int64_t>{10, 64}));
+        // Column 16 * 2 of the pruned fc is column 16 * 3 of the original (filters 0, 2, 3, 5 kept).
+        QCOMPARE(pruned.at("fc").param("weight").data[32], original.at("fc").param("weight").data[48]);
+
+        const Tensor x = randomInput(original, 3, 9);
+        const float diff = maxAbsDiff(exec::Executor(masked).embed(x), exec::Executor(pruned).embed(x));
+        QVERIFY2(diff <= 1e-5f, qPrintable(QString("max |diff| %1").arg(diff)));
     }
 
     void lockedLayersAndOutputsStay() {
