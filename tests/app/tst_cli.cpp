@@ -188,6 +188,32 @@ private slots:
         QVERIFY2(corrupt.err.contains("fr_feature.onnx") && corrupt.err.contains("--force"), qPrintable(corrupt.err));
     }
 
+    // Fine-tuning from the command line: verification before and after, the model written, and a
+    // teacher without a distillation weight refused before any work.
+    void trainFineTunesAndWritesTheModel() {
+        const auto data = fp::assets::faceDataDir();
+        if (data.empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        QTemporaryDir dir;
+        const QString out = dir.path() + "/tuned.fpm";
+        const QString root = QString::fromStdString(data.string());
+        const auto r = cli({"train", "--model", "mobilefacenet", "--train", root, "--limit-identities", "8",
+                            "--verify-fraction", "0.5", "--steps", "3", "--lr", "0.001", "--batch-size", "16",
+                            "--out", out});
+        QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+        QVERIFY2(r.out.contains("before: accuracy") && r.out.contains("after: accuracy") &&
+                     r.out.contains("step 3/3"),
+                 qPrintable(r.out));
+        const auto inspected = cli({"inspect", out, "--json"});
+        QCOMPARE(inspected.code, 0);
+        QVERIFY(QJsonDocument::fromJson(inspected.out.toUtf8()).object()["layers"].toArray().size() > 50);
+
+        const auto refused = cli({"train", "--model", "squeezenet", "--train", root, "--teacher", "mobilefacenet",
+                                  "--out", dir.path() + "/never.fpm"});
+        QVERIFY(refused.code != 0);
+        QVERIFY2(refused.err.contains("--distill"), qPrintable(refused.err));
+        QVERIFY(!QFile::exists(dir.path() + "/never.fpm"));
+    }
+
     void exportToAnUnwritablePlaceSaysWhere() {
         QTemporaryDir dir;
         const QString target = dir.path() + "/no-such-folder/model.onnx";
