@@ -3,6 +3,8 @@
 // real pruning run on MobileFaceNet while the window stays responsive; reopen
 // the run as a session; and get a message box naming the file on bad input.
 #include <QAbstractItemModelTester>
+#include <QDockWidget>
+#include <QMimeData>
 #include <QMessageBox>
 #include <QSortFilterProxyModel>
 #include <QTableView>
@@ -12,6 +14,7 @@
 #include "app/gui/ExportDialog.h"
 #include "app/gui/MainWindow.h"
 #include "util/Assets.h"
+#include "util/Errors.h"
 #include "widgets/GraphView.h"
 #include "widgets/LayerTableModel.h"
 #include "widgets/PlotBase.h"
@@ -125,6 +128,41 @@ private slots:
         // The window stays usable: the next model opens.
         QVERIFY(openAndWait(w, "squeezenet"));
         QCOMPARE(w.currentSpec(), QString("squeezenet"));
+    }
+
+    // A model file dropped on the window opens; a dock the user closed stays closed in the next session.
+    void dropOpensAFileAndTheLayoutIsRemembered() {
+        QString onnx;
+        try {
+            onnx = QString::fromStdString(assets::locate(assets::Asset::MobileFaceNet).string());
+        } catch (const AssetError& e) {
+            QSKIP(e.what());
+        }
+        {
+            gui::MainWindow w;
+            w.show();
+            QMimeData mime;
+            mime.setUrls({QUrl::fromLocalFile(onnx)});
+            QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(&w, &enter);
+            QVERIFY(enter.isAccepted());
+            QSignalSpy opened(&w, &gui::MainWindow::modelOpened);
+            QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(&w, &drop);
+            QVERIFY(opened.wait(60000));
+            QCOMPARE(w.currentSpec(), onnx);
+
+            auto* log = w.findChild<QDockWidget*>(QStringLiteral("LogDock"));
+            QVERIFY(log && log->isVisible());
+            log->close();
+            w.close();
+        }
+        gui::MainWindow again;
+        again.show();
+        auto* log = again.findChild<QDockWidget*>(QStringLiteral("LogDock"));
+        QVERIFY(log && !log->isVisible());
+        log->show();  // as it was for the tests after this one
+        again.close();
     }
 
     void emptyTrainingFolderShowsAMessageNamingIt() {
