@@ -7,8 +7,6 @@
 #include <random>
 #include <unistd.h>
 
-#include <ATen/Parallel.h>
-#include <omp.h>
 #include <opencv2/dnn.hpp>
 
 #include "exec/Executor.h"
@@ -130,15 +128,6 @@ InferenceBackend::InferenceBackend(std::shared_ptr<const graph::Graph> graph, Ba
 }
 
 InferenceBackend::~InferenceBackend() = default;
-
-void InferenceBackend::limitTorchThreads(int threads) {
-    if (threads <= 0) return;
-    // LibTorch sets each thread's OpenMP team size from its global setting on the thread's first parallel
-    // call; make that happen now, then narrow this thread alone (at::set_num_threads would change the
-    // global and so every later thread, e.g. a pruning run's).
-    (void)at::get_num_threads();
-    omp_set_num_threads(threads);
-}
 
 std::vector<float> InferenceBackend::embed(const cv::Mat& crop) { return embedWith(report_.chosen, crop); }
 

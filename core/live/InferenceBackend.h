@@ -46,11 +46,6 @@ public:
     // The same through a given backend (benchmarks); throws fp::Error when that one is unavailable.
     std::vector<float> embedWith(Backend b, const cv::Mat& crop);
 
-    // LibTorch's OpenMP threads for the calling thread only (other threads keep the process setting).
-    // In a live pipeline, LibTorch's spinning OpenMP workers and OpenCV's TBB workers (detector,
-    // landmarks, cv::dnn) fight over the cores between every face; one thread avoids that.
-    static void limitTorchThreads(int threads);
-
     Backend backend() const { return report_.chosen; }
     const BackendReport& report() const { return report_; }
     const graph::Graph& graph() const { return *graph_; }

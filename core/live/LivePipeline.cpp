@@ -6,6 +6,7 @@
 
 #include "util/Errors.h"
 #include "util/ImageInput.h"
+#include "util/Runtime.h"
 
 namespace fp::live {
 
@@ -28,7 +29,7 @@ LivePipeline::LivePipeline(std::shared_ptr<const graph::Graph> original,
                            std::shared_ptr<const graph::Graph> pruned, LiveOptions options)
     : options_(options) {
     if (!original || !pruned) throw Error("the live view needs an original and a pruned model");
-    InferenceBackend::limitTorchThreads(options_.torchThreads);  // before measuring the backends
+    util::limitTorchThreadsOnThisThread(options_.torchThreads);  // before measuring the backends
     backends_[Original] =
         std::make_unique<InferenceBackend>(original, options_.backend, options_.backendRuns);
     backends_[Pruned] =

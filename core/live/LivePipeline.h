@@ -56,7 +56,8 @@ struct LiveOptions {
     Backend backend = Backend::Auto;
     int backendRuns = 10;  // timed forwards per backend when choosing
     // LibTorch threads on the thread that builds and runs the pipeline; 0 = the process setting. One:
-    // with one per core, LibTorch interleaved with OpenCV's detector ran 10-40x slower here (bench_live).
+    // LibTorch's spinning OpenMP workers and OpenCV's detector threads fight over the cores between
+    // faces; with one per core a frame with one face ran 2.5x slower here (bench_live).
     int torchThreads = 1;
 };
 

@@ -457,9 +457,10 @@ TrainResult Trainer::run() {
             p.distillation = term.item<double>();
             loss = loss + o.distillWeight * term;
         }
-        if (!std::isfinite(loss.item<double>()))
+        p.loss = loss.item<double>();
+        if (!std::isfinite(p.loss))
             throw Error("training diverged at step " + std::to_string(d.step + 1) + " (loss " +
-                        std::to_string(loss.item<double>()) + "); try a lower learning rate");
+                        std::to_string(p.loss) + "); try a lower learning rate");
         loss.backward();
         d.update(rate);
         ++d.step;
@@ -467,7 +468,6 @@ TrainResult Trainer::run() {
         p.step = d.step;
         p.steps = o.steps;
         p.rate = rate;
-        p.loss = loss.item<double>();
         p.seconds = seconds();
         losses.push_back(p.loss);
         result.meanIdentification += p.identification;

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include <ATen/Parallel.h>
+#include <omp.h>
 
 namespace fp::util {
 
@@ -49,6 +50,14 @@ void configureAllocator() {
         const int cores = usableCores();
         if (cores > at::get_num_threads()) at::set_num_threads(cores);
     }
+}
+
+void limitTorchThreadsOnThisThread(int threads) {
+    if (threads <= 0) return;
+    // LibTorch sizes a thread's OpenMP team from its global setting on the thread's first parallel
+    // call: make that call now, then narrow this thread's team.
+    (void)at::get_num_threads();
+    omp_set_num_threads(threads);
 }
 
 }  // namespace fp::util

@@ -7,4 +7,9 @@ namespace fp::util {
 // ResNet50 batch-32 forward 8.3 s -> 5.7 s with these settings).
 void configureAllocator();
 
+// LibTorch's intra-op (OpenMP) threads for the calling thread only; other threads keep the process
+// setting (at::set_num_threads would change it for every later thread, e.g. a pruning run's).
+// 0 leaves the thread as it is.
+void limitTorchThreadsOnThisThread(int threads);
+
 }  // namespace fp::util

@@ -1,4 +1,4 @@
-// faceprune-cli as a user runs it: inspect, embed, eval, prune -> replay -> export, machine-readable
+// faceprune-cli as a user runs it: inspect, embed, eval, train, prune -> replay -> export, machine-readable
 // output, and errors that name the file and the problem.
 #include <QtTest>
 

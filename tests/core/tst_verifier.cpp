@@ -17,7 +17,6 @@
 #include "models/ModelLoader.h"
 #include "util/Assets.h"
 #include "util/Errors.h"
-#include "util/Runtime.h"
 
 using namespace fp;
 using namespace fp::eval;
@@ -32,7 +31,6 @@ class TestVerifier : public QObject {
 
 private slots:
     void initTestCase() {
-        util::configureAllocator();  // as the CLI and GUI do: MobileFaceNet runs ~3x faster
         try {
             model_ = models::loadModel("mobilefacenet");
             assets::locate(assets::Asset::FaceDetector);
