@@ -149,22 +149,63 @@ int runPrune(const PruneOptions& o) {
     return 0;
 }
 
-int runReplay(const std::string& dir, const std::string& out) {
-    const auto run = prune::PruneRun::open(dir);
-    const graph::Graph original = io::loadNative(std::filesystem::path(dir) / "original.fpm");
-    const graph::Graph replayed = prune::replay(original, run.history());
-    bool same = true;
+struct ReplayOptions {
+    std::string dir, out, train;
+    bool structureOnly = false;
+};
+
+// Rebuilds the run's model from original.fpm and run.json, redoing its fine-tuning on the
+// recorded training data (unless --structure-only), and compares it with the run's own.
+int runReplay(const ReplayOptions& o) {
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    const auto run = prune::PruneRun::open(o.dir);
+    const auto& h = run.history();
+    const graph::Graph original = io::loadNative(std::filesystem::path(o.dir) / "original.fpm");
+    prune::RunData data;
+    prune::ReplayTraining training;
+    const bool fineTunes = prune::historyFineTunes(h) && !o.structureOnly;
+    if (fineTunes) {
+        auto settings = prune::DataSettings::fromMap(h.data);
+        if (!o.train.empty()) settings.trainDir = o.train;
+        data = prune::prepareRunData(settings, original.preprocess);
+        training.train = data.train.get();
+        training.cancel = &interrupted;
+        training.progress = [&](int iteration, int step, int steps) {
+            printProgress({iteration, prune::Phase::FineTuning, step, steps}, static_cast<int>(h.iterations.size()));
+        };
+        std::printf("replaying %zu iterations with %d fine-tuning steps each on %s\n", h.iterations.size(),
+                    h.config.finetuneSteps, settings.trainDir.c_str());
+        std::fflush(stdout);
+    }
+    const graph::Graph replayed = prune::replay(original, h, training);
+    if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\r%80s\r", "");
+
+    bool sameArchitecture = true;
     for (const auto& [layer, w] : prune::filterWidths(run.model()))
         if (replayed.at(layer).outChannels != w || replayed.at(layer).origin != run.model().at(layer).origin)
-            same = false;
+            sameArchitecture = false;
     std::printf("replayed %zu iterations: params %.2fM, MACs %.1fM; architecture and kept filters %s the run's\n",
-                run.history().iterations.size(), replayed.totalCost(false).params / 1e6,
-                replayed.totalCost(false).macs / 1e6, same ? "match" : "DO NOT match");
-    if (!out.empty()) {
-        io::saveNative(replayed, out);
-        std::printf("wrote %s\n", out.c_str());
+                h.iterations.size(), replayed.totalCost(false).params / 1e6, replayed.totalCost(false).macs / 1e6,
+                sameArchitecture ? "match" : "DO NOT match");
+    bool sameWeights = true;
+    if (sameArchitecture && (fineTunes || !prune::historyFineTunes(h))) {
+        const double diff = prune::maxWeightDifference(replayed, run.model());
+        // Other thread counts or CPUs may sum in another order: tiny differences are still the run's weights.
+        sameWeights = diff <= 1e-4;
+        if (diff == 0.0)
+            std::printf("weights match the run's exactly\n");
+        else
+            std::printf("weights %s the run's (largest difference %.3g)\n", sameWeights ? "match" : "DO NOT match",
+                        diff);
+    } else if (sameArchitecture) {
+        std::printf("weights not compared: the run fine-tuned, and --structure-only skipped its fine-tuning\n");
     }
-    return same ? 0 : 1;
+    if (!o.out.empty()) {
+        io::saveNative(replayed, o.out);
+        std::printf("wrote %s\n", o.out.c_str());
+    }
+    return sameArchitecture && sameWeights ? 0 : 1;
 }
 
 }  // namespace
@@ -212,13 +253,14 @@ void addPruneCommand(CLI::App& app) {
         if (int code = runPrune(*o)) throw CLI::RuntimeError(code);
     });
 
-    auto dir = std::make_shared<std::string>();
-    auto out = std::make_shared<std::string>();
-    auto* rep = app.add_subcommand("replay", "Rebuild a run's pruned architecture from its history");
-    rep->add_option("RUN_DIR", *dir, "Pruning run folder")->required();
-    rep->add_option("--out", *out, "Write the replayed model (.fpm)");
-    rep->callback([dir, out] {
-        if (int code = runReplay(*dir, *out)) throw CLI::RuntimeError(code);
+    auto r = std::make_shared<ReplayOptions>();
+    auto* rep = app.add_subcommand("replay", "Rebuild a run's pruned model from its history (and redo its fine-tuning)");
+    rep->add_option("RUN_DIR", r->dir, "Pruning run folder")->required();
+    rep->add_option("--out", r->out, "Write the replayed model (.fpm)");
+    rep->add_option("--train", r->train, "The run's training folder, if it has moved");
+    rep->add_flag("--structure-only", r->structureOnly, "Only the removals: skip the run's fine-tuning");
+    rep->callback([r] {
+        if (int code = runReplay(*r)) throw CLI::RuntimeError(code);
     });
 }
 

@@ -9,6 +9,7 @@
 #include "io/NativeFormat.h"
 #include "prune/ChannelGraph.h"
 #include "prune/FineTune.h"
+#include "prune/RunSeeds.h"
 #include "prune/Scorer.h"
 #include "prune/Surgery.h"
 #include "util/Errors.h"
@@ -23,12 +24,6 @@ bool cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(
 
 double secondsSince(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// Seeds derived from (run seed, iteration, purpose): a resumed run sees the
-// same batches and initialisations as an uninterrupted one.
-uint64_t iterationSeed(uint64_t seed, int iteration, int purpose) {
-    return seed * 1000003ULL + static_cast<uint64_t>(iteration) * 101ULL + static_cast<uint64_t>(purpose);
 }
 
 double shareLeft(const History& h, TargetKind kind, const graph::Graph& g) {
@@ -142,6 +137,11 @@ PruneRun PruneRun::open(const fs::path& runDir) {
     return run;
 }
 
+const graph::Graph& PruneRun::original() {
+    if (!original_) original_ = io::loadNative(dir_ / "original.fpm");
+    return *original_;
+}
+
 std::string PruneRun::stopReasonBeforeIteration() const {
     const auto& c = history_.config;
     const int done = static_cast<int>(history_.iterations.size());
@@ -190,9 +190,10 @@ void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const st
         const ChannelGraph cg(model_, c.locked);
         const auto prunable = cg.prunableGroups();
         if (prunable.empty()) return finish("nothing left to prune");
-        Scorer scorer(model_, cg, c.criterion, static_cast<uint32_t>(iterationSeed(c.seed, k, 1)));
+        const auto scoringSeed = static_cast<uint32_t>(iterationSeed(c.seed, k, SeedPurpose::Scoring));
+        Scorer scorer(model_, cg, c.criterion, scoringSeed);
         if (needsData(c.criterion)) {
-            train.restart(iterationSeed(c.seed, k, 2));
+            train.restart(iterationSeed(c.seed, k, SeedPurpose::ScoringBatches));
             const int steps = c.scoringBatches > 0 ? c.scoringBatches : static_cast<int>(train.batchesPerPass());
             data::Batch batch;
             for (int b = 0; b < steps && train.next(batch); ++b) {
@@ -237,8 +238,8 @@ void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const st
         // Fine-tune.
         if (c.finetuneSteps > 0) {
             t0 = std::chrono::steady_clock::now();
-            FineTuneOptions ft{.steps = c.finetuneSteps, .learningRate = c.finetuneLearningRate,
-                               .seed = iterationSeed(c.seed, k, 3)};
+            const auto ft = fineTuneOptions(c, iterationSeed(c.seed, k, SeedPurpose::FineTuning),
+                                            c.distillWeight > 0.0 ? &original() : nullptr);
             rec.metrics["finetune_loss"] = fineTune(model_, train, ft, cancel, [&](int step) {
                 emit(callbacks, k, Phase::FineTuning, step, c.finetuneSteps);
             });

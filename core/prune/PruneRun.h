@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "data/BatchSource.h"
@@ -68,11 +69,13 @@ public:
 private:
     PruneRun(std::filesystem::path dir, History history, graph::Graph model);
     std::string stopReasonBeforeIteration() const;
+    const graph::Graph& original();  // the starting model: the teacher when fine-tuning distils
     void finish(const std::string& reason);
 
     std::filesystem::path dir_;
     History history_;
     graph::Graph model_;
+    std::optional<graph::Graph> original_;  // loaded on first use
 };
 
 }  // namespace fp::prune

@@ -1,6 +1,11 @@
 #include "prune/Replay.h"
 
+#include <algorithm>
+#include <limits>
+
 #include "prune/ChannelGraph.h"
+#include "prune/FineTune.h"
+#include "prune/RunSeeds.h"
 #include "prune/Surgery.h"
 #include "util/Errors.h"
 
@@ -31,10 +36,39 @@ void replayIteration(graph::Graph& g, const IterationRecord& record, const std::
     removeGroups(g, cg, std::vector<int>(groups.begin(), groups.end()));
 }
 
-graph::Graph replay(const graph::Graph& original, const History& history) {
+bool historyFineTunes(const History& history) { return history.config.finetuneSteps > 0; }
+
+graph::Graph replay(const graph::Graph& original, const History& history, const ReplayTraining& training) {
+    const PruneConfig& c = history.config;
     graph::Graph g = original;
-    for (const auto& it : history.iterations) replayIteration(g, it, history.config.locked);
+    for (const auto& it : history.iterations) {
+        replayIteration(g, it, c.locked);
+        if (!training.train || !historyFineTunes(history)) continue;
+        const auto options = fineTuneOptions(c, iterationSeed(c.seed, it.iteration, SeedPurpose::FineTuning),
+                                             c.distillWeight > 0.0 ? &original : nullptr);
+        fineTune(g, *training.train, options, training.cancel, [&](int step) {
+            if (training.progress) training.progress(it.iteration, step, c.finetuneSteps);
+        });
+        if (training.cancel && training.cancel->load())
+            throw Error("replay cancelled while fine-tuning iteration " + std::to_string(it.iteration));
+    }
     return g;
+}
+
+double maxWeightDifference(const graph::Graph& a, const graph::Graph& b) {
+    constexpr double different = std::numeric_limits<double>::infinity();
+    if (a.nodes().size() != b.nodes().size()) return different;
+    double worst = 0.0;
+    for (size_t i = 0; i < a.nodes().size(); ++i) {
+        const auto &x = a.nodes()[i], &y = b.nodes()[i];
+        if (x.name != y.name || x.params.size() != y.params.size()) return different;
+        for (const auto& [key, t] : x.params) {
+            const auto it = y.params.find(key);
+            if (it == y.params.end() || it->second.shape != t.shape) return different;
+            worst = std::max(worst, static_cast<double>(maxAbsDiff(t, it->second)));
+        }
+    }
+    return worst;
 }
 
 }  // namespace fp::prune

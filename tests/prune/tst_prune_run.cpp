@@ -4,6 +4,7 @@
 #include <QtTest>
 
 #include <csignal>
+#include <cmath>
 #include <cstring>
 
 #include "exec/Executor.h"
@@ -92,6 +93,45 @@ private slots:
         QVERIFY(text.contains("features.0,64,"));
     }
 
+    void fineTunedRunReplaysToTheSameWeights() {
+        prune::DataSettings s;
+        s.trainDir = assets::faceDataDir().string();
+        s.limitIdentities = 8;
+        s.verifyFraction = 0.0;
+        s.batchSize = 16;
+        const graph::Graph zoo = models::loadModel("squeezenet");
+        auto data = prune::prepareRunData(s, zoo.preprocess);
+        prune::PruneConfig c;
+        c.perIterationPercent = 10;
+        c.maxIterations = 2;
+        c.scoringBatches = 1;
+        c.finetuneSteps = 3;
+        QTemporaryDir dir;
+        std::map<double, graph::Graph> finals;
+        for (double distill : {0.0, 2.0}) {
+            c.distillWeight = distill;
+            const fs::path runDir = dir.path().toStdString() + "/run-" + std::to_string(int(distill));
+            auto run = prune::PruneRun::start(runDir, zoo, "squeezenet", c, *data.train);
+            run.run(*data.train);
+            QVERIFY(run.finished());
+            const graph::Graph original = io::loadNative(runDir / "original.fpm");
+            const auto history = prune::PruneRun::open(runDir).history();
+
+            // The removals alone give the architecture, not the fine-tuned weights ...
+            const graph::Graph removalsOnly = prune::replay(original, history);
+            const double structural = prune::maxWeightDifference(removalsOnly, run.model());
+            QVERIFY2(structural > 1e-6 && std::isfinite(structural),
+                     qPrintable(QString("fine-tuning changed the weights by %1").arg(structural)));
+            // ... redoing the fine-tuning with the run's options and seeds gives them exactly.
+            prune::ReplayTraining training;
+            training.train = data.train.get();
+            QCOMPARE(prune::maxWeightDifference(prune::replay(original, history, training), run.model()), 0.0);
+            finals.emplace(distill, run.model());
+        }
+        // Distillation from the original, as configured, changed what the fine-tuning learned.
+        QVERIFY(prune::maxWeightDifference(finals.at(0.0), finals.at(2.0)) > 1e-6);
+    }
+
     void killedRunResumesToTheSameResult() {
         QTemporaryDir dir;
         const QString whole = dir.path() + "/whole", killed = dir.path() + "/killed";
@@ -131,6 +171,17 @@ private slots:
         QCOMPARE(hb.iterations.size(), ha.iterations.size());
         for (size_t i = 0; i < ha.iterations.size(); ++i) QCOMPARE(hb.iterations[i].removed, ha.iterations[i].removed);
         QVERIFY(ha.iterations.back().metrics.count("accuracy"));
+
+        // Replaying the history, fine-tuning included, rebuilds the run's final weights.
+        QProcess rep;
+        const QString replayed = dir.path() + "/replayed.fpm";
+        rep.start(FP_CLI, {"replay", whole, "--out", replayed});
+        QVERIFY(rep.waitForFinished(600000));
+        const QString replayReport = rep.readAllStandardOutput();
+        QVERIFY2(rep.exitCode() == 0, qPrintable(replayReport + rep.readAllStandardError()));
+        QVERIFY2(replayReport.contains("with 2 fine-tuning steps each"), qPrintable(replayReport));
+        QVERIFY2(replayReport.contains("weights match the run's exactly"), qPrintable(replayReport));
+        QVERIFY(sameWeights(io::loadNative(replayed.toStdString()), a));
 
         // Exporting and inspecting accept the run folder as a model.
         QVERIFY(sameWeights(models::loadModel(whole.toStdString()), a));
