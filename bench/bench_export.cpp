@@ -147,7 +147,7 @@ void report(const std::string& model, const graph::Preprocess& pre, const std::v
 }  // namespace
 
 int main(int argc, char** argv) {
-    util::configureAllocator();
+    util::configureRuntime();
     std::vector<std::string> models{"mobilefacenet", "faceapi-dlib", "squeezenet", "mobilenetv2", "resnet50"};
     if (argc > 1) models.assign(argv + 1, argv + argc);
     const auto dir = std::filesystem::temp_directory_path() / ("bench_export-" + std::to_string(std::random_device{}()));

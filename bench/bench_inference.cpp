@@ -97,7 +97,7 @@ Latency measure(const graph::Graph& g, const fs::path& onnx, int reps1, int reps
 }  // namespace
 
 int main(int argc, char** argv) {
-    util::configureAllocator();
+    util::configureRuntime();
     const bench::Args args(argc, argv);
     const auto modelNames = bench::splitList(args.get("models", "squeezenet,mobilenetv2,resnet50,mobilefacenet"));
     const int threads = args.getInt("threads", 2);

@@ -95,7 +95,7 @@ void print(const char* label, const char* backend, const Totals& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    util::configureAllocator();
+    util::configureRuntime();
     const int frameCount = argc > 1 ? std::atoi(argv[1]) : 30;
     const double macsLeft = argc > 2 ? std::atof(argv[2]) : 0.5;
     try {

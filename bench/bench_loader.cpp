@@ -45,7 +45,7 @@ Pass drain(const std::vector<data::Sample>& samples, data::AlignedCache& cache, 
 }  // namespace
 
 int main(int argc, char** argv) {
-    util::configureAllocator();
+    util::configureRuntime();
     const int identities = argc > 1 ? std::atoi(argv[1]) : 40;
     const int workers = argc > 2 ? std::atoi(argv[2]) : 2;
     try {

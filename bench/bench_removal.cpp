@@ -65,7 +65,7 @@ double secondsSince(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    util::configureAllocator();
+    util::configureRuntime();
     const bench::Args args(argc, argv);
     const std::string model = args.get("model", "resnet50");
     const int threads = args.getInt("threads", 2), reps = args.getInt("reps", 5);

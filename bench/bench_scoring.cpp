@@ -58,7 +58,7 @@ json runReference(const bench::Args& args, const std::string& model, int threads
 
 int main(int argc, char** argv) {
     const int libtorchDefault = at::get_num_threads();
-    util::configureAllocator();
+    util::configureRuntime();
     const bench::Args args(argc, argv);
     const auto modelNames = bench::splitList(args.get("models", "squeezenet,mobilenetv2,resnet50,mobilefacenet"));
     const auto threadList = bench::splitList(args.get("threads", "1,2"));
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
     out["threads_after_configure"] = at::get_num_threads();  // what FacePrune binaries run with
     out["batch"] = batchSize;
     out["load_before"] = bench::machineLoad();
-    std::printf("intra-op threads: LibTorch default %d, after util::configureAllocator() %d\n", libtorchDefault,
+    std::printf("intra-op threads: LibTorch default %d, after util::configureRuntime() %d\n", libtorchDefault,
                 at::get_num_threads());
     std::printf("batch %d, median of %d after %d warm-up; img/s (higher is better)\n\n", batchSize, reps, warmup);
     std::printf("%-14s %3s %9s %9s %7s %9s %9s %7s %7s %8s\n", "model", "thr", "forward", "scoring", "scr/fwd",

@@ -3,5 +3,5 @@
 #include "util/Runtime.h"
 
 namespace {
-[[maybe_unused]] const bool configured = (fp::util::configureAllocator(), true);
+[[maybe_unused]] const bool configured = (fp::util::configureRuntime(), true);
 }  // namespace

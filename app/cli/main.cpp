@@ -7,7 +7,7 @@
 #include "util/Runtime.h"
 
 int main(int argc, char** argv) {
-    fp::util::configureAllocator();
+    fp::util::configureRuntime();
     CLI::App app{"FacePrune: Taylor filter pruning for face-recognition CNNs (headless)"};
     app.require_subcommand(1);
     std::string names;

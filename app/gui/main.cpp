@@ -18,7 +18,7 @@
 #include "widgets/PruningPanel.h"
 
 int main(int argc, char** argv) {
-    fp::util::configureAllocator();
+    fp::util::configureRuntime();
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("FacePrune"));
     QApplication::setApplicationName(QStringLiteral("FacePrune"));

@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <omp.h>
 
@@ -38,7 +39,7 @@ int usableCores() {
 
 }  // namespace
 
-void configureAllocator() {
+void configureRuntime() {
     mallopt(M_MMAP_THRESHOLD, 1 << 30);          // the largest value glibc accepts (the env var allows more)
     mallopt(M_TRIM_THRESHOLD, 64 << 20 << 10);   // effectively never trim the heap top
     mallopt(M_TOP_PAD, 1 << 30);                 // grow the heap in large steps
@@ -50,6 +51,9 @@ void configureAllocator() {
         const int cores = usableCores();
         if (cores > at::get_num_threads()) at::set_num_threads(cores);
     }
+
+    // Values below 1e-38 change no result we report, and the threads LibTorch starts later inherit it.
+    at::globalContext().setFlushDenormal(true);
 }
 
 void limitTorchThreadsOnThisThread(int threads) {
