@@ -1,5 +1,5 @@
-// Linked into every test that runs the engine: the allocator and thread settings that faceprune and
-// faceprune-cli apply at start-up, so tests exercise (and time) the engine as users run it.
+// Linked into every test that runs the engine: the allocator, thread and floating-point settings
+// that faceprune and faceprune-cli apply at start-up, so tests exercise the engine as users run it.
 #include "util/Runtime.h"
 
 namespace {
