@@ -3,6 +3,9 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
+#include <vector>
+
+#include "widgets/LabelPlacement.h"
 
 namespace fp::widgets {
 
@@ -65,29 +68,39 @@ QRectF LiveFramePane::paintFrame(QPainter& p, const QRectF& target, const jobs::
     font.setBold(true);
     p.setFont(font);
     const QFontMetricsF fm(font);
+    struct Drawn {
+        QRectF box;
+        QColor colour;
+        QString text;
+    };
+    std::vector<Drawn> drawn;
+    std::vector<QRectF> boxes;
+    std::vector<QSizeF> tagSizes;
     for (const auto& f : frame.faces) {
-        const QRectF box(area.x() + f.box.x() * scale, area.y() + f.box.y() * scale, f.box.width() * scale,
-                         f.box.height() * scale);
-        QColor colour = f.name[size_t(side)].isEmpty() ? kNoGallery
-                        : f.accepted[size_t(side)]     ? kNamed
-                                                       : kUnknown;
-        QString text = label(f, side);
+        Drawn d;
+        d.box = QRectF(area.x() + f.box.x() * scale, area.y() + f.box.y() * scale, f.box.width() * scale,
+                       f.box.height() * scale);
+        d.colour = f.name[size_t(side)].isEmpty() ? kNoGallery : f.accepted[size_t(side)] ? kNamed : kUnknown;
+        d.text = label(f, side);
         if (side == 1 && disagree(f)) {
-            colour = kDisagree;
-            text += QStringLiteral("  \u2260");  // not the original's answer
+            d.colour = kDisagree;
+            d.text += QStringLiteral("  \u2260");  // not the original's answer
         }
-        p.setPen(QPen(colour, std::max(2.0, 2.5 * scale)));
+        boxes.push_back(d.box);
+        tagSizes.emplace_back(fm.horizontalAdvance(d.text) + 8, fm.height() + 4);
+        drawn.push_back(std::move(d));
+    }
+    // Boxes first, then the tags over them, placed so that no tag covers another.
+    for (const auto& d : drawn) {
+        p.setPen(QPen(d.colour, std::max(2.0, 2.5 * scale)));
         p.setBrush(Qt::NoBrush);
-        p.drawRect(box);
-        // Label on a solid tag above the box (below it when the box touches the top).
-        const QSizeF ts(fm.horizontalAdvance(text) + 8, fm.height() + 4);
-        QPointF at(box.left() - 1, box.top() - ts.height());
-        if (at.y() < area.top()) at.setY(box.bottom());
-        at.setX(std::clamp(at.x(), area.left(), std::max(area.left(), area.right() - ts.width())));
-        const QRectF tag(at, ts);
-        p.fillRect(tag, colour);
+        p.drawRect(d.box);
+    }
+    const auto tags = placeLabels(boxes, tagSizes, area);
+    for (size_t i = 0; i < drawn.size(); ++i) {
+        p.fillRect(tags[i], drawn[i].colour);
         p.setPen(Qt::black);
-        p.drawText(tag, Qt::AlignCenter, text);
+        p.drawText(tags[i], Qt::AlignCenter, drawn[i].text);
     }
     p.restore();
     return area;

@@ -11,6 +11,7 @@
 #include <QToolButton>
 
 #include "jobs/LiveJob.h"
+#include "widgets/LabelPlacement.h"
 #include "widgets/LiveFramePane.h"
 #include "widgets/LiveTab.h"
 
@@ -74,6 +75,25 @@ private slots:
         QVERIFY(LiveFramePane::disagree(f.faces[1]));
         LiveFace nobody;
         QCOMPARE(LiveFramePane::label(nobody, 0), QStringLiteral("face"));
+    }
+
+    void namesOfFacesCloseTogetherDoNotCoverEachOther() {
+        // Two faces side by side, 20 px apart, with names wider than that gap; a third just below.
+        const QRectF area(0, 0, 640, 480);
+        const std::vector<QRectF> boxes{{100, 120, 80, 100}, {200, 125, 80, 100}, {110, 230, 80, 100}};
+        const std::vector<QSizeF> sizes(3, QSizeF(150, 20));
+        const auto tags = placeLabels(boxes, sizes, area);
+        QCOMPARE(tags.size(), size_t(3));
+        for (size_t i = 0; i < tags.size(); ++i) {
+            QVERIFY2(area.contains(tags[i]), qPrintable(QString("tag %1 leaves the picture").arg(i)));
+            for (size_t j = i + 1; j < tags.size(); ++j)
+                QVERIFY2(!tags[i].intersects(tags[j]), qPrintable(QString("tags %1 and %2 overlap").arg(i).arg(j)));
+        }
+        // A lone face keeps its name right above its box.
+        QCOMPARE(tags[0].bottom(), boxes[0].top());
+        // A face at the top edge gets its name below the box.
+        const auto top = placeLabels({{300, 0, 80, 100}}, {QSizeF(150, 20)}, area);
+        QCOMPARE(top[0].top(), 100.0);
     }
 
     void showsModelsFiguresAndFrames() {
