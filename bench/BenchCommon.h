@@ -58,6 +58,37 @@ inline Timing timeIt(const std::function<void()>& f, int warmup, int reps) {
     return t;
 }
 
+// Two calls timed in alternation, so that both meet the same machine: on this VM a run's speed
+// can change twofold from one minute to the next, which a ratio of two separate medians reads as
+// a property of the code. ratio: the median over the repetitions of b's time over a's.
+struct PairedTiming {
+    Timing a, b;
+    double ratio = 0;
+};
+
+inline PairedTiming timePair(const std::function<void()>& a, const std::function<void()>& b, int warmup, int reps) {
+    for (int i = 0; i < warmup; ++i) {
+        a();
+        b();
+    }
+    PairedTiming t;
+    std::vector<double> ratios, cpuA, cpuB;
+    for (int i = 0; i < std::max(1, reps); ++i) {
+        const Timing ta = timeIt(a, 0, 1), tb = timeIt(b, 0, 1);
+        t.a.all.push_back(ta.median);
+        t.b.all.push_back(tb.median);
+        cpuA.push_back(ta.cpuMedian);
+        cpuB.push_back(tb.cpuMedian);
+        ratios.push_back(tb.median / ta.median);
+    }
+    t.a.median = median(t.a.all);
+    t.b.median = median(t.b.all);
+    t.a.cpuMedian = median(cpuA);
+    t.b.cpuMedian = median(cpuB);
+    t.ratio = median(ratios);
+    return t;
+}
+
 // A field of /proc/self/status in MiB (VmRSS, VmHWM), -1 when unreadable.
 inline double procStatusMiB(const std::string& field) {
     std::ifstream in("/proc/self/status");

@@ -5,6 +5,7 @@
 //                 [--batch 32] [--warmup 1] [--reps 3] [--json build/bench-results.json]
 //                 [--no-reference] [--reference-modes train,eval] [--python /usr/bin/python3]
 //                 [--reference-malloc]   (run the reference with the engine's malloc settings too)
+//                 [--profile N]          (after timing: the N costliest ops of one forward and one scoring batch)
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -12,6 +13,7 @@
 #include <ATen/Parallel.h>
 
 #include "BenchCommon.h"
+#include "OpProfile.h"
 #include "exec/Executor.h"
 #include "models/ModelLoader.h"
 #include "models/ModelZoo.h"
@@ -88,15 +90,25 @@ int main(int argc, char** argv) {
                 json row{{"model", name}, {"threads", threads}, {"input", in.toString()}};
 
                 bench::Timing fwd, scr;
-                double rssBefore = 0, peak = 0;
+                double rssBefore = 0, peak = 0, scoringOverForward = 0;
                 {  // the engine's objects go before the reference runs
                     exec::Executor executor(g);
-                    fwd = bench::timeIt([&] { executor.run(batch.images, {g.logitsName()}); }, warmup, reps);
                     bench::resetPeakRss();
                     rssBefore = bench::procStatusMiB("VmRSS");
                     prune::Scorer scorer(g, cg, prune::Criterion::Taylor);
-                    scr = bench::timeIt([&] { scorer.accumulate(batch); }, warmup, reps);
+                    const auto paired = bench::timePair([&] { executor.run(batch.images, {g.logitsName()}); },
+                                                        [&] { scorer.accumulate(batch); }, warmup, reps);
+                    fwd = paired.a;
+                    scr = paired.b;
+                    scoringOverForward = paired.ratio;
                     peak = bench::procStatusMiB("VmHWM");
+                    if (const int top = args.getInt("profile", 0); top > 0) {
+                        std::printf("  %s, %d threads: one forward batch\n", name.c_str(), threads);
+                        row["forward_profile"] =
+                            bench::profileOps([&] { executor.run(batch.images, {g.logitsName()}); }, top);
+                        std::printf("  one scoring batch\n");
+                        row["scoring_profile"] = bench::profileOps([&] { scorer.accumulate(batch); }, top);
+                    }
                 }
 
                 const double fwdIps = batchSize / fwd.median, scrIps = batchSize / scr.median;
@@ -106,7 +118,7 @@ int main(int argc, char** argv) {
                 row["scoring_cpu_seconds"] = scr.cpuMedian;
                 row["scoring_images_per_second"] = scrIps;
                 row["scoring_seconds"] = scr.all;
-                row["scoring_over_forward"] = scr.median / fwd.median;
+                row["scoring_over_forward"] = scoringOverForward;  // median of paired repetitions
                 row["scoring_peak_rss_mib"] = peak;
                 row["rss_before_scoring_mib"] = rssBefore;
 
@@ -125,7 +137,7 @@ int main(int argc, char** argv) {
                     }
                 }
                 std::printf("%-14s %3d %9.2f %9.2f %7.2f %9.2f %9.2f %7.2f %7.2f %8.0f\n", name.c_str(), threads,
-                            fwdIps, scrIps, scr.median / fwd.median, py[0], py[1], py[0] > 0 ? scrIps / py[0] : 0.0,
+                            fwdIps, scrIps, scoringOverForward, py[0], py[1], py[0] > 0 ? scrIps / py[0] : 0.0,
                             py[1] > 0 ? scrIps / py[1] : 0.0, peak);
                 std::fflush(stdout);
                 out["rows"].push_back(row);
@@ -136,7 +148,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     out["load_after"] = bench::machineLoad();
-    std::printf("\nscr/fwd: a scoring batch over a forward-only batch; x-train / x-eval: engine scoring over the "
+    std::printf("\nscr/fwd: a scoring batch over the forward-only batch timed right before it (median); x-train / x-eval: engine scoring over the "
                 "reference (train / eval mode)\n");
     std::printf("machine: load %.2f -> %.2f, cc1plus %d -> %d\n", out["load_before"]["loadavg_1min"].get<double>(),
                 out["load_after"]["loadavg_1min"].get<double>(), out["load_before"]["cc1plus"].get<int>(),

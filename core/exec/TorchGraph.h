@@ -29,6 +29,12 @@ public:
     // parameters to require gradients.
     void setChannelsLast(bool on);
 
+    // Folds every eval-mode BatchNorm that is a conv's only consumer into that conv, from the weights
+    // as they are now: use it only while they stay fixed (scoring, inference). The BatchNorm then
+    // passes its input on, and each such pair costs one conv. A folded conv that forward() is asked
+    // to output still gives its own, unfolded output. Training passes never use the folding.
+    void foldBatchNorm();
+
     // Trainable parameters, optionally restricted to some layers.
     std::vector<torch::Tensor> parameters() const;
     void setParametersRequireGrad(bool on);
@@ -37,8 +43,11 @@ public:
     // Layers whose outputs forward() keeps (with their gradients after backward).
     // Works whether or not weights require gradients. With a sink, each gradient
     // is handed to it during backward instead of being kept (no copy of it is made).
+    // For a conv with a folded BatchNorm the sink gets the folded output z, its gradient g and a
+    // per-channel offset: per channel, the sum of (z - offset) * g equals the sum of the conv's own
+    // output times that output's gradient. Otherwise offset is undefined (read it as zero).
     using GradSink = std::function<void(const std::string& layer, const torch::Tensor& activation,
-                                        const torch::Tensor& gradient)>;
+                                        const torch::Tensor& gradient, const torch::Tensor& offset)>;
     void setCapture(const std::vector<std::string>& nodes, GradSink sink = {});
     const std::unordered_map<std::string, torch::Tensor>& captured() const { return captured_; }
     void clearCaptured() { captured_.clear(); }
@@ -52,14 +61,22 @@ public:
     void writeBack(graph::Graph& graph) const;
 
 private:
-    torch::Tensor runNode(size_t index, const std::vector<torch::Tensor>& in);
+    torch::Tensor runNode(size_t index, const std::vector<torch::Tensor>& in, bool unfolded = false);
     torch::Tensor inputLayout(const torch::Tensor& x) const;
+    bool isFolded(size_t conv) const { return !training_ && folded_[conv].weight.defined(); }
 
     const graph::Graph& graph_;
     std::vector<std::unordered_map<std::string, torch::Tensor>> params_;  // per node, graph order
     std::vector<std::vector<int>> inputIndex_;                             // producers per node
     std::vector<int> lastUse_;                                             // last consumer index per node
     std::vector<bool> capture_;
+    // BatchNorm folding: per conv, the folded weight and bias and the BatchNorm's shift (undefined
+    // when not folded); per node, whether it is a folded BatchNorm that passes its input on.
+    struct Folded {
+        torch::Tensor weight, bias, shift;
+    };
+    std::vector<Folded> folded_;
+    std::vector<bool> passThrough_;
     GradSink sink_;
     std::unordered_map<std::string, torch::Tensor> captured_;
     bool training_ = false;

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <string>
 #include <utility>
@@ -41,7 +42,7 @@ int usableCores() {
 
 void configureRuntime() {
     mallopt(M_MMAP_THRESHOLD, 1 << 30);          // the largest value glibc accepts (the env var allows more)
-    mallopt(M_TRIM_THRESHOLD, 64 << 20 << 10);   // effectively never trim the heap top
+    mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());  // trim the heap top only past 2 GiB free
     mallopt(M_TOP_PAD, 1 << 30);                 // grow the heap in large steps
 
     // Intra-op threads: LibTorch sizes its pool from cpuinfo, which on this kind of VM counts one

@@ -119,6 +119,50 @@ private slots:
         for (int j = 0; j < 3; ++j) QCOMPARE(float(got[j]), reference[j].item<float>());
     }
 
+    // Scoring folds each eval-mode BatchNorm into its conv; the scores stay those of the conv's own
+    // output, computed here the usual way (nothing folded, weights requiring gradients, retained
+    // activation gradients), on MobileNetV2 (depthwise convs, ReLU6, residuals) with BatchNorm
+    // statistics far from the identity.
+    void foldedBatchNormsGiveTheUsualScores() {
+        Graph g = models::buildZooModel("mobilenetv2", {.numClasses = 10});
+        torch::manual_seed(5);
+        for (auto& n : g.nodes()) {
+            if (n.op != Op::BatchNorm) continue;
+            const int64_t c = n.param("weight").numel();
+            n.param("weight") = exec::fromTorch(torch::rand({c}) + 0.5);
+            n.param("bias") = exec::fromTorch(torch::randn({c}) * 0.3);
+            n.param("running_mean") = exec::fromTorch(torch::randn({c}) * 0.3);
+            n.param("running_var") = exec::fromTorch(torch::rand({c}) + 0.5);
+        }
+        const prune::ChannelGraph cg(g);
+        const auto& in = g.at(g.inputName()).inputShape;
+        data::Batch batch;
+        batch.images = exec::fromTorch(torch::randn({4, in.c, in.h, in.w}));
+        batch.labels = {1, 7, 3, 7};
+        prune::Scorer scorer(g, cg, prune::Criterion::Taylor);
+        scorer.accumulate(batch);
+        const auto got = scorer.finish().layers;
+
+        exec::TorchGraph net(g);
+        net.setParametersRequireGrad(true);
+        std::vector<std::string> layers;
+        for (const auto& [layer, unused] : got) layers.push_back(layer);
+        net.setCapture(layers);
+        auto out = net.forward(exec::toTorch(batch.images), {g.logitsName()});
+        torch::cross_entropy_loss(out.at(g.logitsName()), torch::tensor(batch.labels, torch::kLong)).backward();
+        double worst = 0;
+        for (const auto& layer : layers) {
+            const auto& a = net.captured().at(layer);
+            const auto reference = (a.detach() * a.grad()).to(torch::kFloat64).mean({0, 2, 3}).abs();
+            const double largest = reference.max().item<double>();
+            QVERIFY2(largest > 0, layer.c_str());
+            for (size_t i = 0; i < got.at(layer).size(); ++i)
+                worst = std::max(worst, std::fabs(got.at(layer)[i] - reference[int64_t(i)].item<double>()) / largest);
+        }
+        qInfo("%zu layers; largest difference, relative to each layer's largest score: %.2g", layers.size(), worst);
+        QVERIFY(worst < 1e-4);
+    }
+
     void scoresAverageOverBatches() {
         const Graph g = tinyNet();
         const prune::ChannelGraph cg(g);
