@@ -187,6 +187,46 @@ private slots:
         QVERIFY(sameWeights(models::loadModel(whole.toStdString()), a));
     }
 
+    // A run stops at its MACs target, or as soon as verification falls below its floor, whichever
+    // comes first, and says which.
+    void runsStopAtTheTargetOrTheFloor() {
+        prune::DataSettings s;
+        s.trainDir = assets::faceDataDir().string();
+        s.limitIdentities = 8;
+        s.verifyFraction = 0.25;
+        s.batchSize = 16;
+        const graph::Graph zoo = models::loadModel("squeezenet");
+        auto data = prune::prepareRunData(s, zoo.preprocess);
+        QVERIFY(data.evaluate);
+        prune::PruneConfig c;
+        c.criterion = prune::Criterion::L1;
+        c.perIterationPercent = 10;
+        c.maxIterations = 8;
+        QTemporaryDir dir;
+
+        c.target = prune::Target{prune::TargetKind::Macs, 0.8};
+        auto toTarget = prune::PruneRun::start(dir.path().toStdString() + "/target", zoo, "squeezenet", c,
+                                               *data.train, data.evaluate);
+        toTarget.run(*data.train, data.evaluate);
+        const auto& h = toTarget.history();
+        QVERIFY2(h.stopReason.find("reached the target") != std::string::npos, h.stopReason.c_str());
+        QVERIFY(h.iterations.size() < size_t(c.maxIterations));
+        const double left = double(toTarget.model().totalCost(false).macs) / double(h.originalMacs);
+        QVERIFY2(left <= 0.8, qPrintable(QString("%1 of the MACs left").arg(left)));
+
+        // No pruned SqueezeNet with random weights verifies every pair: the floor stops it at once.
+        c.target.reset();
+        c.floorMetric = "accuracy";
+        c.floorValue = 0.999;
+        auto toFloor = prune::PruneRun::start(dir.path().toStdString() + "/floor", zoo, "squeezenet", c,
+                                              *data.train, data.evaluate);
+        toFloor.run(*data.train, data.evaluate);
+        const auto& f = toFloor.history();
+        QVERIFY2(f.stopReason.find("accuracy fell below") != std::string::npos, f.stopReason.c_str());
+        QCOMPARE(f.iterations.size(), size_t(1));
+        QVERIFY(f.iterations[0].metrics.at("accuracy") < 0.999);
+    }
+
     void badInputIsReportedClearly() {
         QTemporaryDir dir;
         // An empty training folder.
