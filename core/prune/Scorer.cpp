@@ -102,7 +102,8 @@ struct Scorer::Impl {
             const auto zeros = torch::zeros({c}), ones = torch::ones({c});
             const auto [unused, sumAG, sumG] = torch::native_batch_norm_backward(
                 g, a.detach(), ones, zeros, ones, {}, {}, false, 0.0, {false, true, offset.defined()});
-            part = offset.defined() ? sumAG - offset * sumG : sumAG;
+            part = offset.defined() ? sumAG.to(torch::kFloat64) - offset.to(torch::kFloat64) * sumG.to(torch::kFloat64)
+                                    : sumAG;
         } else {
             part = ((offset.defined() ? a.detach() - offset : a.detach()) * g).sum(0);
         }
