@@ -35,6 +35,16 @@ bool sameWeights(const graph::Graph& a, const graph::Graph& b) {
     return true;
 }
 
+// Eight people of the labelled faces, in batches of 16; `verifyFraction` of them held out.
+prune::DataSettings eightPeople(double verifyFraction) {
+    prune::DataSettings s;
+    s.trainDir = assets::faceDataDir().string();
+    s.limitIdentities = 8;
+    s.verifyFraction = verifyFraction;
+    s.batchSize = 16;
+    return s;
+}
+
 QStringList cliRun(const QString& out, int iterations) {
     return {"prune", "--model", "mobilefacenet", "--train", dataDir(), "--limit-identities", "12",
             "--verify-fraction", "0.25", "--per-iteration", "4%", "--iterations", QString::number(iterations),
@@ -53,11 +63,7 @@ private slots:
     void squeezeNetRunWritesHistoryAndReplays() {
         QTemporaryDir dir;
         const fs::path runDir = dir.path().toStdString() + "/run";
-        prune::DataSettings s;
-        s.trainDir = assets::faceDataDir().string();
-        s.limitIdentities = 8;
-        s.verifyFraction = 0.0;
-        s.batchSize = 16;
+        const prune::DataSettings s = eightPeople(0.0);
         graph::Graph model = models::loadModel("squeezenet");
         auto data = prune::prepareRunData(s, model.preprocess);
         prune::PruneConfig c;
@@ -94,11 +100,7 @@ private slots:
     }
 
     void fineTunedRunReplaysToTheSameWeights() {
-        prune::DataSettings s;
-        s.trainDir = assets::faceDataDir().string();
-        s.limitIdentities = 8;
-        s.verifyFraction = 0.0;
-        s.batchSize = 16;
+        const prune::DataSettings s = eightPeople(0.0);
         const graph::Graph zoo = models::loadModel("squeezenet");
         auto data = prune::prepareRunData(s, zoo.preprocess);
         prune::PruneConfig c;
@@ -190,11 +192,7 @@ private slots:
     // A run stops at its MACs target, or as soon as verification falls below its floor, whichever
     // comes first, and says which.
     void runsStopAtTheTargetOrTheFloor() {
-        prune::DataSettings s;
-        s.trainDir = assets::faceDataDir().string();
-        s.limitIdentities = 8;
-        s.verifyFraction = 0.25;
-        s.batchSize = 16;
+        const prune::DataSettings s = eightPeople(0.25);
         const graph::Graph zoo = models::loadModel("squeezenet");
         auto data = prune::prepareRunData(s, zoo.preprocess);
         QVERIFY(data.evaluate);
