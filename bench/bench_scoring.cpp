@@ -148,8 +148,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     out["load_after"] = bench::machineLoad();
-    std::printf("\nscr/fwd: a scoring batch over the forward-only batch timed right before it (median); x-train / x-eval: engine scoring over the "
-                "reference (train / eval mode)\n");
+    std::printf("\nscr/fwd: a scoring batch over the forward-only batch timed right before it (median); "
+                "x-train / x-eval: engine scoring over the reference (train / eval mode)\n");
     std::printf("machine: load %.2f -> %.2f, cc1plus %d -> %d\n", out["load_before"]["loadavg_1min"].get<double>(),
                 out["load_after"]["loadavg_1min"].get<double>(), out["load_before"]["cc1plus"].get<int>(),
                 out["load_after"]["cc1plus"].get<int>());

@@ -68,39 +68,34 @@ QRectF LiveFramePane::paintFrame(QPainter& p, const QRectF& target, const jobs::
     font.setBold(true);
     p.setFont(font);
     const QFontMetricsF fm(font);
-    struct Drawn {
-        QRectF box;
+    // Boxes first, then the name tags over them, placed so that no tag covers another.
+    struct Tag {
         QColor colour;
         QString text;
     };
-    std::vector<Drawn> drawn;
+    std::vector<Tag> tags;
     std::vector<QRectF> boxes;
     std::vector<QSizeF> tagSizes;
     for (const auto& f : frame.faces) {
-        Drawn d;
-        d.box = QRectF(area.x() + f.box.x() * scale, area.y() + f.box.y() * scale, f.box.width() * scale,
-                       f.box.height() * scale);
-        d.colour = f.name[size_t(side)].isEmpty() ? kNoGallery : f.accepted[size_t(side)] ? kNamed : kUnknown;
-        d.text = label(f, side);
+        Tag t{f.name[size_t(side)].isEmpty() ? kNoGallery : f.accepted[size_t(side)] ? kNamed : kUnknown,
+              label(f, side)};
         if (side == 1 && disagree(f)) {
-            d.colour = kDisagree;
-            d.text += QStringLiteral("  \u2260");  // not the original's answer
+            t.colour = kDisagree;
+            t.text += QStringLiteral("  \u2260");  // not the original's answer
         }
-        boxes.push_back(d.box);
-        tagSizes.emplace_back(fm.horizontalAdvance(d.text) + 8, fm.height() + 4);
-        drawn.push_back(std::move(d));
-    }
-    // Boxes first, then the tags over them, placed so that no tag covers another.
-    for (const auto& d : drawn) {
-        p.setPen(QPen(d.colour, std::max(2.0, 2.5 * scale)));
+        boxes.emplace_back(area.x() + f.box.x() * scale, area.y() + f.box.y() * scale, f.box.width() * scale,
+                           f.box.height() * scale);
+        tagSizes.emplace_back(fm.horizontalAdvance(t.text) + 8, fm.height() + 4);
+        p.setPen(QPen(t.colour, std::max(2.0, 2.5 * scale)));
         p.setBrush(Qt::NoBrush);
-        p.drawRect(d.box);
+        p.drawRect(boxes.back());
+        tags.push_back(std::move(t));
     }
-    const auto tags = placeLabels(boxes, tagSizes, area);
-    for (size_t i = 0; i < drawn.size(); ++i) {
-        p.fillRect(tags[i], drawn[i].colour);
+    const auto placed = placeLabels(boxes, tagSizes, area);
+    for (size_t i = 0; i < tags.size(); ++i) {
+        p.fillRect(placed[i], tags[i].colour);
         p.setPen(Qt::black);
-        p.drawText(tags[i], Qt::AlignCenter, drawn[i].text);
+        p.drawText(placed[i], Qt::AlignCenter, tags[i].text);
     }
     p.restore();
     return area;

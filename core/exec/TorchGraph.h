@@ -43,7 +43,7 @@ public:
     // Layers whose outputs forward() keeps (with their gradients after backward).
     // Works whether or not weights require gradients. With a sink, each gradient
     // is handed to it during backward instead of being kept (no copy of it is made).
-    // For a conv with a folded BatchNorm the sink gets the folded output z, its gradient g and a
+    // After foldBatchNorm(), a folded conv's captured output is the folded one. For a conv with a folded BatchNorm the sink gets the folded output z, its gradient g and a
     // per-channel offset: per channel, the sum of (z - offset) * g equals the sum of the conv's own
     // output times that output's gradient. Otherwise offset is undefined (read it as zero).
     using GradSink = std::function<void(const std::string& layer, const torch::Tensor& activation,
@@ -70,13 +70,12 @@ private:
     std::vector<std::vector<int>> inputIndex_;                             // producers per node
     std::vector<int> lastUse_;                                             // last consumer index per node
     std::vector<bool> capture_;
-    // BatchNorm folding: per conv, the folded weight and bias and the BatchNorm's shift (undefined
-    // when not folded); per node, whether it is a folded BatchNorm that passes its input on.
+    // BatchNorm folding, per conv: the folded weight and bias and the BatchNorm's shift (undefined
+    // when not folded). The BatchNorm after a folded conv passes its input on.
     struct Folded {
         torch::Tensor weight, bias, shift;
     };
     std::vector<Folded> folded_;
-    std::vector<bool> passThrough_;
     GradSink sink_;
     std::unordered_map<std::string, torch::Tensor> captured_;
     bool training_ = false;

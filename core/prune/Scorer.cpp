@@ -102,12 +102,11 @@ struct Scorer::Impl {
             const auto zeros = torch::zeros({c}), ones = torch::ones({c});
             const auto [unused, sumAG, sumG] = torch::native_batch_norm_backward(
                 g, a.detach(), ones, zeros, ones, {}, {}, false, 0.0, {false, true, offset.defined()});
-            part = offset.defined() ? sumAG.to(torch::kFloat64) - offset.to(torch::kFloat64) * sumG.to(torch::kFloat64)
-                                    : sumAG;
+            part = sumAG.to(torch::kFloat64);
+            if (offset.defined()) part -= offset.to(torch::kFloat64) * sumG.to(torch::kFloat64);
         } else {
-            part = ((offset.defined() ? a.detach() - offset : a.detach()) * g).sum(0);
+            part = ((offset.defined() ? a.detach() - offset : a.detach()) * g).sum(0).to(torch::kFloat64);
         }
-        part = part.to(torch::kFloat64);
         auto& total = signedSums[layer];
         total = total.defined() ? total + part : part;
     }
