@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "exec/ChannelProducts.h"
 #include "util/Errors.h"
 
 namespace fp::exec {
@@ -69,6 +70,69 @@ void TorchGraph::setCapture(const std::vector<std::string>& nodes, GradSink sink
         if (i < 0) throw GraphError("cannot capture layer '" + n + "': no such layer");
         capture_[i] = true;
     }
+    activationAfter_.assign(graph_.nodes().size(), -1);
+    if (sink_)
+        for (size_t i = 0; i < capture_.size(); ++i)
+            if (capture_[i]) activationAfter_[i] = soleActivationAfter(i);
+}
+
+// The ReLU, Clip or PReLU that alone takes conv's output, directly or through a BatchNorm that
+// alone takes it (folded, it passes the conv's output on); -1 if none.
+int TorchGraph::soleActivationAfter(size_t conv) const {
+    const auto soleConsumer = [this](size_t node) {
+        const auto users = graph_.consumers(graph_.nodes()[node].name);
+        return users.size() == 1 ? graph_.indexOf(users[0]) : -1;
+    };
+    if (graph_.nodes()[conv].op != Op::Conv2d) return -1;
+    int next = soleConsumer(conv);
+    if (next >= 0 && graph_.nodes()[size_t(next)].op == Op::BatchNorm) next = soleConsumer(size_t(next));
+    if (next < 0) return -1;
+    const Op op = graph_.nodes()[size_t(next)].op;
+    return op == Op::ReLU || op == Op::Clip || op == Op::PReLU ? next : -1;
+}
+
+bool TorchGraph::canSumInActivation(size_t conv, const torch::Tensor& out) const {
+    const int activation = activationAfter_[conv];
+    if (activation < 0) return false;
+    const bool throughBatchNorm = inputIndex_[size_t(activation)][0] != static_cast<int>(conv);
+    if (throughBatchNorm && !isFolded(conv)) return false;  // it would see the BatchNorm's output
+    const auto& p = params_[size_t(activation)];
+    if (auto s = p.find("slope"); s != p.end() && s->second.requires_grad()) return false;
+    return canRunFused(out);
+}
+
+torch::Tensor TorchGraph::productOffset(size_t conv) const {
+    return isFolded(conv) ? folded_[conv].shift : torch::Tensor();
+}
+
+void TorchGraph::sumProductsInHook(size_t node, torch::Tensor& out) {
+    // The hook finds the activation through captured_: a hook holding the tensor it is registered
+    // on would keep the whole graph alive.
+    const std::string& name = graph_.nodes()[node].name;
+    out.register_hook([this, &name, offset = productOffset(node)](const torch::Tensor& grad) {
+        if (auto it = captured_.find(name); it != captured_.end())
+            sink_(name, channelProductSums(it->second, grad, offset));
+    });
+}
+
+Activation TorchGraph::activationOf(size_t index, const torch::Tensor& x) const {
+    const Node& n = graph_.nodes()[index];
+    Activation f;
+    if (n.op == Op::Clip) {
+        f.lo = n.clipMin;
+        f.hi = n.clipMax;
+    } else if (n.op == Op::PReLU) {
+        f.slope = params_[index].at("slope").detach().flatten().expand({x.size(1)}).contiguous();
+    }
+    return f;
+}
+
+torch::Tensor TorchGraph::activationSummingProducts(size_t index, const torch::Tensor& x) {
+    int conv = inputIndex_[index][0];
+    if (!capture_[size_t(conv)]) conv = inputIndex_[size_t(conv)][0];  // through the folded BatchNorm
+    const std::string& name = graph_.nodes()[size_t(conv)].name;
+    return activationWithProductSums(x, activationOf(index, x), productOffset(size_t(conv)),
+                                     [this, &name](const torch::Tensor& sums) { sink_(name, sums); });
 }
 
 namespace {
@@ -114,25 +178,6 @@ bool symmetric(const graph::Window& w) { return w.padTop == w.padBottom && w.pad
 torch::Tensor padSpatial(const torch::Tensor& x, const graph::Window& w, double value) {
     return torch::constant_pad_nd(x, {w.padLeft, w.padRight, w.padTop, w.padBottom}, value);
 }
-
-// PReLU whose slope takes no gradient. LibTorch 1.13's prelu_backward always computes the slope's
-// gradient too; the input's alone is g * (x > 0 ? 1 : slope), taken here through prelu itself on a
-// +-1 tensor. MobileFaceNet scoring 69 -> 85 img/s (bench_scoring, 2 threads).
-struct PReLUFixedSlope : torch::autograd::Function<PReLUFixedSlope> {
-    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
-                                 const torch::Tensor& slope) {
-        ctx->save_for_backward({x, slope});
-        return torch::prelu(x, slope);
-    }
-    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
-                                                   torch::autograd::variable_list grads) {
-        const auto saved = ctx->get_saved_variables();
-        auto sign = torch::empty_like(saved[0]);
-        torch::gt_out(sign, saved[0], 0);
-        sign.mul_(2).sub_(1);
-        return {grads[0] * torch::prelu(sign, -saved[1]), torch::Tensor()};
-    }
-};
 
 }  // namespace
 
@@ -185,8 +230,10 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
     case Op::ReLU: return torch::relu(in[0]);
     case Op::Clip: return torch::hardtanh(in[0], n.clipMin, n.clipMax);  // clamp's backward is slower
     case Op::PReLU:
-        if (in[0].requires_grad() && !p["slope"].requires_grad())
-            return PReLUFixedSlope::apply(in[0], p["slope"].flatten());
+        // With the slope fixed (scoring), one fused pass for the input's gradient alone: LibTorch's
+        // prelu backward always computes the slope's gradient too.
+        if (in[0].requires_grad() && !p["slope"].requires_grad() && canRunFused(in[0]))
+            return activationWithProductSums(in[0], activationOf(index, in[0]), {}, {});
         return torch::prelu(in[0], p["slope"].flatten());
     case Op::MaxPool:
         if (symmetric(w))
@@ -242,29 +289,26 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
     }
 
     std::vector<torch::Tensor> values(nodes.size());
+    std::vector<bool> sumsInActivation(nodes.size(), false);
     std::unordered_map<std::string, torch::Tensor> result;
     std::vector<torch::Tensor> in;
     for (size_t i = 0; i < nodes.size(); ++i) {
         in.clear();
         for (int j : inputIndex_[i]) in.push_back(values[j]);
-        torch::Tensor out = nodes[i].op == Op::Input ? inputLayout(x) : runNode(i, in);
+        torch::Tensor out = nodes[i].op == Op::Input ? inputLayout(x)
+                            : sumsInActivation[i]   ? activationSummingProducts(i, in[0])
+                                                    : runNode(i, in);
         if (capture_[i]) {
             // Leaf when nothing before it needs gradients (weights frozen): the
             // gradient then starts here and no weight gradient is computed.
             if (!out.requires_grad() && torch::GradMode::is_enabled()) out = out.detach().requires_grad_(true);
-            if (out.requires_grad()) {
-                if (!sink_) {
-                    out.retain_grad();
-                } else {
-                    // The hook finds the activation through captured_: a hook holding the
-                    // tensor it is registered on would keep the whole graph alive.
-                    const std::string& name = nodes[i].name;
-                    const torch::Tensor offset = isFolded(i) ? folded_[i].shift : torch::Tensor();
-                    out.register_hook([this, &name, offset](const torch::Tensor& grad) {
-                        if (auto it = captured_.find(name); it != captured_.end())
-                            sink_(name, it->second, grad, offset);
-                    });
-                }
+            if (out.requires_grad() && !sink_) out.retain_grad();
+            if (out.requires_grad() && sink_) {
+                // The activation after it sums the products in its own backward pass when it can.
+                if (canSumInActivation(i, out))
+                    sumsInActivation[size_t(activationAfter_[i])] = true;
+                else
+                    sumProductsInHook(i, out);
             }
             captured_[nodes[i].name] = out;
         }

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "exec/ChannelProducts.h"
 #include "exec/TorchInclude.h"
 #include "graph/Graph.h"
 
@@ -41,13 +42,12 @@ public:
     torch::Tensor& param(const std::string& node, const std::string& key);
 
     // Layers whose outputs forward() keeps (with their gradients after backward).
-    // Works whether or not weights require gradients. With a sink, each gradient
-    // is handed to it during backward instead of being kept (no copy of it is made).
-    // After foldBatchNorm(), a folded conv's captured output is the folded one. For a conv with a folded BatchNorm the sink gets the folded output z, its gradient g and a
-    // per-channel offset: per channel, the sum of (z - offset) * g equals the sum of the conv's own
-    // output times that output's gradient. Otherwise offset is undefined (read it as zero).
-    using GradSink = std::function<void(const std::string& layer, const torch::Tensor& activation,
-                                        const torch::Tensor& gradient, const torch::Tensor& offset)>;
+    // Works whether or not weights require gradients. With a sink, backward hands it, per captured
+    // layer, the per-channel sums over the batch and positions of the layer's output times the loss's
+    // gradient with respect to it, and keeps no gradient. For a conv whose BatchNorm is folded these
+    // are the conv's own output's products, not the folded ones'. When a ReLU, Clip or PReLU alone
+    // follows the layer, it computes the sums in its own backward pass (one pass instead of three).
+    using GradSink = std::function<void(const std::string& layer, const torch::Tensor& productSums)>;
     void setCapture(const std::vector<std::string>& nodes, GradSink sink = {});
     const std::unordered_map<std::string, torch::Tensor>& captured() const { return captured_; }
     void clearCaptured() { captured_.clear(); }
@@ -64,12 +64,20 @@ private:
     torch::Tensor runNode(size_t index, const std::vector<torch::Tensor>& in, bool unfolded = false);
     torch::Tensor inputLayout(const torch::Tensor& x) const;
     bool isFolded(size_t conv) const { return !training_ && folded_[conv].weight.defined(); }
+    // Product sums for the sink: in a hook on the captured output, or in the activation after it.
+    int soleActivationAfter(size_t conv) const;
+    bool canSumInActivation(size_t conv, const torch::Tensor& out) const;
+    torch::Tensor productOffset(size_t conv) const;
+    void sumProductsInHook(size_t node, torch::Tensor& out);
+    torch::Tensor activationSummingProducts(size_t index, const torch::Tensor& x);
+    Activation activationOf(size_t index, const torch::Tensor& x) const;
 
     const graph::Graph& graph_;
     std::vector<std::unordered_map<std::string, torch::Tensor>> params_;  // per node, graph order
     std::vector<std::vector<int>> inputIndex_;                             // producers per node
     std::vector<int> lastUse_;                                             // last consumer index per node
     std::vector<bool> capture_;
+    std::vector<int> activationAfter_;  // per captured conv with a sink: soleActivationAfter, or -1
     // BatchNorm folding, per conv: the folded weight and bias and the BatchNorm's shift (undefined
     // when not folded). The BatchNorm after a folded conv passes its input on.
     struct Folded {

@@ -5,10 +5,12 @@
 
 #include "exec/TorchGraph.h"
 #include "graph/GraphBuilder.h"
+#include "models/ModelLoader.h"
 #include "models/ModelZoo.h"
 #include "prune/ChannelGraph.h"
 #include "prune/CostModel.h"
 #include "prune/Scorer.h"
+#include "train/Head.h"
 #include "util/Errors.h"
 
 using namespace fp;
@@ -119,20 +121,36 @@ private slots:
         for (int j = 0; j < 3; ++j) QCOMPARE(float(got[j]), reference[j].item<float>());
     }
 
-    // Scoring folds each eval-mode BatchNorm into its conv; the scores stay those of the conv's own
-    // output, computed here the usual way (nothing folded, weights requiring gradients, retained
-    // activation gradients), on MobileNetV2 (depthwise convs, ReLU6, residuals) with BatchNorm
-    // statistics far from the identity.
-    void foldedBatchNormsGiveTheUsualScores() {
-        Graph g = models::buildZooModel("mobilenetv2", {.numClasses = 10});
+    // Scoring folds each eval-mode BatchNorm into its conv, and the ReLU, ReLU6 or PReLU after a
+    // scored conv sums its products in its own backward pass. The scores stay those of the conv's
+    // own output, computed here the usual way (nothing folded or fused, weights requiring
+    // gradients, retained activation gradients): on MobileNetV2 (depthwise convs, ReLU6, residuals)
+    // with BatchNorm statistics far from the identity, on SqueezeNet (ReLUs whose gradients arrive
+    // as channel slices of a concat's), and on the pretrained MobileFaceNet (PReLUs).
+    void foldedAndFusedPassesGiveTheUsualScores_data() {
+        QTest::addColumn<QString>("model");
+        QTest::newRow("mobilenetv2") << "mobilenetv2";
+        QTest::newRow("squeezenet") << "squeezenet";
+        QTest::newRow("mobilefacenet") << "mobilefacenet";
+    }
+
+    void foldedAndFusedPassesGiveTheUsualScores() {
+        QFETCH(QString, model);
+        Graph g;
         torch::manual_seed(5);
-        for (auto& n : g.nodes()) {
-            if (n.op != Op::BatchNorm) continue;
-            const int64_t c = n.param("weight").numel();
-            n.param("weight") = exec::fromTorch(torch::rand({c}) + 0.5);
-            n.param("bias") = exec::fromTorch(torch::randn({c}) * 0.3);
-            n.param("running_mean") = exec::fromTorch(torch::randn({c}) * 0.3);
-            n.param("running_var") = exec::fromTorch(torch::rand({c}) + 0.5);
+        if (model == "mobilefacenet") {
+            g = models::loadModel("mobilefacenet");
+            train::prepareHead(g, 10, train::LossKind::Softmax, nullptr, 5);
+        } else {
+            g = models::buildZooModel(model.toStdString(), {.numClasses = 10});
+            for (auto& n : g.nodes()) {
+                if (n.op != Op::BatchNorm) continue;
+                const int64_t c = n.param("weight").numel();
+                n.param("weight") = exec::fromTorch(torch::rand({c}) + 0.5);
+                n.param("bias") = exec::fromTorch(torch::randn({c}) * 0.3);
+                n.param("running_mean") = exec::fromTorch(torch::randn({c}) * 0.3);
+                n.param("running_var") = exec::fromTorch(torch::rand({c}) + 0.5);
+            }
         }
         const prune::ChannelGraph cg(g);
         const auto& in = g.at(g.inputName()).inputShape;

@@ -1,0 +1,139 @@
+#include "exec/ChannelProducts.h"
+
+#include <mutex>
+#include <vector>
+
+#include <ATen/Parallel.h>
+
+namespace fp::exec {
+
+torch::Tensor channelProductSums(const torch::Tensor& a, const torch::Tensor& g, const torch::Tensor& offset) {
+    if (a.dim() != 4) return ((offset.defined() ? a.detach() - offset : a.detach()) * g).sum(0).to(torch::kFloat64);
+    // Per-channel sums of a * g and of g in one fused pass: the weight and bias gradients of a batch
+    // norm with zero mean, unit variance (2-3x faster than a product and a sum on large maps).
+    const int64_t c = a.size(1);
+    const auto zeros = torch::zeros({c}), ones = torch::ones({c});
+    const auto [unused, sumAG, sumG] = torch::native_batch_norm_backward(g, a.detach(), ones, zeros, ones, {}, {},
+                                                                         false, 0.0, {false, true, offset.defined()});
+    auto sums = sumAG.to(torch::kFloat64);
+    if (offset.defined()) sums -= offset.to(torch::kFloat64) * sumG.to(torch::kFloat64);
+    return sums;
+}
+
+namespace {
+
+torch::Tensor applyActivation(const torch::Tensor& x, const Activation& f) {
+    if (f.slope.defined()) return torch::prelu(x, f.slope);
+    if (std::isinf(f.hi) && f.lo == 0.0) return torch::relu(x);
+    return torch::hardtanh(x, f.lo, f.hi);
+}
+
+// One pixel's channels: the input's gradient d, and (x - shift) * d added to the run's sums. Kept
+// free of branches and aliasing so that the compiler vectorises it.
+template <bool kSums>
+inline void accumulatePixel(const float* __restrict x, const float* __restrict g, float* __restrict d,
+                            const float* __restrict slope, const float* __restrict shift, float* __restrict run,
+                            int64_t channels, float lo, float hi) {
+    for (int64_t c = 0; c < channels; ++c) {
+        const float v = x[c], below = slope[c];
+        const float inside = v < hi ? 1.f : 0.f;
+        const float factor = v > lo ? inside : below;
+        const float grad = g[c] * factor;
+        d[c] = grad;
+        if constexpr (kSums) run[c] += (v - shift[c]) * grad;
+    }
+}
+
+// One pass over channels-last x and g (g's pixels `gStride` floats apart, its channels adjacent):
+// writes the input's gradient gi and adds the per-channel sums of (x - offset) * gi into sums (none
+// when sums is empty).
+void gradientAndSums(const torch::Tensor& x, const torch::Tensor& g, int64_t gStride, const torch::Tensor& gi,
+                     const Activation& f, const torch::Tensor& offset, std::vector<double>& sums) {
+    const int64_t channels = x.size(1), pixels = x.numel() / channels;
+    const float* xs = x.data_ptr<float>();
+    const float* gs = g.data_ptr<float>();
+    float* out = gi.data_ptr<float>();
+    const auto slopeT = f.slope.defined() ? f.slope.to(torch::kFloat32).contiguous() : torch::zeros({channels});
+    const auto shiftT = offset.defined() ? offset.to(torch::kFloat32).contiguous() : torch::zeros({channels});
+    const float* slope = slopeT.data_ptr<float>();
+    const float* shift = shiftT.data_ptr<float>();
+    const float lo = static_cast<float>(f.lo), hi = static_cast<float>(f.hi);
+    std::mutex merge;
+    // Each chunk sums in float over short runs of pixels (exact enough, and vectorised) and carries
+    // the runs' totals in double, so long batches lose no precision.
+    at::parallel_for(0, pixels, 256, [&](int64_t begin, int64_t end) {
+        std::vector<double> total(size_t(channels), 0.0);
+        std::vector<float> run(size_t(channels), 0.f);
+        constexpr int64_t kRun = 64;
+        for (int64_t start = begin; start < end; start += kRun) {
+            const int64_t stop = std::min(end, start + kRun);
+            std::fill(run.begin(), run.end(), 0.f);
+            for (int64_t p = start; p < stop; ++p)
+                (sums.empty() ? accumulatePixel<false> : accumulatePixel<true>)(
+                    xs + p * channels, gs + p * gStride, out + p * channels, slope, shift, run.data(), channels, lo, hi);
+            for (int64_t c = 0; c < int64_t(sums.size()); ++c) total[size_t(c)] += run[size_t(c)];
+        }
+        const std::lock_guard<std::mutex> lock(merge);
+        for (size_t c = 0; c < sums.size(); ++c) sums[c] += total[c];
+    });
+}
+
+// g's distance between pixels when its channels are adjacent and its pixels evenly spaced in
+// channels-last order (a dense tensor, or a channel slice of a wider one as a concat's backward
+// gives); 0 otherwise.
+int64_t pixelStride(const torch::Tensor& g) {
+    if (g.dim() != 4 || g.stride(1) != 1) return 0;
+    const int64_t p = g.stride(3);
+    return g.stride(2) == p * g.size(3) && g.stride(0) == p * g.size(3) * g.size(2) ? p : 0;
+}
+
+// The sink and the activation's parameters, kept on the autograd node until its backward runs.
+struct Pending : torch::CustomClassHolder {
+    Activation activation;
+    torch::Tensor offset;
+    ProductSink sink;
+};
+
+struct ActivationWithSums : torch::autograd::Function<ActivationWithSums> {
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 c10::intrusive_ptr<Pending> pending) {
+        ctx->save_for_backward({x});
+        auto y = applyActivation(x, pending->activation);
+        ctx->saved_data["pending"] = c10::IValue::make_capsule(std::move(pending));
+        return y;
+    }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        const auto x = ctx->get_saved_variables()[0];
+        const auto pending = c10::static_intrusive_pointer_cast<Pending>(ctx->saved_data["pending"].toCapsule());
+        torch::Tensor g = grads[0];
+        int64_t stride = pixelStride(g);
+        if (stride == 0) {
+            g = g.contiguous(at::MemoryFormat::ChannelsLast);
+            stride = g.size(1);
+        }
+        auto gi = torch::empty_like(x, at::MemoryFormat::ChannelsLast);
+        std::vector<double> sums(pending->sink ? size_t(x.size(1)) : 0, 0.0);
+        gradientAndSums(x, g, stride, gi, pending->activation, pending->offset, sums);
+        if (pending->sink) pending->sink(torch::tensor(sums, torch::kFloat64));
+        return {gi, torch::Tensor()};
+    }
+};
+
+}  // namespace
+
+bool canRunFused(const torch::Tensor& x) {
+    return x.dim() == 4 && x.scalar_type() == torch::kFloat32 && x.is_contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+torch::Tensor activationWithProductSums(const torch::Tensor& x, const Activation& activation,
+                                        const torch::Tensor& offset, ProductSink sink) {
+    TORCH_CHECK(canRunFused(x), "activationWithProductSums needs a channels-last float tensor");
+    auto pending = c10::make_intrusive<Pending>();
+    pending->activation = activation;
+    pending->offset = offset;
+    pending->sink = std::move(sink);
+    return ActivationWithSums::apply(x, std::move(pending));
+}
+
+}  // namespace fp::exec

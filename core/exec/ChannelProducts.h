@@ -1,0 +1,36 @@
+#pragma once
+// Per-channel sums of an activation times the loss's gradient with respect to it: the quantity
+// Taylor scores are made of. Internal to core (LibTorch headers).
+#include <functional>
+#include <limits>
+
+#include "exec/TorchInclude.h"
+
+namespace fp::exec {
+
+// Receives, per channel, the sum over the batch and positions of a * dL/da (float64, [C]).
+using ProductSink = std::function<void(const torch::Tensor& sums)>;
+
+// sum over all but dim 1 of (a - offset) * g, per channel (offset: per channel, or undefined for
+// none), as float64. a is [N, C, H, W] or [N, C].
+torch::Tensor channelProductSums(const torch::Tensor& a, const torch::Tensor& g, const torch::Tensor& offset);
+
+// An elementwise activation whose gradient passes where its input is inside (lo, hi) and is scaled
+// by slope[c] below lo (ReLU: lo 0, hi inf, no slope; ReLU6 / Clip: lo, hi; PReLU: lo 0, slope).
+struct Activation {
+    double lo = 0.0;
+    double hi = std::numeric_limits<double>::infinity();
+    torch::Tensor slope;  // [C], or undefined
+};
+
+// The activation of x, whose backward pass also hands the sink the per-channel sums of
+// (x - offset) * dL/dx. One pass over x and the incoming gradient gives both the input's gradient
+// and the sums, where the activation's backward and a separate reduction read them three times.
+// Without a sink it is the activation with that cheaper backward (for a PReLU whose slope is fixed:
+// LibTorch's own backward always computes the slope's gradient too). x must be 4-D, float and
+// channels-last (canRunFused); callers use LibTorch's own activation and channelProductSums otherwise.
+bool canRunFused(const torch::Tensor& x);
+torch::Tensor activationWithProductSums(const torch::Tensor& x, const Activation& activation,
+                                        const torch::Tensor& offset, ProductSink sink);
+
+}  // namespace fp::exec
