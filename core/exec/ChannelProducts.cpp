@@ -30,7 +30,7 @@ torch::Tensor applyActivation(const torch::Tensor& x, const Activation& f) {
 
 // One pixel's channels: the input's gradient d, and (x - shift) * d added to the run's sums. Kept
 // free of branches and aliasing so that the compiler vectorises it.
-template <bool kSums>
+template <bool kGrad, bool kSums>
 inline void accumulatePixel(const float* __restrict x, const float* __restrict g, float* __restrict d,
                             const float* __restrict slope, const float* __restrict shift, float* __restrict run,
                             int64_t channels, float lo, float hi) {
@@ -39,20 +39,23 @@ inline void accumulatePixel(const float* __restrict x, const float* __restrict g
         const float inside = v < hi ? 1.f : 0.f;
         const float factor = v > lo ? inside : below;
         const float grad = g[c] * factor;
-        d[c] = grad;
+        if constexpr (kGrad) d[c] = grad;
         if constexpr (kSums) run[c] += (v - shift[c]) * grad;
     }
 }
 
 // One pass over channels-last x and g (g's pixels `gStride` floats apart, its channels adjacent):
-// writes the input's gradient gi and adds the per-channel sums of (x - offset) * gi into sums (none
-// when sums is empty).
+// writes the input's gradient gi (unless gi is undefined) and adds the per-channel sums of
+// (x - offset) * gi into sums (none when sums is empty).
 void gradientAndSums(const torch::Tensor& x, const torch::Tensor& g, int64_t gStride, const torch::Tensor& gi,
                      const Activation& f, const torch::Tensor& offset, std::vector<double>& sums) {
     const int64_t channels = x.size(1), pixels = x.numel() / channels;
     const float* xs = x.data_ptr<float>();
     const float* gs = g.data_ptr<float>();
-    float* out = gi.data_ptr<float>();
+    float* out = gi.defined() ? gi.data_ptr<float>() : nullptr;
+    const auto kernel = !out          ? accumulatePixel<false, true>
+                        : sums.empty() ? accumulatePixel<true, false>
+                                       : accumulatePixel<true, true>;
     const auto slopeT = f.slope.defined() ? f.slope.to(torch::kFloat32).contiguous() : torch::zeros({channels});
     const auto shiftT = offset.defined() ? offset.to(torch::kFloat32).contiguous() : torch::zeros({channels});
     const float* slope = slopeT.data_ptr<float>();
@@ -69,8 +72,8 @@ void gradientAndSums(const torch::Tensor& x, const torch::Tensor& g, int64_t gSt
             const int64_t stop = std::min(end, start + kRun);
             std::fill(run.begin(), run.end(), 0.f);
             for (int64_t p = start; p < stop; ++p)
-                (sums.empty() ? accumulatePixel<false> : accumulatePixel<true>)(
-                    xs + p * channels, gs + p * gStride, out + p * channels, slope, shift, run.data(), channels, lo, hi);
+                kernel(xs + p * channels, gs + p * gStride, out ? out + p * channels : nullptr, slope, shift,
+                       run.data(), channels, lo, hi);
             for (int64_t c = 0; c < int64_t(sums.size()); ++c) total[size_t(c)] += run[size_t(c)];
         }
         const std::lock_guard<std::mutex> lock(merge);
@@ -92,6 +95,7 @@ struct Pending : torch::CustomClassHolder {
     Activation activation;
     torch::Tensor offset;
     ProductSink sink;
+    bool inputGradient = true;
 };
 
 struct ActivationWithSums : torch::autograd::Function<ActivationWithSums> {
@@ -112,7 +116,7 @@ struct ActivationWithSums : torch::autograd::Function<ActivationWithSums> {
             g = g.contiguous(at::MemoryFormat::ChannelsLast);
             stride = g.size(1);
         }
-        auto gi = torch::empty_like(x, at::MemoryFormat::ChannelsLast);
+        auto gi = pending->inputGradient ? torch::empty_like(x, at::MemoryFormat::ChannelsLast) : torch::Tensor();
         std::vector<double> sums(pending->sink ? size_t(x.size(1)) : 0, 0.0);
         gradientAndSums(x, g, stride, gi, pending->activation, pending->offset, sums);
         if (pending->sink) pending->sink(torch::tensor(sums, torch::kFloat64));
@@ -127,12 +131,14 @@ bool canRunFused(const torch::Tensor& x) {
 }
 
 torch::Tensor activationWithProductSums(const torch::Tensor& x, const Activation& activation,
-                                        const torch::Tensor& offset, ProductSink sink) {
+                                        const torch::Tensor& offset, ProductSink sink, bool inputGradient) {
+    TORCH_CHECK(inputGradient || sink, "activationWithProductSums: nothing to compute in the backward pass");
     TORCH_CHECK(canRunFused(x), "activationWithProductSums needs a channels-last float tensor");
     auto pending = c10::make_intrusive<Pending>();
     pending->activation = activation;
     pending->offset = offset;
     pending->sink = std::move(sink);
+    pending->inputGradient = inputGradient;
     return ActivationWithSums::apply(x, std::move(pending));
 }
 

@@ -30,7 +30,9 @@ struct Activation {
 // LibTorch's own backward always computes the slope's gradient too). x must be 4-D, float and
 // channels-last (canRunFused); callers use LibTorch's own activation and channelProductSums otherwise.
 bool canRunFused(const torch::Tensor& x);
+// inputGradient false: the backward pass gives x no gradient (x is a leaf whose gradient nobody
+// reads, such as the first conv's output when scoring), and skips writing it.
 torch::Tensor activationWithProductSums(const torch::Tensor& x, const Activation& activation,
-                                        const torch::Tensor& offset, ProductSink sink);
+                                        const torch::Tensor& offset, ProductSink sink, bool inputGradient = true);
 
 }  // namespace fp::exec

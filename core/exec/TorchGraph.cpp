@@ -132,7 +132,8 @@ torch::Tensor TorchGraph::activationSummingProducts(size_t index, const torch::T
     if (!capture_[size_t(conv)]) conv = inputIndex_[size_t(conv)][0];  // through the folded BatchNorm
     const std::string& name = graph_.nodes()[size_t(conv)].name;
     return activationWithProductSums(x, activationOf(index, x), productOffset(size_t(conv)),
-                                     [this, &name](const torch::Tensor& sums) { sink_(name, sums); });
+                                     [this, &name](const torch::Tensor& sums) { sink_(name, sums); },
+                                     /*inputGradient=*/!x.is_leaf());  // a captured leaf's gradient is never read
 }
 
 namespace {
