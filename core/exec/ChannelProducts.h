@@ -20,18 +20,20 @@ torch::Tensor channelProductSums(const torch::Tensor& a, const torch::Tensor& g,
 struct Activation {
     double lo = 0.0;
     double hi = std::numeric_limits<double>::infinity();
-    torch::Tensor slope;  // [C], or undefined
+    torch::Tensor slope;  // [C], or undefined: no gradient below lo
 };
+
+// x is 4-D, float and channels-last (the layout scoring runs in).
+bool canRunFused(const torch::Tensor& x);
 
 // The activation of x, whose backward pass also hands the sink the per-channel sums of
 // (x - offset) * dL/dx. One pass over x and the incoming gradient gives both the input's gradient
 // and the sums, where the activation's backward and a separate reduction read them three times.
 // Without a sink it is the activation with that cheaper backward (for a PReLU whose slope is fixed:
-// LibTorch's own backward always computes the slope's gradient too). x must be 4-D, float and
-// channels-last (canRunFused); callers use LibTorch's own activation and channelProductSums otherwise.
-bool canRunFused(const torch::Tensor& x);
+// LibTorch's own backward always computes the slope's gradient too).
 // inputGradient false: the backward pass gives x no gradient (x is a leaf whose gradient nobody
 // reads, such as the first conv's output when scoring), and skips writing it.
+// x must pass canRunFused; callers use LibTorch's own activation and channelProductSums otherwise.
 torch::Tensor activationWithProductSums(const torch::Tensor& x, const Activation& activation,
                                         const torch::Tensor& offset, ProductSink sink, bool inputGradient = true);
 
