@@ -127,11 +127,9 @@ Activation TorchGraph::activationOf(size_t index, const torch::Tensor& x) const 
     return f;
 }
 
-torch::Tensor TorchGraph::activationSummingProducts(size_t index, const torch::Tensor& x) {
-    int conv = inputIndex_[index][0];
-    if (!capture_[size_t(conv)]) conv = inputIndex_[size_t(conv)][0];  // through the folded BatchNorm
-    const std::string& name = graph_.nodes()[size_t(conv)].name;
-    return activationWithProductSums(x, activationOf(index, x), productOffset(size_t(conv)),
+torch::Tensor TorchGraph::activationSummingProducts(size_t index, size_t conv, const torch::Tensor& x) {
+    const std::string& name = graph_.nodes()[conv].name;
+    return activationWithProductSums(x, activationOf(index, x), productOffset(conv),
                                      [this, &name](const torch::Tensor& sums) { sink_(name, sums); },
                                      /*inputGradient=*/!x.is_leaf());  // a captured leaf's gradient is never read
 }
@@ -290,14 +288,14 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
     }
 
     std::vector<torch::Tensor> values(nodes.size());
-    std::vector<bool> sumsInActivation(nodes.size(), false);
+    std::vector<int> sumsFor(nodes.size(), -1);  // per activation: the captured conv it sums for
     std::unordered_map<std::string, torch::Tensor> result;
     std::vector<torch::Tensor> in;
     for (size_t i = 0; i < nodes.size(); ++i) {
         in.clear();
         for (int j : inputIndex_[i]) in.push_back(values[j]);
         torch::Tensor out = nodes[i].op == Op::Input ? inputLayout(x)
-                            : sumsInActivation[i]   ? activationSummingProducts(i, in[0])
+                            : sumsFor[i] >= 0       ? activationSummingProducts(i, size_t(sumsFor[i]), in[0])
                                                     : runNode(i, in);
         if (capture_[i]) {
             // Leaf when nothing before it needs gradients (weights frozen): the
@@ -307,7 +305,7 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
             if (out.requires_grad() && sink_) {
                 // The activation after it sums the products in its own backward pass when it can.
                 if (canSumInActivation(i, out))
-                    sumsInActivation[size_t(activationAfter_[i])] = true;
+                    sumsFor[size_t(activationAfter_[i])] = static_cast<int>(i);
                 else
                     sumProductsInHook(i, out);
             }

@@ -69,7 +69,7 @@ private:
     bool canSumInActivation(size_t conv, const torch::Tensor& out) const;
     torch::Tensor productOffset(size_t conv) const;
     void sumProductsInHook(size_t node, torch::Tensor& out);
-    torch::Tensor activationSummingProducts(size_t index, const torch::Tensor& x);
+    torch::Tensor activationSummingProducts(size_t index, size_t conv, const torch::Tensor& x);
     Activation activationOf(size_t index, const torch::Tensor& x) const;
 
     const graph::Graph& graph_;

@@ -56,7 +56,7 @@ struct Scorer::Impl {
                 // scoring 30 -> 42 img/s, SqueezeNet 50 -> 83 (bench_scoring, 2 threads).
                 net->setChannelsLast(true);
                 // Eval-mode BatchNorms folded into their convs: no BatchNorm pass forward or backward
-                // (the products come out the same through the sink's offset). MobileNetV2 scoring
+                // (TorchGraph corrects the products by each BatchNorm's shift). MobileNetV2 scoring
                 // ~58 -> ~72 img/s, its peak RSS 1.9 -> 1.4 GB (bench_scoring, 2 threads).
                 net->foldBatchNorm();
                 // The ReLU, ReLU6 or PReLU after each scored conv sums the products in its own
