@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "exec/ChannelProducts.h"
+#include "exec/InPlacePReLU.h"
 #include "util/Errors.h"
 
 namespace fp::exec {
@@ -32,6 +33,7 @@ TorchGraph::TorchGraph(const graph::Graph& graph) : graph_(graph) {
     params_.resize(nodes.size());
     inputIndex_.resize(nodes.size());
     lastUse_.assign(nodes.size(), -1);
+    consumerCount_.assign(nodes.size(), 0);
     capture_.assign(nodes.size(), false);
     folded_.resize(nodes.size());
     for (size_t i = 0; i < nodes.size(); ++i) {
@@ -40,6 +42,7 @@ TorchGraph::TorchGraph(const graph::Graph& graph) : graph_(graph) {
             const int j = graph_.indexOf(in);
             inputIndex_[i].push_back(j);
             lastUse_[j] = static_cast<int>(i);
+            ++consumerCount_[size_t(j)];
         }
     }
 }
@@ -198,7 +201,7 @@ torch::Tensor TorchGraph::inputLayout(const torch::Tensor& x) const {
     return torch::GradMode::is_enabled() && !channelsLast_ ? x : x.contiguous(at::MemoryFormat::ChannelsLast);
 }
 
-torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>& in, bool unfolded) {
+torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>& in, bool unfolded, bool inPlace) {
     const Node& n = graph_.nodes()[index];
     auto& p = params_[index];
     const auto& w = n.window;
@@ -226,13 +229,15 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
         return torch::batch_norm(in[0], p["weight"], p["bias"], p["running_mean"], p["running_var"], training_, 0.1,
                                  n.eps, false);
     case Op::Scale: return in[0] * perChannel(p["weight"], in[0]) + perChannel(p["bias"], in[0]);
-    case Op::ReLU: return torch::relu(in[0]);
-    case Op::Clip: return torch::hardtanh(in[0], n.clipMin, n.clipMax);  // clamp's backward is slower
+    case Op::ReLU: return inPlace ? in[0].relu_() : torch::relu(in[0]);
+    case Op::Clip:  // clamp's backward is slower
+        return inPlace ? in[0].clamp_(n.clipMin, n.clipMax) : torch::hardtanh(in[0], n.clipMin, n.clipMax);
     case Op::PReLU:
         // With the slope fixed (scoring), one fused pass for the input's gradient alone: LibTorch's
         // prelu backward always computes the slope's gradient too.
         if (in[0].requires_grad() && !p["slope"].requires_grad() && canRunFused(in[0]))
             return activationWithProductSums(in[0], activationOf(index, in[0]), {}, {});
+        if (inPlace && canRunFused(in[0])) return preluInPlace(in[0], p["slope"]);
         return torch::prelu(in[0], p["slope"].flatten());
     case Op::MaxPool:
         if (symmetric(w))
@@ -254,7 +259,8 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
         return torch::constant_pad_nd(in[0], {n.pads[4], n.pads[5], n.pads[2], n.pads[3], n.pads[0], n.pads[1]}, 0.0);
     case Op::Add: {
         torch::Tensor sum = in[0];
-        for (size_t i = 1; i < in.size(); ++i) sum = sum + in[i];
+        for (size_t i = 1; i < in.size(); ++i)
+            sum = inPlace && sum.sizes() == in[i].sizes() ? sum.add_(in[i]) : sum + in[i];
         return sum;
     }
     case Op::Concat: return torch::cat(in, 1);
@@ -296,7 +302,7 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
         for (int j : inputIndex_[i]) in.push_back(values[j]);
         torch::Tensor out = nodes[i].op == Op::Input ? inputLayout(x)
                             : sumsFor[i] >= 0       ? activationSummingProducts(i, size_t(sumsFor[i]), in[0])
-                                                    : runNode(i, in);
+                                                    : runNode(i, in, false, mayOverwriteInput(i, wanted));
         if (capture_[i]) {
             // Leaf when nothing before it needs gradients (weights frozen): the
             // gradient then starts here and no weight gradient is computed.
@@ -319,6 +325,24 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
             if (lastUse_[j] == static_cast<int>(i) && !wanted[j]) values[j] = torch::Tensor();
     }
     return result;
+}
+
+// Without autograd, an activation or Add may write into its first input when nothing else can see
+// that tensor: its producer made it (not a view or pass-through of another value), this node is its
+// only consumer, and it is neither captured nor asked for. Saves a full pass over each map
+// (MobileNetV2 batch 32: see bench_inference).
+bool TorchGraph::mayOverwriteInput(size_t node, const std::vector<bool>& wanted) const {
+    if (torch::GradMode::is_enabled() || inputIndex_[node].empty()) return false;
+    for (int j = inputIndex_[node][0];;) {
+        const Node& producer = graph_.nodes()[size_t(j)];
+        if (consumerCount_[size_t(j)] != 1 || wanted[size_t(j)] || capture_[size_t(j)]) return false;
+        const bool passesOn = producer.op == Op::Flatten || producer.op == Op::Dropout ||
+                              (producer.op == Op::Add && inputIndex_[size_t(j)].size() == 1) ||
+                              (producer.op == Op::BatchNorm && isFolded(size_t(inputIndex_[size_t(j)][0])));
+        if (producer.op == Op::Input) return false;
+        if (!passesOn) return true;
+        j = inputIndex_[size_t(j)][0];
+    }
 }
 
 void TorchGraph::writeBack(graph::Graph& graph) const {

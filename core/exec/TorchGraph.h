@@ -61,7 +61,9 @@ public:
     void writeBack(graph::Graph& graph) const;
 
 private:
-    torch::Tensor runNode(size_t index, const std::vector<torch::Tensor>& in, bool unfolded = false);
+    torch::Tensor runNode(size_t index, const std::vector<torch::Tensor>& in, bool unfolded = false,
+                          bool inPlace = false);
+    bool mayOverwriteInput(size_t node, const std::vector<bool>& wanted) const;
     torch::Tensor inputLayout(const torch::Tensor& x) const;
     bool isFolded(size_t conv) const { return !training_ && folded_[conv].weight.defined(); }
     // Product sums for the sink: in a hook on the captured output, or in the activation after it.
@@ -76,6 +78,7 @@ private:
     std::vector<std::unordered_map<std::string, torch::Tensor>> params_;  // per node, graph order
     std::vector<std::vector<int>> inputIndex_;                             // producers per node
     std::vector<int> lastUse_;                                             // last consumer index per node
+    std::vector<int> consumerCount_;                                       // inputs taken from each node
     std::vector<bool> capture_;
     std::vector<int> activationAfter_;  // per captured conv with a sink: soleActivationAfter, or -1
     // BatchNorm folding, per conv: the folded weight and bias and the BatchNorm's shift (undefined

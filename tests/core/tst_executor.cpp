@@ -28,6 +28,15 @@ Graph smallNet() {
     return b.finish(emb, head);
 }
 
+// A ReLU after a pass-through (eval-mode Dropout) of a conv output that a later branch reads again.
+Graph viewThenActivationNet() {
+    GraphBuilder b("views", {3, 24, 24}, 4);
+    auto c = b.conv(b.input(), "conv", {.out = 4, .kernel = 3, .stride = 4, .pad = 1, .bias = true});
+    auto head = b.linear(b.flatten(b.relu(b.dropout(c, "drop", 0.5f), "drop.relu"), "flat"), "head", 3);
+    auto emb = b.flatten(b.globalAvgPool(c, "gap"), "embedding");
+    return b.finish(emb, head);
+}
+
 torch::Tensor input(int64_t n) {
     torch::manual_seed(11);
     return torch::randn({n, 3, 24, 24});
@@ -104,6 +113,26 @@ private slots:
         net.writeBack(g);
         const auto& mean = g.at("stem.bn").param("running_mean").data;
         QVERIFY(std::any_of(mean.begin(), mean.end(), [](float v) { return v != 0.f; }));
+    }
+
+    // Inference lets activations and Adds overwrite their inputs: no layer asked for may change for it.
+    void inferenceGivesEveryLayerAskedForItsOwnValues() {
+        for (const Graph& g : {smallNet(), viewThenActivationNet()}) {
+            std::vector<std::string> all;
+            for (const auto& n : g.nodes()) all.push_back(n.name);
+            for (const bool fold : {false, true}) {
+                exec::TorchGraph net(g);
+                if (fold) net.foldBatchNorm();
+                const auto reference = net.forward(input(4), all);  // with autograd on: nothing in place
+                torch::NoGradGuard noGrad;
+                for (const auto& name : all) {
+                    const auto out = net.forward(input(4), {name, "embedding"});
+                    QVERIFY2(torch::allclose(out.at(name), reference.at(name)), (g.name + ": " + name).c_str());
+                    QVERIFY2(torch::allclose(out.at("embedding"), reference.at("embedding")),
+                             (g.name + ": embedding beside " + name).c_str());
+                }
+            }
+        }
     }
 
     void anyBatchSizeWorks() {
