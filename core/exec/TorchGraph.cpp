@@ -211,11 +211,13 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
         const bool fold = isFolded(index) && !unfolded;
         const torch::Tensor& weight = fold ? folded_[index].weight : p["weight"];
         torch::Tensor bias = fold ? folded_[index].bias : p.count("bias") ? p["bias"] : torch::Tensor();
-        if (symmetric(w))
-            return torch::conv2d(in[0], weight, bias, pair(w.sh, w.sw), pair(w.padTop, w.padLeft), pair(w.dh, w.dw),
-                                 n.groups);
-        return torch::conv2d(padSpatial(in[0], w, 0.0), weight, bias, pair(w.sh, w.sw), pair(0, 0),
-                             pair(w.dh, w.dw), n.groups);
+        const torch::Tensor x = symmetric(w) ? in[0] : padSpatial(in[0], w, 0.0);
+        const auto padding = symmetric(w) ? pair(w.padTop, w.padLeft) : pair(0, 0);
+        // Without autograd, oneDNN directly: conv2d sends small 1x1 convs at batch 1 (input <= 20480
+        // values, as pruning makes many) to a generic GEMM, 2x slower here. See bench_inference.
+        if (!torch::GradMode::is_enabled() && canRunFused(x) && at::globalContext().userEnabledMkldnn())
+            return at::mkldnn_convolution(x, weight, bias, padding, pair(w.sh, w.sw), pair(w.dh, w.dw), n.groups);
+        return torch::conv2d(x, weight, bias, pair(w.sh, w.sw), padding, pair(w.dh, w.dw), n.groups);
     }
     case Op::BatchNorm:
         // Folded into the conv before it (its only input): already applied.
