@@ -1,11 +1,16 @@
 // Realised speed-up of pruning: latency at batch 1 and 32 of each model before and after
 // pruning to about half its MACs (L1 filter norms, one shot, with and without widths rounded
 // to multiples of 8), in the LibTorch executor and in OpenCV's cv::dnn on the exported ONNX,
-// printed beside the MACs ratio.
+// printed beside the MACs ratio. Pruning ranks filters globally, as FacePrune does (the widest
+// layers, late and at low resolution in these nets, lose filters first); the "even" variant takes
+// the same share from every layer instead, as Torch-Pruning's default local pruning does, to show
+// how much of the speed-up depends on where the MACs go rather than on the backend. Each variant
+// runs alternately with the original; "original" against itself shows the noise.
 //   bench_inference [--models squeezenet,mobilenetv2,resnet50,mobilefacenet] [--threads 2]
 //                   [--keep 0.5] [--reps1 20] [--reps32 3] [--json build/bench-results.json]
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include <unistd.h>
 
@@ -30,13 +35,26 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Groups in removal order: lowest score first, or (even) by their score's rank within the layers
+// they belong to, as a share of those layers' groups, so that every layer loses the same share.
+std::vector<int> rankGroups(const prune::ChannelGraph& cg, const std::vector<double>& scores, bool even) {
+    auto ranked = cg.prunableGroups();
+    std::stable_sort(ranked.begin(), ranked.end(), [&](int a, int b) { return scores[a] < scores[b]; });
+    if (!even) return ranked;
+    std::map<std::vector<std::string>, std::vector<int>> byLayers;
+    for (int g : ranked) byLayers[cg.groups()[size_t(g)].members].push_back(g);
+    std::vector<double> share(cg.groups().size(), 0.0);
+    for (const auto& [layers, groups] : byLayers)
+        for (size_t i = 0; i < groups.size(); ++i) share[size_t(groups[i])] = (i + 0.5) / groups.size();
+    std::stable_sort(ranked.begin(), ranked.end(), [&](int a, int b) { return share[a] < share[b]; });
+    return ranked;
+}
+
 // One-shot L1 pruning to at most `keep` of the MACs (the fewest groups that get there).
-graph::Graph pruneToMacs(const graph::Graph& g, double keep, int roundTo) {
+graph::Graph pruneToMacs(const graph::Graph& g, double keep, int roundTo, bool even) {
     const prune::ChannelGraph cg(g);
     const prune::Scorer scorer(g, cg, prune::Criterion::L1);
-    const auto scores = scorer.finish();
-    auto ranked = cg.prunableGroups();
-    std::stable_sort(ranked.begin(), ranked.end(), [&](int a, int b) { return scores.groups[a] < scores.groups[b]; });
+    const auto ranked = rankGroups(cg, scorer.finish().groups, even);
     prune::PlanConstraints c;
     c.roundTo = roundTo;
     const double target = keep * static_cast<double>(g.totalCost(false).macs);
@@ -66,32 +84,45 @@ double shareMultipleOf8(const graph::Graph& g) {
     return total ? static_cast<double>(multiple) / total : 0.0;
 }
 
-struct Latency {
-    double torch1 = 0, torch32 = 0, dnn1 = 0, dnn32 = 0;  // milliseconds
-};
-
-Latency measure(const graph::Graph& g, const fs::path& onnx, int reps1, int reps32) {
-    Latency l;
-    const auto& in = g.at(g.inputName()).inputShape;
-    const auto b1 = bench::randomBatch(1, in, 2, 3), b32 = bench::randomBatch(32, in, 2, 4);
-    {
-        exec::Executor ex(g);
-        l.torch1 = 1e3 * bench::timeIt([&] { ex.embed(b1.images); }, 2, reps1).median;
-        l.torch32 = 1e3 * bench::timeIt([&] { ex.embed(b32.images); }, 1, reps32).median;
+// One model, ready in both backends: the LibTorch executor and cv::dnn on its exported ONNX.
+struct Runnable {
+    Runnable(const graph::Graph& g, const fs::path& onnx) : executor(g) {
+        io::exportOnnx(g, onnx);
+        net = cv::dnn::readNetFromONNX(onnx.string());
+        net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+        net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
     }
-    io::exportOnnx(g, onnx);
-    cv::dnn::Net net = cv::dnn::readNetFromONNX(onnx.string());
-    net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-    net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-    auto run = [&](const data::Batch& b) {
+    void torch(const data::Batch& b) { executor.embed(b.images); }
+    void dnn(const data::Batch& b) {
         std::vector<int> dims(b.images.shape.begin(), b.images.shape.end());
         cv::Mat blob(static_cast<int>(dims.size()), dims.data(), CV_32F, const_cast<float*>(b.images.data.data()));
         net.setInput(blob);
         net.forward("embedding");
+    }
+    exec::Executor executor;
+    cv::dnn::Net net;
+};
+
+struct Latency {
+    double torch1 = 0, torch32 = 0, dnn1 = 0, dnn32 = 0;  // milliseconds
+};
+
+// The variant's latencies and its speed-ups over the original, each the median of paired runs
+// (original, variant, original, ...), so that the machine's drift cancels out of the ratios.
+std::pair<Latency, Latency> measureAgainst(Runnable& original, Runnable& variant, const graph::Shape& in, int reps1,
+                                           int reps32) {
+    const auto b1 = bench::randomBatch(1, in, 2, 3), b32 = bench::randomBatch(32, in, 2, 4);
+    Latency ms, speedUp;
+    auto pair = [&](auto run, const data::Batch& b, int warmup, int reps, double& latency, double& ratio) {
+        const auto t = bench::timePair([&] { (original.*run)(b); }, [&] { (variant.*run)(b); }, warmup, reps);
+        latency = 1e3 * t.b.median;
+        ratio = 1.0 / t.ratio;
     };
-    l.dnn1 = 1e3 * bench::timeIt([&] { run(b1); }, 2, reps1).median;
-    l.dnn32 = 1e3 * bench::timeIt([&] { run(b32); }, 1, reps32).median;
-    return l;
+    pair(&Runnable::torch, b1, 2, reps1, ms.torch1, speedUp.torch1);
+    pair(&Runnable::torch, b32, 1, reps32, ms.torch32, speedUp.torch32);
+    pair(&Runnable::dnn, b1, 2, reps1, ms.dnn1, speedUp.dnn1);
+    pair(&Runnable::dnn, b32, 1, reps32, ms.dnn32, speedUp.dnn32);
+    return {ms, speedUp};
 }
 
 }  // namespace
@@ -120,27 +151,30 @@ int main(int argc, char** argv) {
         for (const auto& name : modelNames) {
             const graph::Graph original = models::loadModel(name);
             const double macs0 = static_cast<double>(original.totalCost(false).macs);
-            Latency base;
-            for (const auto& [variant, roundTo] : {std::pair<const char*, int>{"original", 0}, {"pruned", 1},
-                                                   {"pruned-r8", 8}}) {
-                const graph::Graph g = roundTo ? pruneToMacs(original, keep, roundTo) : original;
+            const auto& in = original.at(original.inputName()).inputShape;
+            Runnable base(original, tmp / (name + "-original.onnx"));
+            struct Variant {
+                const char* name;
+                int roundTo;  // 0: not pruned
+                bool even;
+            };
+            for (const auto& [variant, roundTo, even] : {Variant{"original", 0, false}, Variant{"pruned", 1, false},
+                                                         Variant{"pruned-r8", 8, false}, Variant{"even-r8", 8, true}}) {
+                const graph::Graph g = roundTo ? pruneToMacs(original, keep, roundTo, even) : original;
                 const double macs = static_cast<double>(g.totalCost(false).macs);
-                const Latency l = measure(g, tmp / (name + "-" + variant + ".onnx"), reps1, reps32);
-                if (!roundTo) base = l;
+                Runnable pruned(g, tmp / (name + "-" + variant + ".onnx"));
+                const auto [l, x] = measureAgainst(base, pruned, in, reps1, reps32);
                 std::printf("%-14s %-10s %8.1f %6.2f %4.0f%% %9.2f %9.1f %9.2f %9.1f %6.2f %6.2f %6.2f %6.2f\n",
                             name.c_str(), variant, macs / 1e6, macs0 / macs, 100 * shareMultipleOf8(g), l.torch1,
-                            l.torch32, l.dnn1, l.dnn32, base.torch1 / l.torch1, base.torch32 / l.torch32,
-                            base.dnn1 / l.dnn1, base.dnn32 / l.dnn32);
+                            l.torch32, l.dnn1, l.dnn32, x.torch1, x.torch32, x.dnn1, x.dnn32);
                 std::fflush(stdout);
                 out["rows"].push_back({{"model", name}, {"variant", variant}, {"macs", macs},
                                        {"macs_ratio", macs0 / macs}, {"params", g.totalCost(false).params},
                                        {"share_widths_multiple_of_8", shareMultipleOf8(g)},
                                        {"torch_b1_ms", l.torch1}, {"torch_b32_ms", l.torch32},
                                        {"dnn_b1_ms", l.dnn1}, {"dnn_b32_ms", l.dnn32},
-                                       {"speedup_torch_b1", base.torch1 / l.torch1},
-                                       {"speedup_torch_b32", base.torch32 / l.torch32},
-                                       {"speedup_dnn_b1", base.dnn1 / l.dnn1},
-                                       {"speedup_dnn_b32", base.dnn32 / l.dnn32}});
+                                       {"speedup_torch_b1", x.torch1}, {"speedup_torch_b32", x.torch32},
+                                       {"speedup_dnn_b1", x.dnn1}, {"speedup_dnn_b32", x.dnn32}});
             }
         }
     } catch (const std::exception& e) {
@@ -151,7 +185,7 @@ int main(int argc, char** argv) {
     fs::remove_all(tmp);
     out["load_after"] = bench::machineLoad();
     std::printf("\nx-MACs: original MACs / these MACs; %%8: convs whose width is a multiple of 8; "
-                "xt/xd: speed-up in LibTorch / cv::dnn at batch 1 / 32\n");
+                "xt/xd: speed-up in LibTorch / cv::dnn at batch 1 / 32; even-r8: every layer loses the same share\n");
     std::printf("machine: load %.2f -> %.2f, cc1plus %d -> %d\n", out["load_before"]["loadavg_1min"].get<double>(),
                 out["load_after"]["loadavg_1min"].get<double>(), out["load_before"]["cc1plus"].get<int>(),
                 out["load_after"]["cc1plus"].get<int>());
