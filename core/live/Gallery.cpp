@@ -62,7 +62,8 @@ float cosine(const std::vector<float>& a, const std::vector<float>& b) {
     if (a.size() != b.size() || a.empty()) return 0.f;
     double dot = 0;
     for (size_t i = 0; i < a.size(); ++i) dot += double(a[i]) * b[i];
-    return static_cast<float>(dot);
+    // Unit vectors stored as floats: the same face against itself may come out a hair above 1.
+    return static_cast<float>(std::clamp(dot, -1.0, 1.0));
 }
 
 void normalise(std::vector<float>& v) {

@@ -70,7 +70,8 @@ private:
     std::vector<Person> people_;  // in enrolment order
 };
 
-// Cosine similarity of two L2-normalised vectors (their dot product); 0 when the sizes differ.
+// Cosine similarity of two L2-normalised vectors (their dot product, kept within [-1, 1]); 0 when
+// the sizes differ.
 float cosine(const std::vector<float>& a, const std::vector<float>& b);
 // Scales to unit length (leaves an all-zero vector as it is).
 void normalise(std::vector<float>& v);
