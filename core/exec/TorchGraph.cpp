@@ -215,7 +215,7 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
         const auto padding = symmetric(w) ? pair(w.padTop, w.padLeft) : pair(0, 0);
         // Without autograd, oneDNN directly: conv2d sends small 1x1 convs at batch 1 (input <= 20480
         // values, as pruning makes many) to a generic GEMM, 2x slower here. See bench_inference.
-        if (!torch::GradMode::is_enabled() && canRunFused(x) && at::globalContext().userEnabledMkldnn())
+        if (!torch::GradMode::is_enabled() && canRunFused(x) && at::hasMKLDNN() && at::globalContext().userEnabledMkldnn())
             return at::mkldnn_convolution(x, weight, bias, padding, pair(w.sh, w.sw), pair(w.dh, w.dw), n.groups);
         return torch::conv2d(x, weight, bias, pair(w.sh, w.sw), padding, pair(w.dh, w.dw), n.groups);
     }
@@ -232,7 +232,7 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
                                  n.eps, false);
     case Op::Scale: return in[0] * perChannel(p["weight"], in[0]) + perChannel(p["bias"], in[0]);
     case Op::ReLU: return inPlace ? in[0].relu_() : torch::relu(in[0]);
-    case Op::Clip:  // clamp's backward is slower
+    case Op::Clip:  // hardtanh where autograd may run: clamp's backward is slower
         return inPlace ? in[0].clamp_(n.clipMin, n.clipMax) : torch::hardtanh(in[0], n.clipMin, n.clipMax);
     case Op::PReLU:
         // With the slope fixed (scoring), one fused pass for the input's gradient alone: LibTorch's
