@@ -126,14 +126,10 @@ struct ActivationWithSums : torch::autograd::Function<ActivationWithSums> {
 
 }  // namespace
 
-bool canRunFused(const torch::Tensor& x) {
-    return x.dim() == 4 && x.scalar_type() == torch::kFloat32 && x.is_contiguous(at::MemoryFormat::ChannelsLast);
-}
-
 torch::Tensor activationWithProductSums(const torch::Tensor& x, const Activation& activation,
                                         const torch::Tensor& offset, ProductSink sink, bool inputGradient) {
     TORCH_CHECK(inputGradient || sink, "activationWithProductSums: nothing to compute in the backward pass");
-    TORCH_CHECK(canRunFused(x), "activationWithProductSums needs a channels-last float tensor");
+    TORCH_CHECK(isChannelsLastFloat(x), "activationWithProductSums needs a channels-last float tensor");
     auto pending = c10::make_intrusive<Pending>();
     pending->activation = activation;
     pending->offset = offset;

@@ -4,6 +4,7 @@
 #include <functional>
 #include <limits>
 
+#include "exec/Layout.h"
 #include "exec/TorchInclude.h"
 
 namespace fp::exec {
@@ -23,9 +24,6 @@ struct Activation {
     torch::Tensor slope;  // [C], or undefined: no gradient below lo
 };
 
-// x is 4-D, float and channels-last (the layout scoring runs in).
-bool canRunFused(const torch::Tensor& x);
-
 // The activation of x, whose backward pass also hands the sink the per-channel sums of
 // (x - offset) * dL/dx. One pass over x and the incoming gradient gives both the input's gradient
 // and the sums, where the activation's backward and a separate reduction read them three times.
@@ -33,7 +31,7 @@ bool canRunFused(const torch::Tensor& x);
 // LibTorch's own backward always computes the slope's gradient too).
 // inputGradient false: the backward pass gives x no gradient (x is a leaf whose gradient nobody
 // reads, such as the first conv's output when scoring), and skips writing it.
-// x must pass canRunFused; callers use LibTorch's own activation and channelProductSums otherwise.
+// x must pass isChannelsLastFloat; callers use LibTorch's own activation and channelProductSums otherwise.
 torch::Tensor activationWithProductSums(const torch::Tensor& x, const Activation& activation,
                                         const torch::Tensor& offset, ProductSink sink, bool inputGradient = true);
 

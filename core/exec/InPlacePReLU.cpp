@@ -4,6 +4,8 @@
 
 #include <ATen/Parallel.h>
 
+#include "exec/Layout.h"
+
 namespace fp::exec {
 
 namespace {
@@ -17,8 +19,7 @@ inline void preluPixel(float* __restrict v, const float* __restrict slope, int64
 }  // namespace
 
 torch::Tensor preluInPlace(const torch::Tensor& x, const torch::Tensor& slope) {
-    TORCH_CHECK(x.dim() == 4 && x.scalar_type() == torch::kFloat32 && x.is_contiguous(at::MemoryFormat::ChannelsLast),
-                "preluInPlace needs a channels-last float tensor");
+    TORCH_CHECK(isChannelsLastFloat(x), "preluInPlace needs a channels-last float tensor");
     const int64_t channels = x.size(1), pixels = x.numel() / channels;
     const auto perChannel = slope.detach().to(torch::kFloat32).flatten().expand({channels}).contiguous();
     const float* a = perChannel.data_ptr<float>();

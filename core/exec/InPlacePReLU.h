@@ -4,7 +4,7 @@
 
 namespace fp::exec {
 
-// x: 4-D, float, channels-last (see canRunFused); slope: one value, or one per channel. Returns x.
+// x must pass isChannelsLastFloat; slope: one value, or one per channel. Returns x.
 torch::Tensor preluInPlace(const torch::Tensor& x, const torch::Tensor& slope);
 
 }  // namespace fp::exec

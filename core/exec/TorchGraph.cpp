@@ -5,6 +5,7 @@
 
 #include "exec/ChannelProducts.h"
 #include "exec/InPlacePReLU.h"
+#include "exec/Layout.h"
 #include "util/Errors.h"
 
 namespace fp::exec {
@@ -101,7 +102,7 @@ bool TorchGraph::canSumInActivation(size_t conv, const torch::Tensor& out) const
     if (throughBatchNorm && !isFolded(conv)) return false;  // it would see the BatchNorm's output
     const auto& p = params_[size_t(activation)];
     if (auto s = p.find("slope"); s != p.end() && s->second.requires_grad()) return false;
-    return canRunFused(out);
+    return isChannelsLastFloat(out);
 }
 
 torch::Tensor TorchGraph::productOffset(size_t conv) const {
@@ -215,7 +216,8 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
         const auto padding = symmetric(w) ? pair(w.padTop, w.padLeft) : pair(0, 0);
         // Without autograd, oneDNN directly: conv2d sends small 1x1 convs at batch 1 (input <= 20480
         // values, as pruning makes many) to a generic GEMM, 2x slower here. See bench_inference.
-        if (!torch::GradMode::is_enabled() && canRunFused(x) && at::hasMKLDNN() && at::globalContext().userEnabledMkldnn())
+        if (!torch::GradMode::is_enabled() && isChannelsLastFloat(x) && at::hasMKLDNN() &&
+            at::globalContext().userEnabledMkldnn())
             return at::mkldnn_convolution(x, weight, bias, padding, pair(w.sh, w.sw), pair(w.dh, w.dw), n.groups);
         return torch::conv2d(x, weight, bias, pair(w.sh, w.sw), padding, pair(w.dh, w.dw), n.groups);
     }
@@ -237,9 +239,9 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
     case Op::PReLU:
         // With the slope fixed (scoring), one fused pass for the input's gradient alone: LibTorch's
         // prelu backward always computes the slope's gradient too.
-        if (in[0].requires_grad() && !p["slope"].requires_grad() && canRunFused(in[0]))
+        if (in[0].requires_grad() && !p["slope"].requires_grad() && isChannelsLastFloat(in[0]))
             return activationWithProductSums(in[0], activationOf(index, in[0]), {}, {});
-        if (inPlace && canRunFused(in[0])) return preluInPlace(in[0], p["slope"]);
+        if (inPlace && isChannelsLastFloat(in[0])) return preluInPlace(in[0], p["slope"]);
         return torch::prelu(in[0], p["slope"].flatten());
     case Op::MaxPool:
         if (symmetric(w))
@@ -338,10 +340,10 @@ bool TorchGraph::mayOverwriteInput(size_t node, const std::vector<bool>& wanted)
     for (int j = inputIndex_[node][0];;) {
         const Node& producer = graph_.nodes()[size_t(j)];
         if (consumerCount_[size_t(j)] != 1 || wanted[size_t(j)] || capture_[size_t(j)]) return false;
+        if (producer.op == Op::Input) return false;  // the caller's tensor
         const bool passesOn = producer.op == Op::Flatten || producer.op == Op::Dropout ||
                               (producer.op == Op::Add && inputIndex_[size_t(j)].size() == 1) ||
                               (producer.op == Op::BatchNorm && isFolded(size_t(inputIndex_[size_t(j)][0])));
-        if (producer.op == Op::Input) return false;
         if (!passesOn) return true;
         j = inputIndex_[size_t(j)][0];
     }
