@@ -6,6 +6,7 @@
 //                 [--no-reference] [--reference-modes train,eval] [--python /usr/bin/python3]
 //                 [--reference-malloc]   (run the reference with the engine's malloc settings too)
 //                 [--profile N]          (after timing: the N costliest ops of one forward and one scoring batch)
+//                 [--micro-batch N]      (score N images at a time instead of what the memory budget allows)
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -76,8 +77,8 @@ int main(int argc, char** argv) {
     std::printf("intra-op threads: LibTorch default %d, after util::configureRuntime() %d\n", libtorchDefault,
                 at::get_num_threads());
     std::printf("batch %d, median of %d after %d warm-up; img/s (higher is better)\n\n", batchSize, reps, warmup);
-    std::printf("%-14s %3s %9s %9s %7s %9s %9s %7s %7s %8s\n", "model", "thr", "forward", "scoring", "scr/fwd",
-                "py-train", "py-eval", "x-train", "x-eval", "peakMiB");
+    std::printf("%-14s %3s %9s %9s %7s %9s %9s %9s %7s %7s %8s\n", "model", "thr", "forward", "scoring", "scr/fwd",
+                "worker", "py-train", "py-eval", "x-train", "x-eval", "peakMiB");
     try {
         for (const auto& name : modelNames) {
             const graph::Graph g = benchModel(name);
@@ -89,19 +90,22 @@ int main(int argc, char** argv) {
                 at::set_num_threads(threads);
                 json row{{"model", name}, {"threads", threads}, {"input", in.toString()}};
 
-                bench::Timing fwd, scr;
+                bench::Timing fwd, scr, worker;
                 double rssBefore = 0, peak = 0, scoringOverForward = 0;
                 {  // the engine's objects go before the reference runs
                     exec::Executor executor(g);
                     bench::resetPeakRss();
                     rssBefore = bench::procStatusMiB("VmRSS");
                     prune::Scorer scorer(g, cg, prune::Criterion::Taylor);
+                    scorer.setMaxMicroBatch(args.getInt("micro-batch", 0));
+                    row["micro_batch"] = scorer.microBatch(batchSize);
                     const auto paired = bench::timePair([&] { executor.run(batch.images, {g.logitsName()}); },
                                                         [&] { scorer.accumulate(batch); }, warmup, reps);
                     fwd = paired.a;
                     scr = paired.b;
                     scoringOverForward = paired.ratio;
                     peak = bench::procStatusMiB("VmHWM");
+                    worker = bench::timeOnWorkerThread([&] { scorer.accumulate(batch); }, warmup, reps);
                     if (const int top = args.getInt("profile", 0); top > 0) {
                         std::printf("  %s, %d threads: one forward batch\n", name.c_str(), threads);
                         row["forward_profile"] =
@@ -120,6 +124,9 @@ int main(int argc, char** argv) {
                 row["scoring_seconds"] = scr.all;
                 row["scoring_over_forward"] = scoringOverForward;  // median of paired repetitions
                 row["scoring_peak_rss_mib"] = peak;
+                row["scoring_minor_faults_per_batch"] = scr.minorFaultsMedian;
+                row["worker_thread_scoring_images_per_second"] = batchSize / worker.median;
+                row["worker_thread_scoring_minor_faults_per_batch"] = worker.minorFaultsMedian;
                 row["rss_before_scoring_mib"] = rssBefore;
 
                 double py[2] = {0, 0};
@@ -136,9 +143,9 @@ int main(int argc, char** argv) {
                         }
                     }
                 }
-                std::printf("%-14s %3d %9.2f %9.2f %7.2f %9.2f %9.2f %7.2f %7.2f %8.0f\n", name.c_str(), threads,
-                            fwdIps, scrIps, scoringOverForward, py[0], py[1], py[0] > 0 ? scrIps / py[0] : 0.0,
-                            py[1] > 0 ? scrIps / py[1] : 0.0, peak);
+                std::printf("%-14s %3d %9.2f %9.2f %7.2f %9.2f %9.2f %9.2f %7.2f %7.2f %8.0f\n", name.c_str(), threads,
+                            fwdIps, scrIps, scoringOverForward, batchSize / worker.median, py[0], py[1],
+                            py[0] > 0 ? scrIps / py[0] : 0.0, py[1] > 0 ? scrIps / py[1] : 0.0, peak);
                 std::fflush(stdout);
                 out["rows"].push_back(row);
             }
@@ -148,8 +155,9 @@ int main(int argc, char** argv) {
         return 1;
     }
     out["load_after"] = bench::machineLoad();
-    std::printf("\nscr/fwd: a scoring batch over the forward-only batch timed right before it (median); "
-                "x-train / x-eval: engine scoring over the reference (train / eval mode)\n");
+    std::printf("\nscr/fwd: a scoring batch over the forward-only batch timed beside it (median); worker: scoring "
+                "on a thread of its own, as the workbench's jobs run it; x-train / x-eval: engine scoring over the "
+                "reference (train / eval mode)\n");
     std::printf("machine: load %.2f -> %.2f, cc1plus %d -> %d\n", out["load_before"]["loadavg_1min"].get<double>(),
                 out["load_after"]["loadavg_1min"].get<double>(), out["load_before"]["cc1plus"].get<int>(),
                 out["load_after"]["cc1plus"].get<int>());

@@ -5,6 +5,8 @@
 
 #include <ATen/Parallel.h>
 
+#include "exec/InPlacePReLU.h"
+
 namespace fp::exec {
 
 torch::Tensor channelProductSums(const torch::Tensor& a, const torch::Tensor& g, const torch::Tensor& offset) {
@@ -28,37 +30,53 @@ torch::Tensor applyActivation(const torch::Tensor& x, const Activation& f) {
     return torch::hardtanh(x, f.lo, f.hi);
 }
 
-// One pixel's channels: the input's gradient d, and (x - shift) * d added to the run's sums. Kept
+torch::Tensor applyActivationInPlace(const torch::Tensor& x, const Activation& f) {
+    if (f.slope.defined()) return preluInPlace(x, f.slope);
+    if (std::isinf(f.hi) && f.lo == 0.0) return x.relu_();
+    return x.clamp_(f.lo, f.hi);
+}
+
+// One pixel's channels: the input's gradient d, and (x - shift) * d added to the run's sums. v is
+// the activation's input, or its output when `unslope` is 1 / slope (a PReLU's negative side
+// divided back; 1 elsewhere: inside (lo, hi) the output is the input, and outside d is 0). Kept
 // free of branches and aliasing so that the compiler vectorises it.
 template <bool kGrad, bool kSums>
-inline void accumulatePixel(const float* __restrict x, const float* __restrict g, float* __restrict d,
-                            const float* __restrict slope, const float* __restrict shift, float* __restrict run,
-                            int64_t channels, float lo, float hi) {
+inline void accumulatePixel(const float* __restrict v, const float* __restrict g, float* __restrict d,
+                            const float* __restrict slope, const float* __restrict unslope,
+                            const float* __restrict shift, float* __restrict run, int64_t channels, float lo,
+                            float hi) {
     for (int64_t c = 0; c < channels; ++c) {
-        const float v = x[c], below = slope[c];
-        const float inside = v < hi ? 1.f : 0.f;
-        const float factor = v > lo ? inside : below;
+        const float value = v[c], below = slope[c];
+        const float inside = value < hi ? 1.f : 0.f;
+        const float factor = value > lo ? inside : below;
         const float grad = g[c] * factor;
         if constexpr (kGrad) d[c] = grad;
-        if constexpr (kSums) run[c] += (v - shift[c]) * grad;
+        if constexpr (kSums) {
+            const float x = std::max(value, 0.f) + unslope[c] * std::min(value, 0.f);
+            run[c] += (x - shift[c]) * grad;
+        }
     }
 }
 
-// One pass over channels-last x and g (g's pixels `gStride` floats apart, its channels adjacent):
-// writes the input's gradient gi (unless gi is undefined) and adds the per-channel sums of
-// (x - offset) * gi into sums (none when sums is empty).
-void gradientAndSums(const torch::Tensor& x, const torch::Tensor& g, int64_t gStride, const torch::Tensor& gi,
-                     const Activation& f, const torch::Tensor& offset, std::vector<double>& sums) {
-    const int64_t channels = x.size(1), pixels = x.numel() / channels;
-    const float* xs = x.data_ptr<float>();
+// One pass over channels-last v (the activation's input, or its output when fromOutput) and g
+// (g's pixels `gStride` floats apart, its channels adjacent): writes the input's gradient gi
+// (unless gi is undefined) and adds the per-channel sums of (x - offset) * gi into sums (none when
+// sums is empty).
+void gradientAndSums(const torch::Tensor& v, bool fromOutput, const torch::Tensor& g, int64_t gStride,
+                     const torch::Tensor& gi, const Activation& f, const torch::Tensor& offset,
+                     std::vector<double>& sums) {
+    const int64_t channels = v.size(1), pixels = v.numel() / channels;
+    const float* vs = v.data_ptr<float>();
     const float* gs = g.data_ptr<float>();
     float* out = gi.defined() ? gi.data_ptr<float>() : nullptr;
     const auto kernel = !out          ? accumulatePixel<false, true>
                         : sums.empty() ? accumulatePixel<true, false>
                                        : accumulatePixel<true, true>;
     const auto slopeT = f.slope.defined() ? f.slope.to(torch::kFloat32).contiguous() : torch::zeros({channels});
+    const auto unslopeT = fromOutput && f.slope.defined() ? slopeT.reciprocal() : torch::ones({channels});
     const auto shiftT = offset.defined() ? offset.to(torch::kFloat32).contiguous() : torch::zeros({channels});
     const float* slope = slopeT.data_ptr<float>();
+    const float* unslope = unslopeT.data_ptr<float>();
     const float* shift = shiftT.data_ptr<float>();
     const float lo = static_cast<float>(f.lo), hi = static_cast<float>(f.hi);
     std::mutex merge;
@@ -72,8 +90,8 @@ void gradientAndSums(const torch::Tensor& x, const torch::Tensor& g, int64_t gSt
             const int64_t stop = std::min(end, start + kRun);
             std::fill(run.begin(), run.end(), 0.f);
             for (int64_t p = start; p < stop; ++p)
-                kernel(xs + p * channels, gs + p * gStride, out ? out + p * channels : nullptr, slope, shift,
-                       run.data(), channels, lo, hi);
+                kernel(vs + p * channels, gs + p * gStride, out ? out + p * channels : nullptr, slope, unslope,
+                       shift, run.data(), channels, lo, hi);
             for (int64_t c = 0; c < int64_t(sums.size()); ++c) total[size_t(c)] += run[size_t(c)];
         }
         const std::lock_guard<std::mutex> lock(merge);
@@ -96,19 +114,26 @@ struct Pending : torch::CustomClassHolder {
     torch::Tensor offset;
     ProductSink sink;
     bool inputGradient = true;
+    bool overwriteInput = false;
 };
 
 struct ActivationWithSums : torch::autograd::Function<ActivationWithSums> {
     static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                  c10::intrusive_ptr<Pending> pending) {
-        ctx->save_for_backward({x});
-        auto y = applyActivation(x, pending->activation);
+        torch::Tensor y;
+        if (pending->overwriteInput) {
+            y = applyActivationInPlace(x, pending->activation);
+            ctx->mark_dirty({x});
+        } else {
+            y = applyActivation(x, pending->activation);
+        }
+        ctx->save_for_backward({pending->overwriteInput ? y : x});
         ctx->saved_data["pending"] = c10::IValue::make_capsule(std::move(pending));
         return y;
     }
     static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                    torch::autograd::variable_list grads) {
-        const auto x = ctx->get_saved_variables()[0];
+        const auto saved = ctx->get_saved_variables()[0];
         const auto pending = c10::static_intrusive_pointer_cast<Pending>(ctx->saved_data["pending"].toCapsule());
         torch::Tensor g = grads[0];
         int64_t stride = pixelStride(g);
@@ -116,9 +141,9 @@ struct ActivationWithSums : torch::autograd::Function<ActivationWithSums> {
             g = g.contiguous(at::MemoryFormat::ChannelsLast);
             stride = g.size(1);
         }
-        auto gi = pending->inputGradient ? torch::empty_like(x, at::MemoryFormat::ChannelsLast) : torch::Tensor();
-        std::vector<double> sums(pending->sink ? size_t(x.size(1)) : 0, 0.0);
-        gradientAndSums(x, g, stride, gi, pending->activation, pending->offset, sums);
+        auto gi = pending->inputGradient ? torch::empty_like(saved, at::MemoryFormat::ChannelsLast) : torch::Tensor();
+        std::vector<double> sums(pending->sink ? size_t(saved.size(1)) : 0, 0.0);
+        gradientAndSums(saved, pending->overwriteInput, g, stride, gi, pending->activation, pending->offset, sums);
         if (pending->sink) pending->sink(torch::tensor(sums, torch::kFloat64));
         return {gi, torch::Tensor()};
     }
@@ -126,15 +151,23 @@ struct ActivationWithSums : torch::autograd::Function<ActivationWithSums> {
 
 }  // namespace
 
+bool canWorkFromOutput(const Activation& activation) {
+    return !activation.slope.defined() || (activation.slope > 0).all().item<bool>();
+}
+
 torch::Tensor activationWithProductSums(const torch::Tensor& x, const Activation& activation,
-                                        const torch::Tensor& offset, ProductSink sink, bool inputGradient) {
+                                        const torch::Tensor& offset, ProductSink sink, bool inputGradient,
+                                        bool overwriteInput) {
     TORCH_CHECK(inputGradient || sink, "activationWithProductSums: nothing to compute in the backward pass");
     TORCH_CHECK(isChannelsLastFloat(x), "activationWithProductSums needs a channels-last float tensor");
+    TORCH_CHECK(!overwriteInput || (!x.is_leaf() && canWorkFromOutput(activation)),
+                "activationWithProductSums cannot overwrite a leaf, nor work back through a slope <= 0");
     auto pending = c10::make_intrusive<Pending>();
     pending->activation = activation;
     pending->offset = offset;
     pending->sink = std::move(sink);
     pending->inputGradient = inputGradient;
+    pending->overwriteInput = overwriteInput;
     return ActivationWithSums::apply(x, std::move(pending));
 }
 

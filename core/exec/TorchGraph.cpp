@@ -131,11 +131,29 @@ Activation TorchGraph::activationOf(size_t index, const torch::Tensor& x) const 
     return f;
 }
 
-torch::Tensor TorchGraph::activationSummingProducts(size_t index, size_t conv, const torch::Tensor& x) {
+torch::Tensor TorchGraph::activationSummingProducts(size_t index, size_t conv, const torch::Tensor& x,
+                                                    bool overwrite) {
     const std::string& name = graph_.nodes()[conv].name;
-    return activationWithProductSums(x, activationOf(index, x), productOffset(conv),
+    const Activation f = activationOf(index, x);
+    return activationWithProductSums(x, f, productOffset(conv),
                                      [this, &name](const torch::Tensor& sums) { sink_(name, sums); },
-                                     /*inputGradient=*/!x.is_leaf());  // a captured leaf's gradient is never read
+                                     /*inputGradient=*/!x.is_leaf(),  // a captured leaf's gradient is never read
+                                     overwrite && !x.is_leaf() && canWorkFromOutput(f));
+}
+
+// ReLU, Clip and PReLU while scoring: one fused pass for the input's gradient alone, where
+// LibTorch's backward reads the input and the gradient separately (hardtanh's: MobileNetV2's
+// unscored ReLU6s) or computes the slope's gradient too (prelu's).
+torch::Tensor TorchGraph::activationWithCheapBackward(size_t index, const torch::Tensor& x, bool inPlace) {
+    const Activation f = activationOf(index, x);
+    return activationWithProductSums(x, f, {}, {}, true, inPlace && canWorkFromOutput(f));
+}
+
+bool TorchGraph::usesCheapBackward(size_t index, const torch::Tensor& x) const {
+    const auto& p = params_[index];
+    const auto slope = p.find("slope");
+    return torch::GradMode::is_enabled() && x.requires_grad() && isChannelsLastFloat(x) &&
+           (slope == p.end() || !slope->second.requires_grad());
 }
 
 namespace {
@@ -233,14 +251,14 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
         return torch::batch_norm(in[0], p["weight"], p["bias"], p["running_mean"], p["running_var"], training_, 0.1,
                                  n.eps, false);
     case Op::Scale: return in[0] * perChannel(p["weight"], in[0]) + perChannel(p["bias"], in[0]);
-    case Op::ReLU: return inPlace ? in[0].relu_() : torch::relu(in[0]);
+    case Op::ReLU:
+        if (usesCheapBackward(index, in[0])) return activationWithCheapBackward(index, in[0], inPlace);
+        return inPlace ? in[0].relu_() : torch::relu(in[0]);
     case Op::Clip:  // hardtanh where autograd may run: clamp's backward is slower
+        if (usesCheapBackward(index, in[0])) return activationWithCheapBackward(index, in[0], inPlace);
         return inPlace ? in[0].clamp_(n.clipMin, n.clipMax) : torch::hardtanh(in[0], n.clipMin, n.clipMax);
     case Op::PReLU:
-        // With the slope fixed (scoring), one fused pass for the input's gradient alone: LibTorch's
-        // prelu backward always computes the slope's gradient too.
-        if (in[0].requires_grad() && !p["slope"].requires_grad() && isChannelsLastFloat(in[0]))
-            return activationWithProductSums(in[0], activationOf(index, in[0]), {}, {});
+        if (usesCheapBackward(index, in[0])) return activationWithCheapBackward(index, in[0], inPlace);
         if (inPlace && isChannelsLastFloat(in[0])) return preluInPlace(in[0], p["slope"]);
         return torch::prelu(in[0], p["slope"].flatten());
     case Op::MaxPool:
@@ -304,22 +322,31 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
     for (size_t i = 0; i < nodes.size(); ++i) {
         in.clear();
         for (int j : inputIndex_[i]) in.push_back(values[j]);
-        torch::Tensor out = nodes[i].op == Op::Input ? inputLayout(x)
-                            : sumsFor[i] >= 0       ? activationSummingProducts(i, size_t(sumsFor[i]), in[0])
-                                                    : runNode(i, in, false, mayOverwriteInput(i, wanted));
+        torch::Tensor out;
+        if (nodes[i].op == Op::Input)
+            out = inputLayout(x);
+        else if (const int conv = sumsFor[i]; conv >= 0)
+            // The conv's output goes no further than this activation (nor does the folded
+            // BatchNorm's between them) unless it is asked for.
+            out = activationSummingProducts(i, size_t(conv), in[0],
+                                            !wanted[size_t(conv)] && !wanted[size_t(inputIndex_[i][0])]);
+        else
+            out = runNode(i, in, false, mayOverwriteInput(i, wanted));
         if (capture_[i]) {
             // Leaf when nothing before it needs gradients (weights frozen): the
             // gradient then starts here and no weight gradient is computed.
             if (!out.requires_grad() && torch::GradMode::is_enabled()) out = out.detach().requires_grad_(true);
             if (out.requires_grad() && !sink_) out.retain_grad();
+            bool summedInActivation = false;
             if (out.requires_grad() && sink_) {
                 // The activation after it sums the products in its own backward pass when it can.
-                if (canSumInActivation(i, out))
+                summedInActivation = canSumInActivation(i, out);
+                if (summedInActivation)
                     sumsFor[size_t(activationAfter_[i])] = static_cast<int>(i);
                 else
                     sumProductsInHook(i, out);
             }
-            captured_[nodes[i].name] = out;
+            if (!summedInActivation) captured_[nodes[i].name] = out;  // else the activation may overwrite it
         }
         if (wanted[i])
             result[nodes[i].name] = isFolded(i) ? runNode(i, in, /*unfolded=*/true) : out;
@@ -331,16 +358,22 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
     return result;
 }
 
-// Without autograd, an activation or Add may write into its first input when nothing else can see
-// that tensor: its producer made it (not a view or pass-through of another value), this node is its
-// only consumer, and it is neither captured nor asked for. Saves a full pass over each map
-// (MobileNetV2 batch 32: see bench_inference).
+// An activation or Add may write into its first input when nothing else can see that tensor: its
+// producer made it (not a view or pass-through of another value), this node is its only consumer,
+// and it is neither captured nor asked for. Saves a full pass over each map (MobileNetV2 batch 32:
+// see bench_inference). With autograd, only in scoring passes (channels-last, eval mode; training is
+// left as LibTorch runs it), never through a view, and never into an activation's output, which
+// the activation keeps for its backward pass.
 bool TorchGraph::mayOverwriteInput(size_t node, const std::vector<bool>& wanted) const {
-    if (torch::GradMode::is_enabled() || inputIndex_[node].empty()) return false;
+    const bool autograd = torch::GradMode::is_enabled();
+    if ((autograd && (training_ || !channelsLast_)) || inputIndex_[node].empty()) return false;
     for (int j = inputIndex_[node][0];;) {
         const Node& producer = graph_.nodes()[size_t(j)];
         if (consumerCount_[size_t(j)] != 1 || wanted[size_t(j)] || capture_[size_t(j)]) return false;
         if (producer.op == Op::Input) return false;  // the caller's tensor
+        if (autograd && (producer.op == Op::Flatten || producer.op == Op::ReLU || producer.op == Op::Clip ||
+                         producer.op == Op::PReLU))
+            return false;
         const bool passesOn = producer.op == Op::Flatten || producer.op == Op::Dropout ||
                               (producer.op == Op::Add && inputIndex_[size_t(j)].size() == 1) ||
                               (producer.op == Op::BatchNorm && isFolded(size_t(inputIndex_[size_t(j)][0])));

@@ -46,7 +46,8 @@ public:
     // layer, the per-channel sums over the batch and positions of the layer's output times the loss's
     // gradient with respect to it, and keeps no gradient. For a conv whose BatchNorm is folded these
     // are the conv's own output's products, not the folded ones'. When a ReLU, Clip or PReLU alone
-    // follows the layer, it computes the sums in its own backward pass (one pass instead of three).
+    // follows the layer, it computes the sums in its own backward pass (one pass instead of three);
+    // such a layer is then not in captured(), since that activation may write over its output.
     using GradSink = std::function<void(const std::string& layer, const torch::Tensor& productSums)>;
     void setCapture(const std::vector<std::string>& nodes, GradSink sink = {});
     const std::unordered_map<std::string, torch::Tensor>& captured() const { return captured_; }
@@ -71,7 +72,9 @@ private:
     bool canSumInActivation(size_t conv, const torch::Tensor& out) const;
     torch::Tensor productOffset(size_t conv) const;
     void sumProductsInHook(size_t node, torch::Tensor& out);
-    torch::Tensor activationSummingProducts(size_t index, size_t conv, const torch::Tensor& x);
+    torch::Tensor activationSummingProducts(size_t index, size_t conv, const torch::Tensor& x, bool overwrite);
+    bool usesCheapBackward(size_t index, const torch::Tensor& x) const;
+    torch::Tensor activationWithCheapBackward(size_t index, const torch::Tensor& x, bool inPlace);
     Activation activationOf(size_t index, const torch::Tensor& x) const;
 
     const graph::Graph& graph_;

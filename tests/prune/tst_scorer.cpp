@@ -75,6 +75,19 @@ std::vector<double> handTaylor(const Graph& g, const data::Batch& batch) {
     return sum;
 }
 
+// Activations that feed other in-place steps: a ReLU6 straight into a ReLU, and a ReLU whose only
+// consumer is a residual sum (neither may write over an output its activation keeps).
+Graph chainedActivationsNet() {
+    GraphBuilder b("chained", {3, 24, 24}, 10);
+    auto x = b.relu(b.batchNorm(b.conv(b.input(), "stem", {.out = 8, .kernel = 3, .pad = 1}), "stem.bn"), "stem.relu");
+    auto a = b.clip(b.batchNorm(b.conv(x, "a", {.out = 8, .kernel = 3, .pad = 1}), "a.bn"), "a.relu6", 0.f, 6.f);
+    a = b.relu(a, "a.relu");
+    auto r = b.relu(b.batchNorm(b.conv(a, "r", {.out = 8, .kernel = 1}), "r.bn"), "r.relu");
+    auto sum = b.relu(b.add({r, x}, "sum"), "sum.relu");
+    auto emb = b.flatten(b.globalAvgPool(sum, "gap"), "embedding");
+    return b.finish(emb, b.linear(emb, "head", 10));
+}
+
 }  // namespace
 
 class TestScorer : public QObject {
@@ -126,23 +139,34 @@ private slots:
     // own output, computed here the usual way (nothing folded or fused, weights requiring
     // gradients, retained activation gradients): on MobileNetV2 (depthwise convs, ReLU6, residuals)
     // with BatchNorm statistics far from the identity, on SqueezeNet (ReLUs whose gradients arrive
-    // as channel slices of a concat's), and on the pretrained MobileFaceNet (PReLUs).
+    // as channel slices of a concat's), on ResNet50 (ReLUs after residual sums), and on the
+    // pretrained MobileFaceNet (PReLUs). Scoring writes activations over their inputs and works
+    // back from the outputs: a PReLU divides by its slope, so only when every slope is positive
+    // (MobileFaceNet's trained PReLUs each have some negative ones; a second row makes them positive).
     void foldedAndFusedPassesGiveTheUsualScores_data() {
         QTest::addColumn<QString>("model");
-        QTest::newRow("mobilenetv2") << "mobilenetv2";
-        QTest::newRow("squeezenet") << "squeezenet";
-        QTest::newRow("mobilefacenet") << "mobilefacenet";
+        QTest::addColumn<bool>("positiveSlopes");
+        QTest::newRow("mobilenetv2") << "mobilenetv2" << false;
+        QTest::newRow("squeezenet") << "squeezenet" << false;
+        QTest::newRow("resnet50") << "resnet50" << false;
+        QTest::newRow("mobilefacenet") << "mobilefacenet" << false;
+        QTest::newRow("mobilefacenet, every slope positive") << "mobilefacenet" << true;
+        QTest::newRow("chained activations") << "chained" << false;
     }
 
     void foldedAndFusedPassesGiveTheUsualScores() {
         QFETCH(QString, model);
+        QFETCH(bool, positiveSlopes);
         Graph g;
         torch::manual_seed(5);
         if (model == "mobilefacenet") {
             g = models::loadModel("mobilefacenet");
             train::prepareHead(g, 10, train::LossKind::Softmax, nullptr, 5);
+            for (auto& n : g.nodes())
+                if (n.op == Op::PReLU && positiveSlopes)
+                    for (auto& a : n.param("slope").data) a = std::fabs(a) + 0.01f;
         } else {
-            g = models::buildZooModel(model.toStdString(), {.numClasses = 10});
+            g = model == "chained" ? chainedActivationsNet() : models::buildZooModel(model.toStdString(), {.numClasses = 10});
             for (auto& n : g.nodes()) {
                 if (n.op != Op::BatchNorm) continue;
                 const int64_t c = n.param("weight").numel();
@@ -161,24 +185,45 @@ private slots:
         scorer.accumulate(batch);
         const auto got = scorer.finish().layers;
 
-        exec::TorchGraph net(g);
-        net.setParametersRequireGrad(true);
+        // The usual way, in float and in double precision: per layer, the scores, and the size of
+        // the products they sum (the largest mean over a channel of |a * dL/da|). A score is the
+        // absolute value of a sum whose terms largely cancel, so its rounding error is measured
+        // against that size.
         std::vector<std::string> layers;
         for (const auto& [layer, unused] : got) layers.push_back(layer);
-        net.setCapture(layers);
-        auto out = net.forward(exec::toTorch(batch.images), {g.logitsName()});
-        torch::cross_entropy_loss(out.at(g.logitsName()), torch::tensor(batch.labels, torch::kLong)).backward();
-        double worst = 0;
+        const auto usualScores = [&](torch::ScalarType type) {
+            exec::TorchGraph net(g);
+            for (const auto& n : g.nodes())
+                for (const auto& [key, unused] : n.params) net.param(n.name, key) = net.param(n.name, key).to(type);
+            net.setParametersRequireGrad(true);
+            net.setCapture(layers);
+            auto out = net.forward(exec::toTorch(batch.images).to(type), {g.logitsName()});
+            torch::cross_entropy_loss(out.at(g.logitsName()), torch::tensor(batch.labels, torch::kLong)).backward();
+            std::map<std::string, std::pair<torch::Tensor, double>> scores;
+            for (const auto& layer : layers) {
+                const auto& a = net.captured().at(layer);
+                const auto products = (a.detach() * a.grad()).to(torch::kFloat64);
+                scores[layer] = {products.mean({0, 2, 3}).abs(), products.abs().mean({0, 2, 3}).max().item<double>()};
+            }
+            return scores;
+        };
+        const auto usual = usualScores(torch::kFloat32), exact = usualScores(torch::kFloat64);
+        double worst = 0, usualWorst = 0;
+        std::string worstLayer;
         for (const auto& layer : layers) {
-            const auto& a = net.captured().at(layer);
-            const auto reference = (a.detach() * a.grad()).to(torch::kFloat64).mean({0, 2, 3}).abs();
-            const double largest = reference.max().item<double>();
-            QVERIFY2(largest > 0, layer.c_str());
-            for (size_t i = 0; i < got.at(layer).size(); ++i)
-                worst = std::max(worst, std::fabs(got.at(layer)[i] - reference[int64_t(i)].item<double>()) / largest);
+            const auto& [truth, scale] = exact.at(layer);
+            QVERIFY2(truth.max().item<double>() > 0, layer.c_str());
+            for (size_t i = 0; i < got.at(layer).size(); ++i) {
+                const double t = truth[int64_t(i)].item<double>();
+                const double error = std::fabs(got.at(layer)[i] - t) / scale;
+                if (error > worst) std::tie(worst, worstLayer) = std::pair{error, layer};
+                usualWorst = std::max(usualWorst, std::fabs(usual.at(layer).first[int64_t(i)].item<double>() - t) / scale);
+            }
         }
-        qInfo("%zu layers; largest difference, relative to each layer's largest score: %.2g", layers.size(), worst);
-        QVERIFY(worst < 1e-4);
+        qInfo("%zu layers; largest error, relative to the size of the products summed: %.2g (%s), usual float "
+              "computation %.2g", layers.size(), worst, worstLayer.c_str(), usualWorst);
+        // ResNet50 with these BatchNorms is ill-conditioned (activations ~30): float itself errs by ~5e-4.
+        QVERIFY(worst < std::max(1e-5, 4 * usualWorst));
     }
 
     void scoresAverageOverBatches() {
