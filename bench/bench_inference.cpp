@@ -4,10 +4,12 @@
 // printed beside the MACs ratio. Pruning ranks filters globally, as FacePrune does (the widest
 // layers, late and at low resolution in these nets, lose filters first); the "even" variant takes
 // the same share from every layer instead, as Torch-Pruning's default local pruning does, to show
-// how much of the speed-up depends on where the MACs go rather than on the backend. Each variant
-// runs alternately with the original; "original" against itself shows the noise.
+// how much of the speed-up depends on where the MACs go rather than on the backend. The "flops"
+// variant ranks globally with FacePrune's FLOPs regulariser (--flops-lambda), which moves the cut
+// towards the filters that cost most MACs, early and at high resolution. Each variant runs
+// alternately with the original; "original" against itself shows the noise.
 //   bench_inference [--models squeezenet,mobilenetv2,resnet50,mobilefacenet] [--threads 2]
-//                   [--keep 0.5] [--reps1 20] [--reps32 3] [--json build/bench-results.json]
+//                   [--keep 0.5] [--flops-lambda 0.05] [--reps1 20] [--reps32 3] [--json build/bench-results.json]
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -51,10 +53,10 @@ std::vector<int> rankGroups(const prune::ChannelGraph& cg, const std::vector<dou
 }
 
 // One-shot L1 pruning to at most `keep` of the MACs (the fewest groups that get there).
-graph::Graph pruneToMacs(const graph::Graph& g, double keep, int roundTo, bool even) {
+graph::Graph pruneToMacs(const graph::Graph& g, double keep, int roundTo, bool even, double flopsLambda) {
     const prune::ChannelGraph cg(g);
     const prune::Scorer scorer(g, cg, prune::Criterion::L1);
-    const auto ranked = rankGroups(cg, scorer.finish().groups, even);
+    const auto ranked = rankGroups(cg, scorer.finish(flopsLambda).groups, even);
     prune::PlanConstraints c;
     c.roundTo = roundTo;
     const double target = keep * static_cast<double>(g.totalCost(false).macs);
@@ -133,6 +135,7 @@ int main(int argc, char** argv) {
     const auto modelNames = bench::splitList(args.get("models", "squeezenet,mobilenetv2,resnet50,mobilefacenet"));
     const int threads = args.getInt("threads", 2);
     const double keep = std::stod(args.get("keep", "0.5"));
+    const double flopsLambda = std::stod(args.get("flops-lambda", "0.05"));
     const int reps1 = args.getInt("reps1", 20), reps32 = args.getInt("reps32", 3);
     at::set_num_threads(threads);
     cv::setNumThreads(threads);
@@ -142,6 +145,7 @@ int main(int argc, char** argv) {
     json out;
     out["threads"] = threads;
     out["keep_macs"] = keep;
+    out["flops_lambda"] = flopsLambda;
     out["load_before"] = bench::machineLoad();
     std::printf("%d thread(s) in LibTorch and cv::dnn; latency in ms (median), speed-up = original / pruned\n\n",
                 threads);
@@ -157,10 +161,13 @@ int main(int argc, char** argv) {
                 const char* name;
                 int roundTo;  // 0: not pruned
                 bool even;
+                double flopsLambda;
             };
-            for (const auto& [variant, roundTo, even] : {Variant{"original", 0, false}, Variant{"pruned", 1, false},
-                                                         Variant{"pruned-r8", 8, false}, Variant{"even-r8", 8, true}}) {
-                const graph::Graph g = roundTo ? pruneToMacs(original, keep, roundTo, even) : original;
+            for (const auto& [variant, roundTo, even, lambda] :
+                 {Variant{"original", 0, false, 0.0}, Variant{"pruned", 1, false, 0.0},
+                  Variant{"pruned-r8", 8, false, 0.0}, Variant{"even-r8", 8, true, 0.0},
+                  Variant{"flops-r8", 8, false, flopsLambda}}) {
+                const graph::Graph g = roundTo ? pruneToMacs(original, keep, roundTo, even, lambda) : original;
                 const double macs = static_cast<double>(g.totalCost(false).macs);
                 Runnable pruned(g, tmp / (name + "-" + variant + ".onnx"));
                 const auto [l, x] = measureAgainst(base, pruned, in, reps1, reps32);
@@ -185,7 +192,8 @@ int main(int argc, char** argv) {
     fs::remove_all(tmp);
     out["load_after"] = bench::machineLoad();
     std::printf("\nx-MACs: original MACs / these MACs; %%8: convs whose width is a multiple of 8; "
-                "xt/xd: speed-up in LibTorch / cv::dnn at batch 1 / 32; even-r8: every layer loses the same share\n");
+                "xt/xd: speed-up in LibTorch / cv::dnn at batch 1 / 32; even-r8: every layer loses the same share; "
+                "flops-r8: ranked with the FLOPs regulariser, lambda %g\n", flopsLambda);
     std::printf("machine: load %.2f -> %.2f, cc1plus %d -> %d\n", out["load_before"]["loadavg_1min"].get<double>(),
                 out["load_after"]["loadavg_1min"].get<double>(), out["load_before"]["cc1plus"].get<int>(),
                 out["load_after"]["cc1plus"].get<int>());
