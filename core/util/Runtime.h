@@ -6,7 +6,8 @@ namespace fp::util {
 // floating-point mode):
 // - keeps large activation buffers mapped between iterations: glibc's default
 //   returns them to the OS after every batch and re-faults them (measured here:
-//   ResNet50 batch-32 forward 8.3 s -> 5.7 s);
+//   ResNet50 batch-32 forward 8.3 s -> 5.7 s), on every thread: jobs run on
+//   worker threads, which glibc would otherwise give arenas of their own;
 // - one LibTorch thread per physical core;
 // - flushes denormal floats to zero: pretrained weights produce denormal
 //   activations that the CPU handles ~100x slower (MobileFaceNet forward 3.6x
