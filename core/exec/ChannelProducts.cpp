@@ -151,17 +151,14 @@ struct ActivationWithSums : torch::autograd::Function<ActivationWithSums> {
 
 }  // namespace
 
-bool canWorkFromOutput(const Activation& activation) {
-    return !activation.slope.defined() || (activation.slope > 0).all().item<bool>();
-}
-
 torch::Tensor activationWithProductSums(const torch::Tensor& x, const Activation& activation,
                                         const torch::Tensor& offset, ProductSink sink, bool inputGradient,
-                                        bool overwriteInput) {
+                                        bool mayOverwriteInput) {
     TORCH_CHECK(inputGradient || sink, "activationWithProductSums: nothing to compute in the backward pass");
     TORCH_CHECK(isChannelsLastFloat(x), "activationWithProductSums needs a channels-last float tensor");
-    TORCH_CHECK(!overwriteInput || (!x.is_leaf() && canWorkFromOutput(activation)),
-                "activationWithProductSums cannot overwrite a leaf, nor work back through a slope <= 0");
+    // Autograd forbids writing into a leaf; a slope <= 0 would hide which side x was on.
+    const bool overwriteInput = mayOverwriteInput && !x.is_leaf() &&
+                                (!activation.slope.defined() || (activation.slope > 0).all().item<bool>());
     auto pending = c10::make_intrusive<Pending>();
     pending->activation = activation;
     pending->offset = offset;

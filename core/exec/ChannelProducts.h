@@ -31,15 +31,12 @@ struct Activation {
 // LibTorch's own backward always computes the slope's gradient too).
 // inputGradient false: the backward pass gives x no gradient (x is a leaf whose gradient nobody
 // reads, such as the first conv's output when scoring), and skips writing it.
-// overwriteInput: the activation is written into x and x is returned; the backward pass works
-// from that output (it tells where x was inside, and gives x back: a PReLU divides by its slope,
-// which must then be positive). For an x nothing else reads; not for a leaf.
+// mayOverwriteInput: x is read by nothing else, so the activation may be written into it (and x
+// returned). The backward pass then works from that output: it tells where x was inside, and gives
+// x back (a PReLU divides by its slope). Ignored for a leaf, and for a PReLU with a slope <= 0.
 // x must pass isChannelsLastFloat; callers use LibTorch's own activation and channelProductSums otherwise.
 torch::Tensor activationWithProductSums(const torch::Tensor& x, const Activation& activation,
                                         const torch::Tensor& offset, ProductSink sink, bool inputGradient = true,
-                                        bool overwriteInput = false);
-
-// Whether overwriteInput can be used for this activation (a PReLU needs every slope positive).
-bool canWorkFromOutput(const Activation& activation);
+                                        bool mayOverwriteInput = false);
 
 }  // namespace fp::exec

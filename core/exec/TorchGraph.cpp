@@ -134,19 +134,17 @@ Activation TorchGraph::activationOf(size_t index, const torch::Tensor& x) const 
 torch::Tensor TorchGraph::activationSummingProducts(size_t index, size_t conv, const torch::Tensor& x,
                                                     bool overwrite) {
     const std::string& name = graph_.nodes()[conv].name;
-    const Activation f = activationOf(index, x);
-    return activationWithProductSums(x, f, productOffset(conv),
+    return activationWithProductSums(x, activationOf(index, x), productOffset(conv),
                                      [this, &name](const torch::Tensor& sums) { sink_(name, sums); },
                                      /*inputGradient=*/!x.is_leaf(),  // a captured leaf's gradient is never read
-                                     overwrite && !x.is_leaf() && canWorkFromOutput(f));
+                                     overwrite);
 }
 
 // ReLU, Clip and PReLU while scoring: one fused pass for the input's gradient alone, where
 // LibTorch's backward reads the input and the gradient separately (hardtanh's: MobileNetV2's
 // unscored ReLU6s) or computes the slope's gradient too (prelu's).
 torch::Tensor TorchGraph::activationWithCheapBackward(size_t index, const torch::Tensor& x, bool inPlace) {
-    const Activation f = activationOf(index, x);
-    return activationWithProductSums(x, f, {}, {}, true, inPlace && canWorkFromOutput(f));
+    return activationWithProductSums(x, activationOf(index, x), {}, {}, true, inPlace);
 }
 
 bool TorchGraph::usesCheapBackward(size_t index, const torch::Tensor& x) const {

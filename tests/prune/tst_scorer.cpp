@@ -79,6 +79,15 @@ std::vector<double> handTaylor(const Graph& g, const data::Batch& batch) {
     return sum;
 }
 
+// Random images of the model's input size from LibTorch's current seed, one per label.
+data::Batch randomBatch(const Graph& g, std::vector<int64_t> labels) {
+    const auto& in = g.at(g.inputName()).inputShape;
+    data::Batch batch;
+    batch.images = exec::fromTorch(torch::randn({int64_t(labels.size()), in.c, in.h, in.w}));
+    batch.labels = std::move(labels);
+    return batch;
+}
+
 // Activations that feed other in-place steps: a ReLU6 straight into a ReLU, and a ReLU whose only
 // consumer is a residual sum (neither may write over an output its activation keeps).
 Graph chainedActivationsNet() {
@@ -181,10 +190,7 @@ private slots:
             }
         }
         const prune::ChannelGraph cg(g);
-        const auto& in = g.at(g.inputName()).inputShape;
-        data::Batch batch;
-        batch.images = exec::fromTorch(torch::randn({4, in.c, in.h, in.w}));
-        batch.labels = {1, 7, 3, 7};
+        const data::Batch batch = randomBatch(g, {1, 7, 3, 7});
         prune::Scorer scorer(g, cg, prune::Criterion::Taylor);
         scorer.accumulate(batch);
         const auto got = scorer.finish().layers;
@@ -232,16 +238,15 @@ private slots:
 
     // Jobs score on worker threads. After the first batch, the next ones reuse its memory instead
     // of asking the OS for fresh pages: with a glibc arena of its own, a worker thread page-faulted
-    // a quarter as many times on every batch as on the first (now: none), and scored 2.5-3.5x slower.
+    // ~70k times on every batch (now: none), and scored 2.5-3.5x slower.
     void scoringOnAWorkerThreadReusesItsMemory() {
         const Graph g = models::buildZooModel("mobilenetv2", {.numClasses = 10});
         const prune::ChannelGraph cg(g);
-        const auto& in = g.at(g.inputName()).inputShape;
         torch::manual_seed(4);
-        data::Batch batch;
         // Batch 32: maps larger than a thread arena's 64 MiB heaps are where it went wrong.
-        batch.images = exec::fromTorch(torch::randn({32, in.c, in.h, in.w}));
-        for (int i = 0; i < 32; ++i) batch.labels.push_back(i % 10);
+        std::vector<int64_t> labels;
+        for (int i = 0; i < 32; ++i) labels.push_back(i % 10);
+        const data::Batch batch = randomBatch(g, labels);
         const auto minorFaults = [] {
             rusage r{};
             getrusage(RUSAGE_SELF, &r);
@@ -258,8 +263,9 @@ private slots:
         });
         worker.join();
         qInfo("page faults per batch on a worker thread: %.0f, %.0f, %.0f", faults[0], faults[1], faults[2]);
-        QVERIFY(faults[0] > 0);
-        QVERIFY(faults[2] < 0.15 * faults[0]);
+        // A batch's activations take ~1 GB (250k pages); without one arena for all threads the third
+        // batch faulted 69k pages in again. How many the first faults depends on the tests before it.
+        QVERIFY(faults[2] < 20000);
     }
 
     void scoresAverageOverBatches() {
@@ -278,11 +284,8 @@ private slots:
     void microBatchesGiveTheSameScores() {
         const Graph g = models::buildZooModel("squeezenet", {.numClasses = 10});
         const prune::ChannelGraph cg(g);
-        const auto& in = g.at(g.inputName()).inputShape;
         torch::manual_seed(3);
-        data::Batch batch;
-        batch.images = exec::fromTorch(torch::randn({6, in.c, in.h, in.w}));
-        batch.labels = {0, 3, 5, 9, 3, 1};
+        const data::Batch batch = randomBatch(g, {0, 3, 5, 9, 3, 1});
         prune::Scorer whole(g, cg, prune::Criterion::Taylor), parts(g, cg, prune::Criterion::Taylor);
         parts.setMaxMicroBatch(4);
         QCOMPARE(whole.microBatch(6), 6);
