@@ -6,10 +6,13 @@
 // the same share from every layer instead, as Torch-Pruning's default local pruning does, to show
 // how much of the speed-up depends on where the MACs go rather than on the backend. The "flops"
 // variant ranks globally with FacePrune's FLOPs regulariser (--flops-lambda), which moves the cut
-// towards the filters that cost most MACs, early and at high resolution. Each variant runs
-// alternately with the original; "original" against itself shows the noise.
+// towards the filters that cost most MACs, early and at high resolution. The "lat" variants weigh
+// each filter by the inference time its removal saves, measured per layer at batch 1 or 32
+// (--latency-lambda): memory-bound high-resolution layers cost more time than their MACs say.
+// Each variant runs alternately with the original; "original" against itself shows the noise.
 //   bench_inference [--models squeezenet,mobilenetv2,resnet50,mobilefacenet] [--threads 2]
-//                   [--keep 0.5] [--flops-lambda 0.05] [--reps1 20] [--reps32 3] [--json build/bench-results.json]
+//                   [--keep 0.5] [--flops-lambda 0.05] [--latency-lambda 0.3]
+//                   [--reps1 20] [--reps32 3] [--json build/bench-results.json]
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -26,6 +29,7 @@
 #include "models/ModelLoader.h"
 #include "prune/ChannelGraph.h"
 #include "prune/CostModel.h"
+#include "prune/LatencyModel.h"
 #include "prune/Planner.h"
 #include "prune/Scorer.h"
 #include "prune/Surgery.h"
@@ -53,10 +57,12 @@ std::vector<int> rankGroups(const prune::ChannelGraph& cg, const std::vector<dou
 }
 
 // One-shot L1 pruning to at most `keep` of the MACs (the fewest groups that get there).
-graph::Graph pruneToMacs(const graph::Graph& g, double keep, int roundTo, bool even, double flopsLambda) {
+graph::Graph pruneToMacs(const graph::Graph& g, double keep, int roundTo, bool even, double lambda, int latencyBatch) {
     const prune::ChannelGraph cg(g);
     const prune::Scorer scorer(g, cg, prune::Criterion::L1);
-    const auto ranked = rankGroups(cg, scorer.finish(flopsLambda).groups, even);
+    const auto scores = latencyBatch > 0 ? scorer.finish(lambda, prune::latencyPerGroup(g, cg, prune::measureNodeSeconds(g, latencyBatch)))
+                                         : scorer.finish(lambda);
+    const auto ranked = rankGroups(cg, scores.groups, even);
     prune::PlanConstraints c;
     c.roundTo = roundTo;
     const double target = keep * static_cast<double>(g.totalCost(false).macs);
@@ -136,6 +142,7 @@ int main(int argc, char** argv) {
     const int threads = args.getInt("threads", 2);
     const double keep = std::stod(args.get("keep", "0.5"));
     const double flopsLambda = std::stod(args.get("flops-lambda", "0.05"));
+    const double latencyLambda = std::stod(args.get("latency-lambda", "0.3"));
     const int reps1 = args.getInt("reps1", 20), reps32 = args.getInt("reps32", 3);
     at::set_num_threads(threads);
     cv::setNumThreads(threads);
@@ -146,6 +153,7 @@ int main(int argc, char** argv) {
     out["threads"] = threads;
     out["keep_macs"] = keep;
     out["flops_lambda"] = flopsLambda;
+    out["latency_lambda"] = latencyLambda;
     out["load_before"] = bench::machineLoad();
     std::printf("%d thread(s) in LibTorch and cv::dnn; latency in ms (median), speed-up = original / pruned\n\n",
                 threads);
@@ -162,12 +170,15 @@ int main(int argc, char** argv) {
                 int roundTo;  // 0: not pruned
                 bool even;
                 double flopsLambda;
+                int latencyBatch;  // the cost regulariser weighs measured seconds at this batch; 0: MACs
             };
-            for (const auto& [variant, roundTo, even, lambda] :
-                 {Variant{"original", 0, false, 0.0}, Variant{"pruned", 1, false, 0.0},
-                  Variant{"pruned-r8", 8, false, 0.0}, Variant{"even-r8", 8, true, 0.0},
-                  Variant{"flops-r8", 8, false, flopsLambda}}) {
-                const graph::Graph g = roundTo ? pruneToMacs(original, keep, roundTo, even, lambda) : original;
+            for (const auto& [variant, roundTo, even, lambda, latencyBatch] :
+                 {Variant{"original", 0, false, 0.0, 0}, Variant{"pruned", 1, false, 0.0, 0},
+                  Variant{"pruned-r8", 8, false, 0.0, 0}, Variant{"even-r8", 8, true, 0.0, 0},
+                  Variant{"flops-r8", 8, false, flopsLambda, 0}, Variant{"lat1-r8", 8, false, latencyLambda, 1},
+                  Variant{"lat32-r8", 8, false, latencyLambda, 32}}) {
+                const graph::Graph g =
+                    roundTo ? pruneToMacs(original, keep, roundTo, even, lambda, latencyBatch) : original;
                 const double macs = static_cast<double>(g.totalCost(false).macs);
                 Runnable pruned(g, tmp / (name + "-" + variant + ".onnx"));
                 const auto [l, x] = measureAgainst(base, pruned, in, reps1, reps32);

@@ -23,6 +23,10 @@ prune::PruneConfig toPruneConfig(const PruneSettings& s) {
     c.floorValue = s.floorValue;
     c.constraints.minWidthFraction = s.minWidthFraction;
     c.constraints.roundTo = s.roundTo;
+    if (!s.regulariserCost.isEmpty()) {
+        c.regulariserCost = prune::regulariserCostFromName(s.regulariserCost.toStdString());
+        c.flopsLambda = s.regulariserWeight;
+    }
     for (const auto& l : s.locked) c.locked.insert(l.toStdString());
     c.seed = s.seed;
     c.batchSize = s.batchSize;
@@ -59,6 +63,10 @@ PruneSettings settingsFromHistory(const prune::History& h, const QString& runDir
     s.floorValue = c.floorValue;
     s.minWidthFraction = c.constraints.minWidthFraction;
     s.roundTo = c.constraints.roundTo;
+    if (c.flopsLambda > 0.0) {
+        s.regulariserCost = QString::fromLatin1(prune::regulariserCostName(c.regulariserCost));
+        s.regulariserWeight = c.flopsLambda;
+    }
     for (const auto& l : c.locked) s.locked << QString::fromStdString(l);
     s.seed = c.seed;
     s.batchSize = c.batchSize;

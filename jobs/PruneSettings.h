@@ -24,6 +24,8 @@ struct PruneSettings {
     double learningRate = 0.005;
     double minWidthFraction = 0.1;
     int roundTo = 1;
+    QString regulariserCost;      // "", "macs", "latency": what the cost regulariser weighs
+    double regulariserWeight = 0.3;
     // Stop conditions
     int maxIterations = 10;
     QString targetKind;           // "", "filters", "params", "macs"

@@ -71,6 +71,8 @@ private:
     QSpinBox* finetuneSteps_;
     QDoubleSpinBox* learningRate_;
     QDoubleSpinBox* minWidth_;
+    QComboBox* regulariserCost_;
+    QDoubleSpinBox* regulariserWeight_;
     QSpinBox* maxIterations_;
     QComboBox* targetKind_;
     QDoubleSpinBox* targetPercent_;

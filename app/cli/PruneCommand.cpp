@@ -23,6 +23,8 @@ extern "C" void onInterrupt(int) { interrupted = true; }
 struct PruneOptions {
     std::string model, train, out, resume, pairs, pairsImages;
     std::string criterion = "taylor", perIteration = "5%", target, floor, loss = "softmax", schedule = "constant";
+    std::string cost = "macs";
+    int latencyBatch = 32;
     int iterations = 10, finetuneSteps = 0, scoringBatches = 0, batchSize = 32, limitIdentities = 0, roundTo = 1;
     double lr = 0.005, minWidth = 0.1, verifyFraction = 0.2, flopsLambda = 0.0, distill = 0.0;
     std::vector<std::string> locked;
@@ -48,6 +50,8 @@ prune::PruneConfig toConfig(const PruneOptions& o) {
     c.scoringBatches = o.scoringBatches;
     c.batchSize = o.batchSize;
     c.flopsLambda = o.flopsLambda;
+    c.regulariserCost = prune::regulariserCostFromName(o.cost);
+    c.latencyBatch = o.latencyBatch;
     c.constraints.minWidthFraction = o.minWidth;
     c.constraints.roundTo = o.roundTo;
     c.locked = {o.locked.begin(), o.locked.end()};
@@ -112,6 +116,7 @@ int runPrune(const PruneOptions& o) {
     } else {
         if (o.model.empty() || o.train.empty() || o.out.empty())
             throw Error("prune needs --model, --train and --out (or --resume RUN_DIR)");
+        const prune::PruneConfig config = toConfig(o);  // bad option names fail before data loads
         graph::Graph model = models::loadModel(o.model);
         prune::DataSettings settings;
         settings.trainDir = o.train;
@@ -127,7 +132,7 @@ int runPrune(const PruneOptions& o) {
                     data.trainIdentities, data.trainImages, data.verifyIdentities, data.verifyPairs);
         for (const auto& s : data.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
         run = std::make_unique<prune::PruneRun>(prune::PruneRun::start(
-            o.out, std::move(model), o.model, toConfig(o), *data.train, data.evaluate, &interrupted, cb,
+            o.out, std::move(model), o.model, config, *data.train, data.evaluate, &interrupted, cb,
             settings.toMap()));
         const auto& h = run->history();
         std::printf("original: %lld filters, params %.2fM, MACs %.1fM", static_cast<long long>(h.originalFilters),
@@ -235,7 +240,14 @@ void addPruneCommand(CLI::App& app) {
     cmd->add_option("--min-width", o->minWidth, "Minimum share of each layer's original width")->capture_default_str();
     cmd->add_option("--round-to", o->roundTo, "Keep widths a multiple of this")->capture_default_str();
     cmd->add_option("--lock", o->locked, "Layers to keep whole");
-    cmd->add_option("--flops-lambda", o->flopsLambda, "FLOPs regulariser weight")->capture_default_str();
+    cmd->add_option("--cost-lambda,--flops-lambda", o->flopsLambda,
+                    "Weight of the cost regulariser: each group's score loses lambda * its saving / the largest")
+        ->capture_default_str();
+    cmd->add_option("--cost", o->cost,
+                    "What the regulariser saves: macs, or latency (each layer's inference time, measured on "
+                    "this machine before each iteration)")
+        ->capture_default_str();
+    cmd->add_option("--latency-batch", o->latencyBatch, "Batch size latency is measured at")->capture_default_str();
     cmd->add_option("--floor", o->floor, "Stop when a metric falls below, e.g. accuracy:0.95");
     cmd->add_option("--verify-fraction", o->verifyFraction, "Identities held out for verification (0 = none)")
         ->capture_default_str();

@@ -24,6 +24,19 @@ std::map<std::string, Tensor> Executor::run(const Tensor& batch, const std::vect
     return out;
 }
 
+std::vector<double> Executor::timeNodes(const Tensor& batch) {
+    std::vector<double> seconds;
+    impl_->torchGraph.setNodeTimes(&seconds);
+    try {
+        embed(batch);
+    } catch (...) {
+        impl_->torchGraph.setNodeTimes(nullptr);
+        throw;
+    }
+    impl_->torchGraph.setNodeTimes(nullptr);
+    return seconds;
+}
+
 Tensor Executor::embed(const Tensor& batch) {
     const auto& name = impl_->graph.embeddingName();
     return run(batch, {name}).at(name);

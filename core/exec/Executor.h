@@ -20,6 +20,8 @@ public:
     // Eval mode, no gradients. batch: [N, C, H, W], already preprocessed.
     Tensor embed(const Tensor& batch);
     std::map<std::string, Tensor> run(const Tensor& batch, const std::vector<std::string>& outputs);
+    // One embedding pass, timed node by node: wall seconds per node, in graph order.
+    std::vector<double> timeNodes(const Tensor& batch);
 
 private:
     struct Impl;

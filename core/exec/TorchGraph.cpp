@@ -1,6 +1,7 @@
 #include "exec/TorchGraph.h"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 
 #include "exec/ChannelProducts.h"
@@ -317,7 +318,9 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
     std::vector<int> sumsFor(nodes.size(), -1);  // per activation: the captured conv it sums for
     std::unordered_map<std::string, torch::Tensor> result;
     std::vector<torch::Tensor> in;
+    if (nodeTimes_) nodeTimes_->resize(nodes.size(), 0.0);
     for (size_t i = 0; i < nodes.size(); ++i) {
+        const auto started = nodeTimes_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
         in.clear();
         for (int j : inputIndex_[i]) in.push_back(values[j]);
         torch::Tensor out;
@@ -349,6 +352,8 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
         if (wanted[i])
             result[nodes[i].name] = isFolded(i) ? runNode(i, in, /*unfolded=*/true) : out;
         values[i] = out;
+        if (nodeTimes_)
+            (*nodeTimes_)[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         // Free activations as soon as their last consumer has run.
         for (int j : inputIndex_[i])
             if (lastUse_[j] == static_cast<int>(i) && !wanted[j]) values[j] = torch::Tensor();

@@ -53,21 +53,33 @@ graph::NodeCost predictCost(const graph::Graph& g, const ChannelGraph& cg, const
     return total;
 }
 
-std::vector<double> macsPerGroup(const graph::Graph& g, const ChannelGraph& cg) {
-    // First-order saving: each place a group's channel is written or read by a
-    // conv/linear costs that layer's MACs per output or per input channel.
+std::vector<double> savingPerGroup(const graph::Graph& g, const ChannelGraph& cg, const std::vector<double>& nodeCost) {
     std::vector<double> saved(cg.groups().size(), 0.0);
-    for (const auto& n : g.nodes()) {
-        if (n.op != Op::Conv2d && n.op != Op::Linear) continue;
+    const auto& nodes = g.nodes();
+    for (size_t i = 0; i < nodes.size() && i < nodeCost.size(); ++i) {
+        const auto& n = nodes[i];
+        if (n.inputs.empty() || nodeCost[i] <= 0.0) continue;
         const auto& outAtoms = cg.channels(n.name);
         const auto& inAtoms = cg.channels(n.inputs[0]);
-        const double macs = static_cast<double>(g.cost(n).macs);
+        if (outAtoms.empty()) continue;
+        for (int a : outAtoms) saved[cg.groupOfAtom(a).id] += nodeCost[i] / static_cast<double>(outAtoms.size());
+        const bool readsChannels = n.op == Op::Conv2d || n.op == Op::Linear;
         const bool depthwise = n.op == Op::Conv2d && outAtoms == inAtoms;
-        for (int a : outAtoms) saved[cg.groupOfAtom(a).id] += macs / static_cast<double>(outAtoms.size());
-        if (depthwise) continue;
-        for (int a : inAtoms) saved[cg.groupOfAtom(a).id] += macs / static_cast<double>(inAtoms.size());
+        if (!readsChannels || depthwise || inAtoms.empty()) continue;
+        for (int a : inAtoms) saved[cg.groupOfAtom(a).id] += nodeCost[i] / static_cast<double>(inAtoms.size());
     }
     return saved;
+}
+
+std::vector<double> macsPerGroup(const graph::Graph& g, const ChannelGraph& cg) {
+    // Each place a group's channel is written or read by a conv/linear costs that layer's MACs per
+    // output or per input channel.
+    std::vector<double> macs(g.nodes().size(), 0.0);
+    for (size_t i = 0; i < g.nodes().size(); ++i) {
+        const auto& n = g.nodes()[i];
+        if (n.op == Op::Conv2d || n.op == Op::Linear) macs[i] = static_cast<double>(g.cost(n).macs);
+    }
+    return savingPerGroup(g, cg, macs);
 }
 
 }  // namespace fp::prune

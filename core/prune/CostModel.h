@@ -11,8 +11,13 @@ namespace fp::prune {
 
 graph::NodeCost predictCost(const graph::Graph& graph, const ChannelGraph& channels, const std::vector<int>& groups);
 
-// MACs that removing each single group saves, to first order (for the FLOPs
-// regulariser); O(total channels).
+// What removing each single group saves, to first order, when node i (graph order) costs
+// nodeCost[i]: a conv's or linear's cost splits over its output channels and, unless it is
+// depthwise, over its input channels too; any other node's over its output channels. O(total channels).
+std::vector<double> savingPerGroup(const graph::Graph& graph, const ChannelGraph& channels,
+                                   const std::vector<double>& nodeCost);
+
+// MACs that removing each single group saves, to first order (for the FLOPs regulariser).
 std::vector<double> macsPerGroup(const graph::Graph& graph, const ChannelGraph& channels);
 
 }  // namespace fp::prune

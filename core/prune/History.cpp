@@ -31,6 +31,8 @@ json configToJson(const PruneConfig& c) {
            {"floor_metric", c.floorMetric},
            {"floor_value", c.floorValue},
            {"flops_lambda", c.flopsLambda},
+           {"regulariser_cost", regulariserCostName(c.regulariserCost)},
+           {"latency_batch", c.latencyBatch},
            {"min_width_fraction", c.constraints.minWidthFraction},
            {"min_width", c.constraints.minWidth},
            {"min_width_of", c.constraints.minWidthOf},
@@ -58,6 +60,8 @@ PruneConfig configFromJson(const json& j) {
     c.floorMetric = j.at("floor_metric");
     c.floorValue = j.at("floor_value");
     c.flopsLambda = j.at("flops_lambda");
+    c.regulariserCost = regulariserCostFromName(j.value("regulariser_cost", "macs"));
+    c.latencyBatch = j.value("latency_batch", 32);
     c.constraints.minWidthFraction = j.at("min_width_fraction");
     c.constraints.minWidth = j.at("min_width");
     c.constraints.minWidthOf = j.at("min_width_of").get<std::map<std::string, int64_t>>();
@@ -82,6 +86,14 @@ TargetKind targetKindFromName(const std::string& name) {
     for (auto& [kind, n] : kTargets)
         if (name == n) return kind;
     throw Error("unknown target '" + name + "' (expected filters, params or macs)");
+}
+
+const char* regulariserCostName(RegulariserCost c) { return c == RegulariserCost::Latency ? "latency" : "macs"; }
+
+RegulariserCost regulariserCostFromName(const std::string& name) {
+    if (name == "macs") return RegulariserCost::Macs;
+    if (name == "latency") return RegulariserCost::Latency;
+    throw Error("unknown regulariser cost '" + name + "' (expected macs or latency)");
 }
 
 void saveHistory(const History& h, const std::filesystem::path& path) {

@@ -21,6 +21,12 @@ struct Target {
     double fractionLeft = 0.5;  // stop once this share (of the original) or less is left
 };
 
+// What the cost regulariser weighs each group by: the MACs it saves, or the inference time it
+// saves as measured on this machine (prune/LatencyModel.h) before each iteration.
+enum class RegulariserCost { Macs, Latency };
+const char* regulariserCostName(RegulariserCost c);
+RegulariserCost regulariserCostFromName(const std::string& name);  // throws fp::Error
+
 struct PruneConfig {
     Criterion criterion = Criterion::Taylor;
     int64_t perIterationCount = 0;      // filters (channel groups) per iteration; 0 = use the percentage
@@ -35,7 +41,9 @@ struct PruneConfig {
     std::optional<Target> target;
     std::string floorMetric;            // e.g. "accuracy"; empty = no floor
     double floorValue = 0.0;
-    double flopsLambda = 0.0;           // FLOPs regulariser for Taylor
+    double flopsLambda = 0.0;           // weight of the cost regulariser (0 = none)
+    RegulariserCost regulariserCost = RegulariserCost::Macs;
+    int latencyBatch = 32;              // batch size latency is measured at (RegulariserCost::Latency)
     PlanConstraints constraints;
     std::set<std::string> locked;       // layers the user keeps whole
     uint64_t seed = 1;

@@ -9,6 +9,7 @@
 #include "io/NativeFormat.h"
 #include "prune/ChannelGraph.h"
 #include "prune/FineTune.h"
+#include "prune/LatencyModel.h"
 #include "prune/RunSeeds.h"
 #include "prune/Scorer.h"
 #include "prune/Surgery.h"
@@ -82,6 +83,9 @@ PruneRun PruneRun::start(const fs::path& runDir, graph::Graph model, const std::
         throw Error("filters per iteration must be a positive count or percentage");
     if (config.target && (config.target->fractionLeft <= 0.0 || config.target->fractionLeft >= 1.0))
         throw Error("the target must leave between 0% and 100% of the model");
+    if (config.flopsLambda < 0.0) throw Error("the cost regulariser's weight cannot be negative");
+    if (config.regulariserCost == RegulariserCost::Latency && config.latencyBatch < 1)
+        throw Error("latency must be measured at a batch of at least one image");
 
     History h;
     h.model = modelSpec;
@@ -203,8 +207,17 @@ void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const st
             }
         }
         if (cancelled(cancel)) return;
-        const Scores scores = scorer.finish(c.flopsLambda);
         rec.seconds["scoring"] = secondsSince(t0);
+        Scores scores;
+        if (c.flopsLambda > 0.0 && c.regulariserCost == RegulariserCost::Latency) {
+            // Measured on the model as it is now, since each removal moves where the time goes.
+            t0 = std::chrono::steady_clock::now();
+            const auto nodeSeconds = measureNodeSeconds(model_, c.latencyBatch);
+            scores = scorer.finish(c.flopsLambda, latencyPerGroup(model_, cg, nodeSeconds));
+            rec.seconds["latency"] = secondsSince(t0);
+        } else {
+            scores = scorer.finish(c.flopsLambda);
+        }
         for (const auto& [layer, v] : scores.layers) {
             if (v.empty()) continue;
             const auto [lo, hi] = std::minmax_element(v.begin(), v.end());

@@ -191,6 +191,10 @@ void Scorer::accumulate(const data::Batch& batch) {
 }
 
 Scores Scorer::finish(double flopsLambda) const {
+    return finish(flopsLambda, flopsLambda > 0.0 ? macsPerGroup(impl_->graph, impl_->cg) : std::vector<double>{});
+}
+
+Scores Scorer::finish(double lambda, const std::vector<double>& saved) const {
     const auto& d = *impl_;
     if (needsData(d.criterion) && d.batches == 0) throw Error("no mini-batches were scored (empty training data?)");
     Scores out;
@@ -221,12 +225,14 @@ Scores Scorer::finish(double flopsLambda) const {
         }
         out.groups[id] = sum;
     }
-    if (flopsLambda > 0.0) {
-        const auto saved = macsPerGroup(d.graph, d.cg);
+    if (lambda > 0.0) {
+        if (saved.size() != d.cg.groups().size())
+            throw Error("the cost regulariser has " + std::to_string(saved.size()) + " savings for " +
+                        std::to_string(d.cg.groups().size()) + " channel groups");
         double most = 0.0;
         for (int id : d.cg.prunableGroups()) most = std::max(most, saved[id]);
         if (most > 0.0)
-            for (int id : d.cg.prunableGroups()) out.groups[id] -= flopsLambda * saved[id] / most;
+            for (int id : d.cg.prunableGroups()) out.groups[id] -= lambda * saved[id] / most;
     }
     return out;
 }

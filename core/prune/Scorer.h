@@ -40,6 +40,9 @@ public:
     static constexpr double kActivationBudgetBytes = 3.0 * (1 << 30);
     // flopsLambda > 0 subtracts lambda * (MACs the group saves / the largest such saving).
     Scores finish(double flopsLambda = 0.0) const;
+    // The same regulariser with another cost: saving[group id] is what removing that group saves
+    // (measured seconds, for instance: latencyPerGroup).
+    Scores finish(double lambda, const std::vector<double>& saving) const;
 
 private:
     struct Impl;

@@ -4,6 +4,7 @@
 // iteration on disk. Needs FACEPRUNE_DATA (labelled face folders).
 #include <QtTest>
 
+#include "jobs/EngineSettings.h"
 #include "jobs/ModelLoadJob.h"
 #include "jobs/PruneJob.h"
 #include "prune/History.h"
@@ -40,6 +41,21 @@ class TestPruneJob : public QObject {
 private slots:
     void init() {
         if (assets::faceDataDir().empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+    }
+
+    // The cost regulariser chosen in the panel reaches the engine, and a reopened run shows it again.
+    void costRegulariserSurvivesTheRunFile() {
+        jobs::PruneSettings s = shortRun("/runs/a", 3);
+        QCOMPARE(jobs::toPruneConfig(s).flopsLambda, 0.0);  // none chosen: no regulariser
+        s.regulariserCost = "latency";
+        s.regulariserWeight = 0.5;
+        prune::History h;
+        h.config = jobs::toPruneConfig(s);
+        QVERIFY(h.config.regulariserCost == prune::RegulariserCost::Latency);
+        QCOMPARE(h.config.flopsLambda, 0.5);
+        const auto back = jobs::settingsFromHistory(h, "/runs/a");
+        QCOMPARE(back.regulariserCost, QString("latency"));
+        QCOMPARE(back.regulariserWeight, 0.5);
     }
 
     void runsReportsIterationsAndFinishes() {

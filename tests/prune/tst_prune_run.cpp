@@ -225,6 +225,51 @@ private slots:
         QVERIFY(f.iterations[0].metrics.at("accuracy") < 0.999);
     }
 
+    // A run ranked by measured latency: the choice and the time it took are in the history, reopening
+    // the run keeps them, and replay (from the recorded removals) rebuilds the same model.
+    void latencyRegularisedRunIsRecordedAndReplays() {
+        const prune::DataSettings s = eightPeople(0.0);
+        graph::Graph model = models::loadModel("squeezenet");
+        auto data = prune::prepareRunData(s, model.preprocess);
+        prune::PruneConfig c;
+        c.criterion = prune::Criterion::L1;
+        c.perIterationPercent = 10;
+        c.maxIterations = 1;
+        c.flopsLambda = 1.0;
+        c.regulariserCost = prune::RegulariserCost::Latency;
+        c.latencyBatch = 4;
+        QTemporaryDir dir;
+        const fs::path runDir = dir.path().toStdString() + "/run";
+        auto run = prune::PruneRun::start(runDir, std::move(model), "squeezenet", c, *data.train);
+        run.run(*data.train, {});
+        QVERIFY(run.finished());
+        const auto& rec = run.history().iterations.at(0);
+        QVERIFY(rec.seconds.count("latency") && rec.seconds.at("latency") > 0.0);
+
+        const auto reopened = prune::PruneRun::open(runDir);
+        QVERIFY(reopened.history().config.regulariserCost == prune::RegulariserCost::Latency);
+        QCOMPARE(reopened.history().config.latencyBatch, 4);
+        const graph::Graph original = io::loadNative(runDir / "original.fpm");
+        QVERIFY(sameWeights(prune::replay(original, reopened.history()), run.model()));
+
+        c.latencyBatch = 0;
+        QVERIFY_THROWS_EXCEPTION(Error, prune::PruneRun::start(dir.path().toStdString() + "/bad",
+                                                               models::loadModel("squeezenet"), "squeezenet", c,
+                                                               *data.train));
+        c.latencyBatch = 4;
+        c.flopsLambda = -1.0;
+        QVERIFY_THROWS_EXCEPTION(Error, prune::PruneRun::start(dir.path().toStdString() + "/bad",
+                                                               models::loadModel("squeezenet"), "squeezenet", c,
+                                                               *data.train));
+        QProcess cli;
+        cli.start(FP_CLI, {"prune", "--model", "squeezenet", "--train", dataDir(), "--cost", "speed", "--out",
+                           dir.path() + "/cli"});
+        QVERIFY(cli.waitForFinished(60000));
+        QVERIFY(cli.exitCode() != 0);
+        const QString err = cli.readAllStandardError();
+        QVERIFY2(err.contains("unknown regulariser cost 'speed'"), qPrintable(err));
+    }
+
     void badInputIsReportedClearly() {
         QTemporaryDir dir;
         // An empty training folder.

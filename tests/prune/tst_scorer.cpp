@@ -13,6 +13,7 @@
 #include "models/ModelZoo.h"
 #include "prune/ChannelGraph.h"
 #include "prune/CostModel.h"
+#include "prune/LatencyModel.h"
 #include "prune/Scorer.h"
 #include "train/Head.h"
 #include "util/Errors.h"
@@ -367,6 +368,41 @@ private slots:
         for (int id : cg.prunableGroups()) most = std::max(most, saved[id]);
         QVERIFY(saved[lowest(plain.groups)] < most);  // without it, the weakest filter saves less
         QCOMPARE(saved[lowest(costly.groups)], most);
+    }
+
+    // The latency regulariser: every conv of MobileNetV2 takes measurable time, and a large weight
+    // puts the group whose removal saves the most measured time first in line.
+    void latencyRegulariserFavoursSlowGroups() {
+        const Graph g = models::buildZooModel("mobilenetv2");
+        const prune::ChannelGraph cg(g);
+        const auto seconds = prune::measureNodeSeconds(g, 2, 3);
+        QCOMPARE(seconds.size(), g.nodes().size());
+        for (size_t i = 0; i < seconds.size(); ++i)
+            if (g.nodes()[i].op == Op::Conv2d) QVERIFY2(seconds[i] > 0.0, g.nodes()[i].name.c_str());
+        const auto saved = prune::latencyPerGroup(g, cg, seconds);
+        const prune::Scorer scorer(g, cg, prune::Criterion::L1);
+        const auto slow = scorer.finish(10.0, saved);
+        int lowest = -1;
+        double most = 0;
+        for (int id : cg.prunableGroups()) {
+            if (lowest < 0 || slow.groups[id] < slow.groups[lowest]) lowest = id;
+            most = std::max(most, saved[id]);
+        }
+        QVERIFY(most > 0.0);
+        QCOMPARE(saved[lowest], most);
+        QVERIFY_THROWS_EXCEPTION(Error, scorer.finish(1.0, std::vector<double>(3, 1.0)));
+    }
+
+    // A group's saving is what it writes of each layer's cost (split over the layer's outputs) plus
+    // what it reads of convs and linears (split over their inputs).
+    void savingsSplitEachLayerOverItsChannels() {
+        const Graph g = tinyNet();
+        const prune::ChannelGraph cg(g);
+        std::vector<double> cost(g.nodes().size(), 0.0);
+        cost[g.indexOf("convA")] = 3.0;  // written by convA's three filters: 1 each
+        cost[g.indexOf("convB")] = 6.0;  // reads convA's three channels: 2 each
+        const auto saved = prune::savingPerGroup(g, cg, cost);
+        for (int j = 0; j < 3; ++j) QCOMPARE(saved[cg.groupOfAtom(cg.filterAtom("convA", j)).id], 3.0);
     }
 
     // Channels tied by a residual Add form one group with two members; its score is the sum of the

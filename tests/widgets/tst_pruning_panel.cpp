@@ -2,6 +2,7 @@
 // place of held-out people, settings lock while a run goes on, and a saved session's settings come back.
 #include <QtTest>
 
+#include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLineEdit>
 
@@ -15,6 +16,18 @@ class TestPruningPanel : public QObject {
     static QLineEdit* field(PruningPanel& p, const QString& placeholderStart) {
         for (auto* e : p.findChildren<QLineEdit*>())
             if (e->placeholderText().startsWith(placeholderStart)) return e;
+        return nullptr;
+    }
+
+    static QComboBox* regulariserCost(PruningPanel& p) {
+        for (auto* c : p.findChildren<QComboBox*>())
+            if (c->findData(QStringLiteral("latency")) >= 0) return c;
+        return nullptr;
+    }
+
+    static QDoubleSpinBox* regulariserWeight(PruningPanel& p) {
+        for (auto* s : p.findChildren<QDoubleSpinBox*>())
+            if (s->toolTip().contains("cost outweighs importance")) return s;
         return nullptr;
     }
 
@@ -43,6 +56,27 @@ private slots:
         pairs->clear();
         QVERIFY(fraction->isEnabled());
         QVERIFY(panel.settings().pairsFile.isEmpty());
+    }
+
+    // The cost regulariser: off by default, its weight only editable once a cost is chosen.
+    void costRegulariserIsChosenWithItsWeight() {
+        PruningPanel panel;
+        auto* cost = regulariserCost(panel);
+        auto* weight = regulariserWeight(panel);
+        QVERIFY(cost && weight);
+        QVERIFY(panel.settings().regulariserCost.isEmpty());
+        QVERIFY(!weight->isEnabled());
+        cost->setCurrentIndex(cost->findData(QStringLiteral("latency")));
+        QVERIFY(weight->isEnabled());
+        weight->setValue(0.5);
+        const auto s = panel.settings();
+        QCOMPARE(s.regulariserCost, QString("latency"));
+        QCOMPARE(s.regulariserWeight, 0.5);
+
+        PruningPanel restored;
+        restored.setSettings(s);
+        QCOMPARE(restored.settings().regulariserCost, QString("latency"));
+        QCOMPARE(restored.settings().regulariserWeight, 0.5);
     }
 
     void settingsLockWhileRunningAndComeBack() {
