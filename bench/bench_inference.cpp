@@ -204,7 +204,9 @@ int main(int argc, char** argv) {
     out["load_after"] = bench::machineLoad();
     std::printf("\nx-MACs: original MACs / these MACs; %%8: convs whose width is a multiple of 8; "
                 "xt/xd: speed-up in LibTorch / cv::dnn at batch 1 / 32; even-r8: every layer loses the same share; "
-                "flops-r8: ranked with the FLOPs regulariser, lambda %g\n", flopsLambda);
+                "flops-r8: ranked with the FLOPs regulariser, lambda %g; lat1-r8 / lat32-r8: ranked with the "
+                "latency regulariser measured at batch 1 / 32, lambda %g\n",
+                flopsLambda, latencyLambda);
     std::printf("machine: load %.2f -> %.2f, cc1plus %d -> %d\n", out["load_before"]["loadavg_1min"].get<double>(),
                 out["load_after"]["loadavg_1min"].get<double>(), out["load_before"]["cc1plus"].get<int>(),
                 out["load_after"]["cc1plus"].get<int>());
