@@ -23,7 +23,7 @@ extern "C" void onInterrupt(int) { interrupted = true; }
 struct PruneOptions {
     std::string model, train, out, resume, pairs, pairsImages;
     std::string criterion = "taylor", perIteration = "5%", target, floor, loss = "softmax", schedule = "constant";
-    std::string cost = "macs";
+    std::string cost;  // empty: MACs, and only if --cost-lambda is given
     int latencyBatch = 32;
     int iterations = 10, finetuneSteps = 0, scoringBatches = 0, batchSize = 32, limitIdentities = 0, roundTo = 1;
     double lr = 0.005, minWidth = 0.1, verifyFraction = 0.2, flopsLambda = 0.0, distill = 0.0;
@@ -50,7 +50,11 @@ prune::PruneConfig toConfig(const PruneOptions& o) {
     c.scoringBatches = o.scoringBatches;
     c.batchSize = o.batchSize;
     c.flopsLambda = o.flopsLambda;
-    c.regulariserCost = prune::regulariserCostFromName(o.cost);
+    if (!o.cost.empty()) {
+        c.regulariserCost = prune::regulariserCostFromName(o.cost);
+        // Naming a cost asks for the regulariser: without a weight it would do nothing.
+        if (c.flopsLambda == 0.0) c.flopsLambda = 0.3;
+    }
     c.latencyBatch = o.latencyBatch;
     c.constraints.minWidthFraction = o.minWidth;
     c.constraints.roundTo = o.roundTo;
@@ -245,8 +249,7 @@ void addPruneCommand(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--cost", o->cost,
                     "What the regulariser saves: macs, or latency (each layer's inference time, measured on "
-                    "this machine before each iteration)")
-        ->capture_default_str();
+                    "this machine before each iteration); weight 0.3 unless --cost-lambda says otherwise");
     cmd->add_option("--latency-batch", o->latencyBatch, "Batch size latency is measured at")->capture_default_str();
     cmd->add_option("--floor", o->floor, "Stop when a metric falls below, e.g. accuracy:0.95");
     cmd->add_option("--verify-fraction", o->verifyFraction, "Identities held out for verification (0 = none)")

@@ -268,6 +268,18 @@ private slots:
         QVERIFY(cli.exitCode() != 0);
         const QString err = cli.readAllStandardError();
         QVERIFY2(err.contains("unknown regulariser cost 'speed'"), qPrintable(err));
+
+        // Naming the cost is enough to ask for the regulariser: it gets a weight of its own.
+        const QString cliRunDir = dir.path() + "/cli-latency";
+        cli.start(FP_CLI, {"prune", "--model", "squeezenet", "--train", dataDir(), "--limit-identities", "8",
+                           "--criterion", "l1", "--per-iteration", "10%", "--iterations", "1", "--cost", "latency",
+                           "--out", cliRunDir});
+        QVERIFY(cli.waitForFinished(120000));
+        QVERIFY2(cli.exitCode() == 0, cli.readAllStandardError().constData());
+        const auto cliHistory = prune::loadHistory((cliRunDir + "/run.json").toStdString());
+        QVERIFY(cliHistory.config.regulariserCost == prune::RegulariserCost::Latency);
+        QVERIFY(cliHistory.config.flopsLambda > 0.0);
+        QVERIFY(cliHistory.iterations.at(0).seconds.count("latency"));
     }
 
     void badInputIsReportedClearly() {
