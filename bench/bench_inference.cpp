@@ -60,8 +60,10 @@ std::vector<int> rankGroups(const prune::ChannelGraph& cg, const std::vector<dou
 graph::Graph pruneToMacs(const graph::Graph& g, double keep, int roundTo, bool even, double lambda, int latencyBatch) {
     const prune::ChannelGraph cg(g);
     const prune::Scorer scorer(g, cg, prune::Criterion::L1);
-    const auto scores = latencyBatch > 0 ? scorer.finish(lambda, prune::latencyPerGroup(g, cg, prune::measureNodeSeconds(g, latencyBatch)))
-                                         : scorer.finish(lambda);
+    const auto scores =
+        latencyBatch > 0
+            ? scorer.finish(lambda, prune::savingPerGroup(g, cg, prune::measureNodeSeconds(g, latencyBatch)))
+            : scorer.finish(lambda);
     const auto ranked = rankGroups(cg, scores.groups, even);
     prune::PlanConstraints c;
     c.roundTo = roundTo;

@@ -25,7 +25,7 @@ struct PruneSettings {
     double minWidthFraction = 0.1;
     int roundTo = 1;
     QString regulariserCost;      // "", "macs", "latency": what the cost regulariser weighs
-    double regulariserWeight = 0.3;
+    double regulariserWeight = 0.3;  // prune::kDefaultCostWeight (this header stays free of core)
     // Stop conditions
     int maxIterations = 10;
     QString targetKind;           // "", "filters", "params", "macs"

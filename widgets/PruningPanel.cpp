@@ -127,7 +127,8 @@ PruningPanel::PruningPanel(QWidget* parent) : QWidget(parent) {
     regulariserCost_->addItem(tr("measured latency"), QStringLiteral("latency"));
     regulariserCost_->setToolTip(tr("Prefer removing filters that cost most: by MACs, or by each layer's inference\n"
                                     "time measured on this machine before every iteration (realises more speed-up)"));
-    regulariserWeight_ = dspin(0.0, 10.0, 0.3, 2, {}, tr("How much cost outweighs importance: each score loses\n"
+    // A weight of 0 would be "none" under another name.
+    regulariserWeight_ = dspin(0.01, 10.0, jobs::PruneSettings{}.regulariserWeight, 2, {}, tr("How much cost outweighs importance: each score loses\n"
                                                            "weight x the filter's saving / the largest saving"));
     regulariserWeight_->setSingleStep(0.05);
     connect(regulariserCost_, &QComboBox::currentIndexChanged, this, [this] { updateEnabled(); });

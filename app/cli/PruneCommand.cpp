@@ -53,7 +53,7 @@ prune::PruneConfig toConfig(const PruneOptions& o) {
     if (!o.cost.empty()) {
         c.regulariserCost = prune::regulariserCostFromName(o.cost);
         // Naming a cost asks for the regulariser: without a weight it would do nothing.
-        if (c.flopsLambda == 0.0) c.flopsLambda = 0.3;
+        if (c.flopsLambda == 0.0) c.flopsLambda = prune::kDefaultCostWeight;
     }
     c.latencyBatch = o.latencyBatch;
     c.constraints.minWidthFraction = o.minWidth;
@@ -250,6 +250,7 @@ void addPruneCommand(CLI::App& app) {
     cmd->add_option("--cost", o->cost,
                     "What the regulariser saves: macs, or latency (each layer's inference time, measured on "
                     "this machine before each iteration); weight 0.3 unless --cost-lambda says otherwise");
+    static_assert(prune::kDefaultCostWeight == 0.3, "the --cost help names the default weight");
     cmd->add_option("--latency-batch", o->latencyBatch, "Batch size latency is measured at")->capture_default_str();
     cmd->add_option("--floor", o->floor, "Stop when a metric falls below, e.g. accuracy:0.95");
     cmd->add_option("--verify-fraction", o->verifyFraction, "Identities held out for verification (0 = none)")

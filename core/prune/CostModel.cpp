@@ -1,5 +1,9 @@
 #include "prune/CostModel.h"
 
+#include <string>
+
+#include "util/Errors.h"
+
 namespace fp::prune {
 
 using graph::Op;
@@ -54,9 +58,12 @@ graph::NodeCost predictCost(const graph::Graph& g, const ChannelGraph& cg, const
 }
 
 std::vector<double> savingPerGroup(const graph::Graph& g, const ChannelGraph& cg, const std::vector<double>& nodeCost) {
-    std::vector<double> saved(cg.groups().size(), 0.0);
     const auto& nodes = g.nodes();
-    for (size_t i = 0; i < nodes.size() && i < nodeCost.size(); ++i) {
+    if (nodeCost.size() != nodes.size())
+        throw Error("a cost table of " + std::to_string(nodeCost.size()) + " nodes for a graph of " +
+                    std::to_string(nodes.size()));
+    std::vector<double> saved(cg.groups().size(), 0.0);
+    for (size_t i = 0; i < nodes.size(); ++i) {
         const auto& n = nodes[i];
         if (n.inputs.empty() || nodeCost[i] <= 0.0) continue;
         const auto& outAtoms = cg.channels(n.name);

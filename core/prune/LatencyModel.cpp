@@ -4,7 +4,6 @@
 #include <random>
 
 #include "exec/Executor.h"
-#include "prune/CostModel.h"
 #include "util/Errors.h"
 
 namespace fp::prune {
@@ -21,22 +20,16 @@ std::vector<double> measureNodeSeconds(const graph::Graph& g, int batch, int rep
     executor.embed(input);  // allocations and oneDNN primitives are made here, not timed
     std::vector<std::vector<double>> perNode(g.nodes().size());
     for (int r = 0; r < reps; ++r) {
-        const auto seconds = executor.timeNodes(input);
-        for (size_t i = 0; i < perNode.size() && i < seconds.size(); ++i) perNode[i].push_back(seconds[i]);
+        const auto seconds = executor.timeNodes(input);  // one entry per node
+        for (size_t i = 0; i < perNode.size(); ++i) perNode[i].push_back(seconds[i]);
     }
     std::vector<double> median(perNode.size(), 0.0);
     for (size_t i = 0; i < perNode.size(); ++i) {
         auto& v = perNode[i];
-        if (v.empty()) continue;
         std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
         median[i] = v[v.size() / 2];
     }
     return median;
-}
-
-std::vector<double> latencyPerGroup(const graph::Graph& g, const ChannelGraph& cg,
-                                    const std::vector<double>& nodeSeconds) {
-    return savingPerGroup(g, cg, nodeSeconds);
 }
 
 }  // namespace fp::prune

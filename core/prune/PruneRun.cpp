@@ -8,6 +8,7 @@
 
 #include "io/NativeFormat.h"
 #include "prune/ChannelGraph.h"
+#include "prune/CostModel.h"
 #include "prune/FineTune.h"
 #include "prune/LatencyModel.h"
 #include "prune/RunSeeds.h"
@@ -213,7 +214,7 @@ void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const st
             // Measured on the model as it is now, since each removal moves where the time goes.
             t0 = std::chrono::steady_clock::now();
             const auto nodeSeconds = measureNodeSeconds(model_, c.latencyBatch);
-            scores = scorer.finish(c.flopsLambda, latencyPerGroup(model_, cg, nodeSeconds));
+            scores = scorer.finish(c.flopsLambda, savingPerGroup(model_, cg, nodeSeconds));
             rec.seconds["latency"] = secondsSince(t0);
         } else {
             scores = scorer.finish(c.flopsLambda);

@@ -41,7 +41,7 @@ public:
     // flopsLambda > 0 subtracts lambda * (MACs the group saves / the largest such saving).
     Scores finish(double flopsLambda = 0.0) const;
     // The same regulariser with another cost: saving[group id] is what removing that group saves
-    // (measured seconds, for instance: latencyPerGroup).
+    // (savingPerGroup of measured seconds, for instance).
     Scores finish(double lambda, const std::vector<double>& saving) const;
 
 private:

@@ -47,6 +47,7 @@ private slots:
     void costRegulariserSurvivesTheRunFile() {
         jobs::PruneSettings s = shortRun("/runs/a", 3);
         QCOMPARE(jobs::toPruneConfig(s).flopsLambda, 0.0);  // none chosen: no regulariser
+        QCOMPARE(s.regulariserWeight, prune::kDefaultCostWeight);  // the panel offers the CLI's default
         s.regulariserCost = "latency";
         s.regulariserWeight = 0.5;
         prune::History h;

@@ -379,7 +379,7 @@ private slots:
         QCOMPARE(seconds.size(), g.nodes().size());
         for (size_t i = 0; i < seconds.size(); ++i)
             if (g.nodes()[i].op == Op::Conv2d) QVERIFY2(seconds[i] > 0.0, g.nodes()[i].name.c_str());
-        const auto saved = prune::latencyPerGroup(g, cg, seconds);
+        const auto saved = prune::savingPerGroup(g, cg, seconds);
         const prune::Scorer scorer(g, cg, prune::Criterion::L1);
         const auto slow = scorer.finish(10.0, saved);
         int lowest = -1;
