@@ -10,7 +10,10 @@
 // each filter by the inference time its removal saves, measured per layer at batch 1 or 32
 // (--latency-lambda): memory-bound high-resolution layers cost more time than their MACs say.
 // Each variant runs alternately with the original; "original" against itself shows the noise.
+// The executor runs its convs through oneDNN directly (exec/DnnlConv); "aten-conv" is the original
+// run through LibTorch's own oneDNN call instead, and --aten-conv runs every variant that way.
 //   bench_inference [--models squeezenet,mobilenetv2,resnet50,mobilefacenet] [--threads 2]
+//                   [--variants original,pruned,...] [--aten-conv]
 //                   [--keep 0.5] [--flops-lambda 0.05] [--latency-lambda 0.3]
 //                   [--reps1 20] [--reps32 3] [--json build/bench-results.json]
 #include <cstdio>
@@ -24,6 +27,7 @@
 #include <opencv2/dnn.hpp>
 
 #include "BenchCommon.h"
+#include "exec/DnnlConv.h"
 #include "exec/Executor.h"
 #include "io/OnnxExporter.h"
 #include "models/ModelLoader.h"
@@ -96,13 +100,16 @@ double shareMultipleOf8(const graph::Graph& g) {
 
 // One model, ready in both backends: the LibTorch executor and cv::dnn on its exported ONNX.
 struct Runnable {
-    Runnable(const graph::Graph& g, const fs::path& onnx) : executor(g) {
+    Runnable(const graph::Graph& g, const fs::path& onnx, bool directConv) : executor(g), direct(directConv) {
         io::exportOnnx(g, onnx);
         net = cv::dnn::readNetFromONNX(onnx.string());
         net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
         net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
     }
-    void torch(const data::Batch& b) { executor.embed(b.images); }
+    void torch(const data::Batch& b) {
+        exec::DnnlConv::setEnabled(direct);
+        executor.embed(b.images);
+    }
     void dnn(const data::Batch& b) {
         std::vector<int> dims(b.images.shape.begin(), b.images.shape.end());
         cv::Mat blob(static_cast<int>(dims.size()), dims.data(), CV_32F, const_cast<float*>(b.images.data.data()));
@@ -110,6 +117,7 @@ struct Runnable {
         net.forward("embedding");
     }
     exec::Executor executor;
+    bool direct;  // convs through exec::DnnlConv, else through LibTorch's mkldnn_convolution
     cv::dnn::Net net;
 };
 
@@ -146,6 +154,9 @@ int main(int argc, char** argv) {
     const double flopsLambda = std::stod(args.get("flops-lambda", "0.05"));
     const double latencyLambda = std::stod(args.get("latency-lambda", "0.3"));
     const int reps1 = args.getInt("reps1", 20), reps32 = args.getInt("reps32", 3);
+    const bool atenConv = args.has("aten-conv");
+    const auto variants =
+        bench::splitList(args.get("variants", "original,aten-conv,pruned,pruned-r8,even-r8,flops-r8,lat1-r8,lat32-r8"));
     at::set_num_threads(threads);
     cv::setNumThreads(threads);
     const fs::path tmp = fs::temp_directory_path() / ("fp-bench-inference-" + std::to_string(::getpid()));
@@ -156,6 +167,7 @@ int main(int argc, char** argv) {
     out["keep_macs"] = keep;
     out["flops_lambda"] = flopsLambda;
     out["latency_lambda"] = latencyLambda;
+    out["conv"] = atenConv ? "aten" : "direct";
     out["load_before"] = bench::machineLoad();
     std::printf("%d thread(s) in LibTorch and cv::dnn; latency in ms (median), speed-up = original / pruned\n\n",
                 threads);
@@ -166,7 +178,7 @@ int main(int argc, char** argv) {
             const graph::Graph original = models::loadModel(name);
             const double macs0 = static_cast<double>(original.totalCost(false).macs);
             const auto& in = original.at(original.inputName()).inputShape;
-            Runnable base(original, tmp / (name + "-original.onnx"));
+            Runnable base(original, tmp / (name + "-original.onnx"), !atenConv);
             struct Variant {
                 const char* name;
                 int roundTo;  // 0: not pruned
@@ -175,14 +187,16 @@ int main(int argc, char** argv) {
                 int latencyBatch;  // the cost regulariser weighs measured seconds at this batch; 0: MACs
             };
             for (const auto& [variant, roundTo, even, lambda, latencyBatch] :
-                 {Variant{"original", 0, false, 0.0, 0}, Variant{"pruned", 1, false, 0.0, 0},
-                  Variant{"pruned-r8", 8, false, 0.0, 0}, Variant{"even-r8", 8, true, 0.0, 0},
-                  Variant{"flops-r8", 8, false, flopsLambda, 0}, Variant{"lat1-r8", 8, false, latencyLambda, 1},
-                  Variant{"lat32-r8", 8, false, latencyLambda, 32}}) {
+                 {Variant{"original", 0, false, 0.0, 0}, Variant{"aten-conv", 0, false, 0.0, 0},
+                  Variant{"pruned", 1, false, 0.0, 0}, Variant{"pruned-r8", 8, false, 0.0, 0},
+                  Variant{"even-r8", 8, true, 0.0, 0}, Variant{"flops-r8", 8, false, flopsLambda, 0},
+                  Variant{"lat1-r8", 8, false, latencyLambda, 1}, Variant{"lat32-r8", 8, false, latencyLambda, 32}}) {
+                if (std::find(variants.begin(), variants.end(), variant) == variants.end()) continue;
                 const graph::Graph g =
                     roundTo ? pruneToMacs(original, keep, roundTo, even, lambda, latencyBatch) : original;
                 const double macs = static_cast<double>(g.totalCost(false).macs);
-                Runnable pruned(g, tmp / (name + "-" + variant + ".onnx"));
+                const bool aten = atenConv || std::string(variant) == "aten-conv";
+                Runnable pruned(g, tmp / (name + "-" + variant + ".onnx"), !aten);
                 const auto [l, x] = measureAgainst(base, pruned, in, reps1, reps32);
                 std::printf("%-14s %-10s %8.1f %6.2f %4.0f%% %9.2f %9.1f %9.2f %9.1f %6.2f %6.2f %6.2f %6.2f\n",
                             name.c_str(), variant, macs / 1e6, macs0 / macs, 100 * shareMultipleOf8(g), l.torch1,
@@ -205,10 +219,11 @@ int main(int argc, char** argv) {
     fs::remove_all(tmp);
     out["load_after"] = bench::machineLoad();
     std::printf("\nx-MACs: original MACs / these MACs; %%8: convs whose width is a multiple of 8; "
-                "xt/xd: speed-up in LibTorch / cv::dnn at batch 1 / 32; even-r8: every layer loses the same share; "
+                "xt/xd: speed-up in LibTorch / cv::dnn at batch 1 / 32; aten-conv: the original with its convs "
+                "run by LibTorch's own oneDNN call (%s); even-r8: every layer loses the same share; "
                 "flops-r8: ranked with the FLOPs regulariser, lambda %g; lat1-r8 / lat32-r8: ranked with the "
                 "latency regulariser measured at batch 1 / 32, lambda %g\n",
-                flopsLambda, latencyLambda);
+                atenConv ? "as every row here" : "the others: oneDNN directly", flopsLambda, latencyLambda);
     std::printf("machine: load %.2f -> %.2f, cc1plus %d -> %d\n", out["load_before"]["loadavg_1min"].get<double>(),
                 out["load_after"]["loadavg_1min"].get<double>(), out["load_before"]["cc1plus"].get<int>(),
                 out["load_after"]["cc1plus"].get<int>());

@@ -38,6 +38,7 @@ TorchGraph::TorchGraph(const graph::Graph& graph) : graph_(graph) {
     consumerCount_.assign(nodes.size(), 0);
     capture_.assign(nodes.size(), false);
     folded_.resize(nodes.size());
+    direct_.resize(nodes.size());
     for (size_t i = 0; i < nodes.size(); ++i) {
         for (const auto& [key, t] : nodes[i].params) params_[i][key] = toTorch(t);
         for (const auto& in : nodes[i].inputs) {
@@ -229,10 +230,12 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
         const bool fold = isFolded(index) && !unfolded;
         const torch::Tensor& weight = fold ? folded_[index].weight : p["weight"];
         torch::Tensor bias = fold ? folded_[index].bias : p.count("bias") ? p["bias"] : torch::Tensor();
+        if (!torch::GradMode::is_enabled() && !unfolded && isChannelsLastFloat(in[0]) && DnnlConv::enabled())
+            return convDirect(index, in[0], -1);
         const torch::Tensor x = symmetric(w) ? in[0] : padSpatial(in[0], w, 0.0);
         const auto padding = symmetric(w) ? pair(w.padTop, w.padLeft) : pair(0, 0);
-        // Without autograd, oneDNN directly: conv2d sends small 1x1 convs at batch 1 (input <= 20480
-        // values, as pruning makes many) to a generic GEMM, 2x slower here. See bench_inference.
+        // Without autograd, oneDNN through LibTorch: conv2d sends small 1x1 convs at batch 1 (input
+        // <= 20480 values, as pruning makes many) to a generic GEMM, 2x slower here. See bench_inference.
         if (!torch::GradMode::is_enabled() && isChannelsLastFloat(x) && at::hasMKLDNN() &&
             at::globalContext().userEnabledMkldnn())
             return at::mkldnn_convolution(x, weight, bias, padding, pair(w.sh, w.sw), pair(w.dh, w.dw), n.groups);
@@ -316,6 +319,7 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
 
     std::vector<torch::Tensor> values(nodes.size());
     std::vector<int> sumsFor(nodes.size(), -1);  // per activation: the captured conv it sums for
+    std::vector<bool> fusedAway(nodes.size(), false);  // activations their conv already applied
     std::unordered_map<std::string, torch::Tensor> result;
     std::vector<torch::Tensor> in;
     if (nodeTimes_) nodeTimes_->resize(nodes.size(), 0.0);
@@ -324,9 +328,15 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
         in.clear();
         for (int j : inputIndex_[i]) in.push_back(values[j]);
         torch::Tensor out;
+        const int fused = fusableActivation(i, wanted);
         if (nodes[i].op == Op::Input)
             out = inputLayout(x);
-        else if (const int conv = sumsFor[i]; conv >= 0)
+        else if (fusedAway[i])
+            out = in[0];
+        else if (fused >= 0 && isChannelsLastFloat(in[0])) {
+            out = convDirect(i, in[0], fused);
+            fusedAway[size_t(fused)] = true;
+        } else if (const int conv = sumsFor[i]; conv >= 0)
             // The conv's output goes no further than this activation (nor does the folded
             // BatchNorm's between them) unless it is asked for.
             out = activationSummingProducts(i, size_t(conv), in[0],
@@ -383,6 +393,48 @@ bool TorchGraph::mayOverwriteInput(size_t node, const std::vector<bool>& wanted)
         if (!passesOn) return true;
         j = inputIndex_[size_t(j)][0];
     }
+}
+
+// The activation that, in an inference pass, the conv can apply itself (a oneDNN post-op: one pass
+// less over its output): the conv's sole activation, where no one asks for, captures or sees the
+// values in between.
+int TorchGraph::fusableActivation(size_t conv, const std::vector<bool>& wanted) const {
+    if (torch::GradMode::is_enabled() || graph_.nodes()[conv].op != Op::Conv2d || !DnnlConv::enabled()) return -1;
+    const int activation = soleActivationAfter(conv);
+    if (activation < 0 || wanted[conv] || capture_[conv] || wanted[size_t(activation)] ||
+        capture_[size_t(activation)])
+        return -1;
+    const int between = inputIndex_[size_t(activation)][0];
+    if (between != static_cast<int>(conv) && (!isFolded(conv) || wanted[size_t(between)] || capture_[size_t(between)]))
+        return -1;
+    return activation;
+}
+
+torch::Tensor TorchGraph::convDirect(size_t conv, const torch::Tensor& x, int activation) {
+    const Node& n = graph_.nodes()[conv];
+    auto& p = params_[conv];
+    const bool fold = isFolded(conv);
+    const torch::Tensor& weight = fold ? folded_[conv].weight : p["weight"];
+    const torch::Tensor bias = fold ? folded_[conv].bias : p.count("bias") ? p["bias"] : torch::Tensor();
+    FusedActivation f;
+    if (activation >= 0) {
+        const Node& a = graph_.nodes()[size_t(activation)];
+        f.kind = a.op == Op::ReLU   ? FusedActivation::Kind::ReLU
+                 : a.op == Op::Clip ? FusedActivation::Kind::Clip
+                                    : FusedActivation::Kind::PReLU;
+        if (a.op == Op::Clip) {
+            f.lo = a.clipMin;
+            f.hi = a.clipMax;
+        }
+        if (a.op == Op::PReLU) f.slope = params_[size_t(activation)].at("slope");
+    }
+    auto& slot = activation >= 0 ? direct_[conv].fused : direct_[conv].alone;
+    if (!slot || !slot->matches(weight, bias, f)) {
+        const auto& w = n.window;
+        const ConvGeometry g{w.sh, w.sw, w.dh, w.dw, n.groups, w.padTop, w.padLeft, w.padBottom, w.padRight};
+        slot = std::make_unique<DnnlConv>(weight, bias, g, std::move(f));
+    }
+    return slot->run(x);
 }
 
 void TorchGraph::writeBack(graph::Graph& graph) const {

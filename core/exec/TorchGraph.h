@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "exec/ChannelProducts.h"
+#include "exec/DnnlConv.h"
 #include "exec/TorchInclude.h"
 #include "graph/Graph.h"
 
@@ -69,6 +70,8 @@ private:
     torch::Tensor runNode(size_t index, const std::vector<torch::Tensor>& in, bool unfolded = false,
                           bool inPlace = false);
     bool mayOverwriteInput(size_t node, const std::vector<bool>& wanted) const;
+    int fusableActivation(size_t conv, const std::vector<bool>& wanted) const;
+    torch::Tensor convDirect(size_t conv, const torch::Tensor& x, int activation);
     torch::Tensor inputLayout(const torch::Tensor& x) const;
     bool isFolded(size_t conv) const { return !training_ && folded_[conv].weight.defined(); }
     // Product sums for the sink: in a hook on the captured output, or in the activation after it.
@@ -94,6 +97,11 @@ private:
         torch::Tensor weight, bias, shift;
     };
     std::vector<Folded> folded_;
+    // Inference convs run by oneDNN directly, per conv: alone, and with the activation after it.
+    struct DirectConv {
+        std::unique_ptr<DnnlConv> alone, fused;
+    };
+    std::vector<DirectConv> direct_;
     GradSink sink_;
     std::unordered_map<std::string, torch::Tensor> captured_;
     bool training_ = false;

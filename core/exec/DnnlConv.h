@@ -1,0 +1,52 @@
+#pragma once
+// One inference convolution run by oneDNN directly, channels-last in and out, with its weights
+// reordered once into the layout oneDNN picks and its primitive kept per input shape. LibTorch's
+// mkldnn_convolution reorders the weights on every call (about a fifth of MobileNetV2's batch-1
+// time here) and runs the activation after it as a separate pass; this runs it as a post-op.
+// Internal to core (LibTorch headers).
+#include <memory>
+#include <optional>
+
+#include "exec/TorchInclude.h"
+
+namespace fp::exec {
+
+// The activation fused into the conv's output.
+struct FusedActivation {
+    enum class Kind { None, ReLU, Clip, PReLU } kind = Kind::None;
+    float lo = 0, hi = 0;   // Clip
+    torch::Tensor slope;    // PReLU: one value per output channel
+};
+
+struct ConvGeometry {
+    int64_t strideH = 1, strideW = 1, dilationH = 1, dilationW = 1, groups = 1;
+    int64_t padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
+};
+
+class DnnlConv {
+public:
+    // weight [O, I/groups, KH, KW] in any memory format; bias [O] or undefined; a PReLU's slope one
+    // value or one per output channel. All are read now: matches() tells whether they are still the
+    // tensors (and versions: in-place training steps bump them) this was built from.
+    DnnlConv(const torch::Tensor& weight, const torch::Tensor& bias, const ConvGeometry& geometry,
+             FusedActivation activation);
+    ~DnnlConv();
+    DnnlConv(const DnnlConv&) = delete;
+    DnnlConv& operator=(const DnnlConv&) = delete;
+
+    bool matches(const torch::Tensor& weight, const torch::Tensor& bias, const FusedActivation& activation) const;
+
+    // x: float [N, I, H, W], channels-last. Returns [N, O, OH, OW], channels-last.
+    torch::Tensor run(const torch::Tensor& x);
+
+    // Whether inference convolutions go through this: LibTorch runs on the oneDNN this was compiled
+    // against and the process has not turned it off (benchmarks compare with LibTorch's own call).
+    static bool enabled();
+    static void setEnabled(bool on);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fp::exec
