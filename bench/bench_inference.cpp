@@ -13,7 +13,7 @@
 // The executor runs its convs through oneDNN directly (exec/DnnlConv); "aten-conv" is the original
 // run through LibTorch's own oneDNN call instead, and --aten-conv runs every variant that way.
 //   bench_inference [--models squeezenet,mobilenetv2,resnet50,mobilefacenet] [--threads 2]
-//                   [--variants original,pruned,...] [--aten-conv]
+//                   [--variants original,pruned,...] [--aten-conv] [--node-times]
 //                   [--keep 0.5] [--flops-lambda 0.05] [--latency-lambda 0.3]
 //                   [--reps1 20] [--reps32 3] [--json build/bench-results.json]
 #include <cstdio>
@@ -121,6 +121,27 @@ struct Runnable {
     cv::dnn::Net net;
 };
 
+// Where the batch-1 LibTorch time goes, summed per op kind over the nodes (median run of `reps`).
+void printNodeTimes(const graph::Graph& g, Runnable& r, int reps) {
+    const auto b1 = bench::randomBatch(1, g.at(g.inputName()).inputShape, 2, 3);
+    exec::DnnlConv::setEnabled(r.direct);
+    std::vector<std::vector<double>> runs;
+    for (int i = 0; i < reps + 2; ++i) runs.push_back(r.executor.timeNodes(b1.images));
+    runs.erase(runs.begin(), runs.begin() + 2);  // warm-up
+    std::map<std::string, std::pair<double, int>> byOp;
+    for (size_t n = 0; n < g.nodes().size(); ++n) {
+        std::vector<double> t;
+        for (const auto& run : runs) t.push_back(run[n]);
+        std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
+        auto& slot = byOp[std::string(graph::opName(g.nodes()[n].op))];
+        slot.first += t[t.size() / 2];
+        ++slot.second;
+    }
+    std::printf("    b1 by op:");
+    for (const auto& [op, v] : byOp) std::printf(" %s %.2f ms (%d)", op.c_str(), 1e3 * v.first, v.second);
+    std::printf("\n");
+}
+
 struct Latency {
     double torch1 = 0, torch32 = 0, dnn1 = 0, dnn32 = 0;  // milliseconds
 };
@@ -154,7 +175,7 @@ int main(int argc, char** argv) {
     const double flopsLambda = std::stod(args.get("flops-lambda", "0.05"));
     const double latencyLambda = std::stod(args.get("latency-lambda", "0.3"));
     const int reps1 = args.getInt("reps1", 20), reps32 = args.getInt("reps32", 3);
-    const bool atenConv = args.has("aten-conv");
+    const bool atenConv = args.has("aten-conv"), nodeTimes = args.has("node-times");
     const auto variants =
         bench::splitList(args.get("variants", "original,aten-conv,pruned,pruned-r8,even-r8,flops-r8,lat1-r8,lat32-r8"));
     at::set_num_threads(threads);
@@ -201,6 +222,7 @@ int main(int argc, char** argv) {
                 std::printf("%-14s %-10s %8.1f %6.2f %4.0f%% %9.2f %9.1f %9.2f %9.1f %6.2f %6.2f %6.2f %6.2f\n",
                             name.c_str(), variant, macs / 1e6, macs0 / macs, 100 * shareMultipleOf8(g), l.torch1,
                             l.torch32, l.dnn1, l.dnn32, x.torch1, x.torch32, x.dnn1, x.dnn32);
+                if (nodeTimes) printNodeTimes(g, pruned, reps1);
                 std::fflush(stdout);
                 out["rows"].push_back({{"model", name}, {"variant", variant}, {"macs", macs},
                                        {"macs_ratio", macs0 / macs}, {"params", g.totalCost(false).params},

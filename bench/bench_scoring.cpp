@@ -7,6 +7,7 @@
 //                 [--reference-malloc]   (run the reference with the engine's malloc settings too)
 //                 [--profile N]          (after timing: the N costliest ops of one forward and one scoring batch)
 //                 [--micro-batch N]      (score N images at a time instead of what the memory budget allows)
+//                 [--aten-conv]          (convs through LibTorch's own oneDNN calls, not exec/DnnlConv)
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -15,6 +16,7 @@
 
 #include "BenchCommon.h"
 #include "OpProfile.h"
+#include "exec/DnnlConv.h"
 #include "exec/Executor.h"
 #include "models/ModelLoader.h"
 #include "models/ModelZoo.h"
@@ -68,11 +70,13 @@ int main(int argc, char** argv) {
     const int batchSize = args.getInt("batch", 32);
     const int warmup = args.getInt("warmup", 1), reps = args.getInt("reps", 3);
     const bool reference = !args.has("no-reference");
+    exec::DnnlConv::setEnabled(!args.has("aten-conv"));
 
     json out;
     out["libtorch_default_threads"] = libtorchDefault;
     out["threads_after_configure"] = at::get_num_threads();  // what FacePrune binaries run with
     out["batch"] = batchSize;
+    out["direct_conv"] = exec::DnnlConv::enabled();
     out["load_before"] = bench::machineLoad();
     std::printf("intra-op threads: LibTorch default %d, after util::configureRuntime() %d\n", libtorchDefault,
                 at::get_num_threads());

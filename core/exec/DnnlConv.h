@@ -3,6 +3,7 @@
 // reordered once into the layout oneDNN picks and its primitive kept per input shape. LibTorch's
 // mkldnn_convolution reorders the weights on every call (about a fifth of MobileNetV2's batch-1
 // time here) and runs the activation after it as a separate pass; this runs it as a post-op.
+// Scoring passes (weights fixed) get the input's gradient the same way.
 // Internal to core (LibTorch headers).
 #include <memory>
 #include <optional>
@@ -39,6 +40,13 @@ public:
     // x: float [N, I, H, W], channels-last. Returns [N, O, OH, OW], channels-last.
     torch::Tensor run(const torch::Tensor& x);
 
+    // For scoring passes (weights fixed): the gradient of the loss with respect to the input, of
+    // inputSizes [N, I, H, W], from the one with respect to the output (any layout). Channels-last.
+    // Only for a conv without a fused activation, and where hasFastInputGradient: oneDNN has more
+    // than its reference kernel for that shape (LibTorch's own backward serves the rest).
+    bool hasFastInputGradient(at::IntArrayRef inputSizes);
+    torch::Tensor inputGradient(const torch::Tensor& gradOutput, at::IntArrayRef inputSizes);
+
     // Whether inference convolutions go through this: LibTorch runs on the oneDNN this was compiled
     // against and the process has not turned it off (benchmarks compare with LibTorch's own call).
     static bool enabled();
@@ -48,5 +56,9 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// conv's output for x (channels-last float) with an autograd node whose backward gives x its
+// gradient through conv->inputGradient; the weights get none. The node keeps conv alive.
+torch::Tensor convWithInputGradient(const std::shared_ptr<DnnlConv>& conv, const torch::Tensor& x);
 
 }  // namespace fp::exec

@@ -48,6 +48,8 @@ TorchGraph::TorchGraph(const graph::Graph& graph) : graph_(graph) {
             ++consumerCount_[size_t(j)];
         }
     }
+    soleActivation_.resize(nodes.size());
+    for (size_t i = 0; i < nodes.size(); ++i) soleActivation_[i] = findSoleActivationAfter(i);
 }
 
 std::vector<torch::Tensor> TorchGraph::parameters() const {
@@ -84,10 +86,13 @@ void TorchGraph::setCapture(const std::vector<std::string>& nodes, GradSink sink
 
 // The ReLU, Clip or PReLU that alone takes conv's output, directly or through a BatchNorm that
 // alone takes it (folded, it passes the conv's output on); -1 if none.
-int TorchGraph::soleActivationAfter(size_t conv) const {
+int TorchGraph::findSoleActivationAfter(size_t conv) const {
     const auto soleConsumer = [this](size_t node) {
-        const auto users = graph_.consumers(graph_.nodes()[node].name);
-        return users.size() == 1 ? graph_.indexOf(users[0]) : -1;
+        if (consumerCount_[node] != 1) return -1;
+        for (size_t j = node + 1; j < inputIndex_.size(); ++j)
+            if (std::find(inputIndex_[j].begin(), inputIndex_[j].end(), int(node)) != inputIndex_[j].end())
+                return static_cast<int>(j);
+        return -1;
     };
     if (graph_.nodes()[conv].op != Op::Conv2d) return -1;
     int next = soleConsumer(conv);
@@ -232,6 +237,9 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
         torch::Tensor bias = fold ? folded_[index].bias : p.count("bias") ? p["bias"] : torch::Tensor();
         if (!torch::GradMode::is_enabled() && !unfolded && isChannelsLastFloat(in[0]) && DnnlConv::enabled())
             return convDirect(index, in[0], -1);
+        if (usesDirectConvWithGradient(index, in[0], unfolded))
+            return in[0].requires_grad() ? convWithInputGradient(directConv(index, -1), in[0])
+                                         : convDirect(index, in[0], -1);
         const torch::Tensor x = symmetric(w) ? in[0] : padSpatial(in[0], w, 0.0);
         const auto padding = symmetric(w) ? pair(w.padTop, w.padLeft) : pair(0, 0);
         // Without autograd, oneDNN through LibTorch: conv2d sends small 1x1 convs at batch 1 (input
@@ -410,7 +418,7 @@ int TorchGraph::fusableActivation(size_t conv, const std::vector<bool>& wanted) 
     return activation;
 }
 
-torch::Tensor TorchGraph::convDirect(size_t conv, const torch::Tensor& x, int activation) {
+const std::shared_ptr<DnnlConv>& TorchGraph::directConv(size_t conv, int activation) {
     const Node& n = graph_.nodes()[conv];
     auto& p = params_[conv];
     const bool fold = isFolded(conv);
@@ -432,9 +440,24 @@ torch::Tensor TorchGraph::convDirect(size_t conv, const torch::Tensor& x, int ac
     if (!slot || !slot->matches(weight, bias, f)) {
         const auto& w = n.window;
         const ConvGeometry g{w.sh, w.sw, w.dh, w.dw, n.groups, w.padTop, w.padLeft, w.padBottom, w.padRight};
-        slot = std::make_unique<DnnlConv>(weight, bias, g, std::move(f));
+        slot = std::make_shared<DnnlConv>(weight, bias, g, std::move(f));
     }
-    return slot->run(x);
+    return slot;
+}
+
+torch::Tensor TorchGraph::convDirect(size_t conv, const torch::Tensor& x, int activation) {
+    return directConv(conv, activation)->run(x);
+}
+
+// A scoring pass's conv (eval mode, weights fixed, channels-last) runs through oneDNN directly, and
+// its input's gradient too where oneDNN has a fast kernel for it: no weight reorder per call.
+bool TorchGraph::usesDirectConvWithGradient(size_t conv, const torch::Tensor& x, bool unfolded) {
+    if (!torch::GradMode::is_enabled() || training_ || unfolded || !isChannelsLastFloat(x) || !DnnlConv::enabled())
+        return false;
+    const auto& p = params_[conv];
+    if (p.at("weight").requires_grad()) return false;
+    if (auto b = p.find("bias"); b != p.end() && b->second.requires_grad()) return false;
+    return !x.requires_grad() || directConv(conv, -1)->hasFastInputGradient(x.sizes());
 }
 
 void TorchGraph::writeBack(graph::Graph& graph) const {

@@ -71,11 +71,14 @@ private:
                           bool inPlace = false);
     bool mayOverwriteInput(size_t node, const std::vector<bool>& wanted) const;
     int fusableActivation(size_t conv, const std::vector<bool>& wanted) const;
+    const std::shared_ptr<DnnlConv>& directConv(size_t conv, int activation);
     torch::Tensor convDirect(size_t conv, const torch::Tensor& x, int activation);
+    bool usesDirectConvWithGradient(size_t conv, const torch::Tensor& x, bool unfolded);
     torch::Tensor inputLayout(const torch::Tensor& x) const;
     bool isFolded(size_t conv) const { return !training_ && folded_[conv].weight.defined(); }
     // Product sums for the sink: in a hook on the captured output, or in the activation after it.
-    int soleActivationAfter(size_t conv) const;
+    int soleActivationAfter(size_t conv) const { return soleActivation_[conv]; }
+    int findSoleActivationAfter(size_t conv) const;
     bool canSumInActivation(size_t conv, const torch::Tensor& out) const;
     torch::Tensor productOffset(size_t conv) const;
     void sumProductsInHook(size_t node, torch::Tensor& out);
@@ -90,6 +93,7 @@ private:
     std::vector<int> lastUse_;                                             // last consumer index per node
     std::vector<int> consumerCount_;                                       // inputs taken from each node
     std::vector<bool> capture_;
+    std::vector<int> soleActivation_;   // per conv: soleActivationAfter, found once (the graph is fixed)
     std::vector<int> activationAfter_;  // per captured conv with a sink: soleActivationAfter, or -1
     // BatchNorm folding, per conv: the folded weight and bias and the BatchNorm's shift (undefined
     // when not folded). The BatchNorm after a folded conv passes its input on.
@@ -99,7 +103,7 @@ private:
     std::vector<Folded> folded_;
     // Inference convs run by oneDNN directly, per conv: alone, and with the activation after it.
     struct DirectConv {
-        std::unique_ptr<DnnlConv> alone, fused;
+        std::shared_ptr<DnnlConv> alone, fused;  // shared with the autograd nodes of scoring passes
     };
     std::vector<DirectConv> direct_;
     GradSink sink_;

@@ -1,6 +1,9 @@
 // Inference convolutions run by oneDNN directly (weights reordered once, the activation after the
 // conv fused into it) give the values LibTorch's own convolution gives: on the real models, on the
-// odd shapes pruning and importers make, and after the weights change between passes.
+// odd shapes pruning and importers make, and after the weights change between passes; so do the
+// input gradients of scoring passes, which run their convs that way too.
+#include <map>
+
 #include <QtTest>
 
 #include "exec/DnnlConv.h"
@@ -11,6 +14,7 @@
 
 using namespace fp;
 using graph::Graph;
+using Tensors = std::vector<torch::Tensor>;
 
 namespace {
 
@@ -57,6 +61,24 @@ std::pair<torch::Tensor, torch::Tensor> bothWays(const Graph& g, const torch::Te
     return {run(true), run(false)};
 }
 
+// Per scored layer, the sums of output times gradient that a scoring pass (eval mode, weights
+// fixed, BatchNorms folded, channels-last) hands its sink, for loss = sum of the embedding's squares.
+std::map<std::string, torch::Tensor> scoringSums(const Graph& g, const torch::Tensor& x, bool direct) {
+    exec::DnnlConv::setEnabled(direct);
+    exec::TorchGraph net(g);
+    net.setChannelsLast(true);
+    net.setParametersRequireGrad(false);
+    net.foldBatchNorm();
+    std::vector<std::string> convs;
+    for (const auto& n : g.nodes())
+        if (n.op == graph::Op::Conv2d) convs.push_back(n.name);
+    std::map<std::string, torch::Tensor> sums;
+    net.setCapture(convs, [&](const std::string& layer, const torch::Tensor& s) { sums[layer] = s.clone(); });
+    net.forward(x).at(g.embeddingName()).square().sum().backward();
+    exec::DnnlConv::setEnabled(true);
+    return sums;
+}
+
 }  // namespace
 
 class TestDirectConv : public QObject {
@@ -79,6 +101,74 @@ private slots:
         QCOMPARE(direct.sizes(), libtorch.sizes());
         const double d = relativeDifference(direct, libtorch);
         QVERIFY2(d < 1e-4, qPrintable(QString("%1: relative difference %2").arg(model).arg(d)));
+    }
+
+    // The input's gradient, as a scoring pass's backward asks for it: stride-1 convs through a
+    // forward conv of the flipped, swapped weights, the others through oneDNN's backward kernel.
+    void inputGradientIsLibTorchs_data() {
+        QTest::addColumn<int>("in");
+        QTest::addColumn<int>("out");
+        QTest::addColumn<int>("kernel");
+        QTest::addColumn<int>("stride");
+        QTest::addColumn<int>("dilation");
+        QTest::addColumn<int>("groups");
+        QTest::addColumn<QList<int>>("pads");  // top, left, bottom, right
+        QTest::newRow("1x1") << 13 << 24 << 1 << 1 << 1 << 1 << QList<int>{0, 0, 0, 0};
+        QTest::newRow("3x3") << 5 << 11 << 3 << 1 << 1 << 1 << QList<int>{1, 1, 1, 1};
+        QTest::newRow("asymmetric") << 6 << 7 << 3 << 1 << 1 << 1 << QList<int>{0, 2, 1, 0};
+        QTest::newRow("dilated") << 8 << 9 << 3 << 1 << 2 << 1 << QList<int>{2, 2, 2, 2};
+        QTest::newRow("grouped") << 12 << 21 << 3 << 1 << 1 << 3 << QList<int>{1, 1, 1, 1};
+        QTest::newRow("depthwise") << 40 << 40 << 3 << 1 << 1 << 40 << QList<int>{1, 1, 1, 1};
+        QTest::newRow("depthwise-s2") << 24 << 24 << 3 << 2 << 1 << 24 << QList<int>{1, 1, 1, 1};
+        QTest::newRow("stride-2") << 3 << 16 << 3 << 2 << 1 << 1 << QList<int>{0, 1, 1, 0};
+    }
+    void inputGradientIsLibTorchs() {
+        QFETCH(int, in);
+        QFETCH(int, out);
+        QFETCH(int, kernel);
+        QFETCH(int, stride);
+        QFETCH(int, dilation);
+        QFETCH(int, groups);
+        QFETCH(QList<int>, pads);
+        torch::manual_seed(7);
+        const auto weight = torch::randn({out, in / groups, kernel, kernel});
+        const auto x = torch::randn({3, in, 17, 14}).contiguous(at::MemoryFormat::ChannelsLast).requires_grad_(true);
+        const exec::ConvGeometry geometry{stride, stride, dilation, dilation, groups, pads[0], pads[1], pads[2], pads[3]};
+        const auto conv = std::make_shared<exec::DnnlConv>(weight, torch::Tensor(), geometry, exec::FusedActivation{});
+        QVERIFY(conv->hasFastInputGradient(x.sizes()));
+
+        const auto padded = torch::constant_pad_nd(x, {pads[1], pads[3], pads[0], pads[2]});
+        const auto reference = torch::conv2d(padded, weight, torch::Tensor(), std::vector<int64_t>{stride, stride},
+                                               std::vector<int64_t>{0, 0}, std::vector<int64_t>{dilation, dilation},
+                                               groups);
+        const auto direct = exec::convWithInputGradient(conv, x);
+        QCOMPARE(direct.sizes(), reference.sizes());
+        QVERIFY(relativeDifference(direct, reference.detach()) < 1e-4);
+        const auto upstream = torch::randn_like(reference);
+        const auto expected = torch::autograd::grad(Tensors{reference}, Tensors{x}, Tensors{upstream})[0];
+        const auto got = torch::autograd::grad(Tensors{direct}, Tensors{x}, Tensors{upstream})[0];
+        const double d = relativeDifference(got, expected);
+        QVERIFY2(d < 1e-4, qPrintable(QString("input gradient: relative difference %1").arg(d)));
+    }
+
+    // Taylor scoring passes run their convs, forward and backward, through oneDNN directly: the
+    // products every layer is scored by are the ones LibTorch's convolutions give.
+    void scoringSumsAreLibTorchs_data() {
+        QTest::addColumn<QString>("model");
+        for (const char* name : {"odd", "mobilefacenet", "mobilenetv2"}) QTest::newRow(name) << name;
+    }
+    void scoringSumsAreLibTorchs() {
+        QFETCH(QString, model);
+        const std::string name = model.toStdString();
+        const Graph g = name == "odd" ? oddShapes() : models::loadModel(name);
+        const auto x = inputFor(g, 2);
+        const auto direct = scoringSums(g, x, true), libtorch = scoringSums(g, x, false);
+        QVERIFY(!libtorch.empty());
+        QCOMPARE(direct.size(), libtorch.size());
+        for (const auto& [layer, sums] : libtorch) {
+            const double d = relativeDifference(direct.at(layer), sums);
+            QVERIFY2(d < 1e-3, qPrintable(QString("%1 %2: relative difference %3").arg(model, layer.c_str()).arg(d)));
+        }
     }
 
     // Fine-tuning changes weights in place between inference passes; refolding replaces them.
