@@ -235,11 +235,14 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
         const bool fold = isFolded(index) && !unfolded;
         const torch::Tensor& weight = fold ? folded_[index].weight : p["weight"];
         torch::Tensor bias = fold ? folded_[index].bias : p.count("bias") ? p["bias"] : torch::Tensor();
-        if (!torch::GradMode::is_enabled() && !unfolded && isChannelsLastFloat(in[0]) && DnnlConv::enabled())
-            return convDirect(index, in[0], -1);
-        if (usesDirectConvWithGradient(index, in[0], unfolded))
-            return in[0].requires_grad() ? convWithInputGradient(directConv(index, -1), in[0])
-                                         : convDirect(index, in[0], -1);
+        // Inference, and scoring passes (weights fixed): oneDNN directly, the input's gradient too
+        // where oneDNN has a fast kernel for it; no weight reorder per call either way.
+        const bool autograd = torch::GradMode::is_enabled();
+        if (!unfolded && isChannelsLastFloat(in[0]) && DnnlConv::enabled() && (!autograd || weightsFixed(index))) {
+            const auto& conv = directConv(index, -1);
+            if (!autograd || !in[0].requires_grad()) return conv->run(in[0]);
+            if (conv->hasFastInputGradient(in[0].sizes())) return convWithInputGradient(conv, in[0]);
+        }
         const torch::Tensor x = symmetric(w) ? in[0] : padSpatial(in[0], w, 0.0);
         const auto padding = symmetric(w) ? pair(w.padTop, w.padLeft) : pair(0, 0);
         // Without autograd, oneDNN through LibTorch: conv2d sends small 1x1 convs at batch 1 (input
@@ -342,7 +345,7 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
         else if (fusedAway[i])
             out = in[0];
         else if (fused >= 0 && isChannelsLastFloat(in[0])) {
-            out = convDirect(i, in[0], fused);
+            out = directConv(i, fused)->run(in[0]);
             fusedAway[size_t(fused)] = true;
         } else if (const int conv = sumsFor[i]; conv >= 0)
             // The conv's output goes no further than this activation (nor does the folded
@@ -445,19 +448,11 @@ const std::shared_ptr<DnnlConv>& TorchGraph::directConv(size_t conv, int activat
     return slot;
 }
 
-torch::Tensor TorchGraph::convDirect(size_t conv, const torch::Tensor& x, int activation) {
-    return directConv(conv, activation)->run(x);
-}
-
-// A scoring pass's conv (eval mode, weights fixed, channels-last) runs through oneDNN directly, and
-// its input's gradient too where oneDNN has a fast kernel for it: no weight reorder per call.
-bool TorchGraph::usesDirectConvWithGradient(size_t conv, const torch::Tensor& x, bool unfolded) {
-    if (!torch::GradMode::is_enabled() || training_ || unfolded || !isChannelsLastFloat(x) || !DnnlConv::enabled())
-        return false;
+// An eval-mode conv whose weights take no gradient (scoring passes).
+bool TorchGraph::weightsFixed(size_t conv) const {
     const auto& p = params_[conv];
-    if (p.at("weight").requires_grad()) return false;
-    if (auto b = p.find("bias"); b != p.end() && b->second.requires_grad()) return false;
-    return !x.requires_grad() || directConv(conv, -1)->hasFastInputGradient(x.sizes());
+    const auto bias = p.find("bias");
+    return !training_ && !p.at("weight").requires_grad() && (bias == p.end() || !bias->second.requires_grad());
 }
 
 void TorchGraph::writeBack(graph::Graph& graph) const {

@@ -72,8 +72,7 @@ private:
     bool mayOverwriteInput(size_t node, const std::vector<bool>& wanted) const;
     int fusableActivation(size_t conv, const std::vector<bool>& wanted) const;
     const std::shared_ptr<DnnlConv>& directConv(size_t conv, int activation);
-    torch::Tensor convDirect(size_t conv, const torch::Tensor& x, int activation);
-    bool usesDirectConvWithGradient(size_t conv, const torch::Tensor& x, bool unfolded);
+    bool weightsFixed(size_t conv) const;
     torch::Tensor inputLayout(const torch::Tensor& x) const;
     bool isFolded(size_t conv) const { return !training_ && folded_[conv].weight.defined(); }
     // Product sums for the sink: in a hook on the captured output, or in the activation after it.
