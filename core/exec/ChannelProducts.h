@@ -3,6 +3,7 @@
 // Taylor scores are made of. Internal to core (LibTorch headers).
 #include <functional>
 #include <limits>
+#include <vector>
 
 #include "exec/Layout.h"
 #include "exec/TorchInclude.h"
@@ -38,5 +39,16 @@ struct Activation {
 torch::Tensor activationWithProductSums(const torch::Tensor& x, const Activation& activation,
                                         const torch::Tensor& offset, ProductSink sink, bool inputGradient = true,
                                         bool mayOverwriteInput = false);
+
+// The backward pass of the activation itself, for callers that run it inside their own autograd
+// node (a conv with its activation fused, exec/ScoringConv). v is the activation's input, or its
+// output when fromOutput (see mayOverwriteInput above); g the gradient with respect to the output,
+// channels adjacent (withAdjacentChannels). Writes the input's gradient into gi (unless undefined)
+// and adds the per-channel sums of (x - offset) * gi into sums (none when sums is empty). v, g and
+// gi may be batch slices of larger tensors.
+void activationBackward(const torch::Tensor& v, bool fromOutput, const torch::Tensor& g, const torch::Tensor& gi,
+                        const Activation& activation, const torch::Tensor& offset, std::vector<double>& sums);
+// g, or a channels-last copy where its channels are not adjacent or its pixels not evenly spaced.
+torch::Tensor withAdjacentChannels(const torch::Tensor& g);
 
 }  // namespace fp::exec

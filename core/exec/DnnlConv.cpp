@@ -11,6 +11,8 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "exec/Layout.h"
+
 namespace fp::exec {
 
 namespace {
@@ -115,14 +117,20 @@ struct DnnlConv::Impl {
                 {g.padBottom, g.padRight}};
     }
 
-    // The weights, reordered once into the layout a primitive asked for.
+    // The weights, reordered once into each layout a primitive asks for: the plans of different
+    // batch sizes mostly share one (scoring's sliced backward makes several per conv).
+    std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> reordered;
+
     dnnl::memory reorderedWeights(const Shapes& s, const dnnl::memory::desc& wanted) {
+        for (const auto& [desc, memory] : reordered)
+            if (desc == wanted) return memory;
         auto& stream = threadStream();
         dnnl::memory plain({s.weightDims, f32, g.groups > 1 ? tag::goihw : tag::oihw}, cpuEngine(), weight.data_ptr());
-        dnnl::memory reordered(wanted, cpuEngine());
-        dnnl::reorder(plain, reordered).execute(stream, plain, reordered);
+        dnnl::memory memory(wanted, cpuEngine());
+        dnnl::reorder(plain, memory).execute(stream, plain, memory);
         stream.wait();
-        return reordered;
+        reordered.emplace_back(wanted, memory);
+        return memory;
     }
 
     Plan makePlan(int64_t n, int64_t h, int64_t w) {
@@ -243,13 +251,15 @@ namespace {
 std::tuple<int64_t, int64_t, int64_t> shapeKey(at::IntArrayRef sizes) { return {sizes[0], sizes[2], sizes[3]}; }
 }  // namespace
 
-torch::Tensor DnnlConv::run(const torch::Tensor& x) {
+torch::Tensor DnnlConv::run(const torch::Tensor& x, torch::Tensor out) {
     const auto key = shapeKey(x.sizes());
     auto it = impl_->plans.find(key);
     if (it == impl_->plans.end()) it = impl_->plans.emplace(key, impl_->makePlan(x.size(0), x.size(2), x.size(3))).first;
     Impl::Plan& plan = it->second;
-    auto y = torch::empty({x.size(0), impl_->weight.size(0), plan.outH, plan.outW},
-                          x.options().memory_format(at::MemoryFormat::ChannelsLast));
+    const std::vector<int64_t> sizes{x.size(0), impl_->weight.size(0), plan.outH, plan.outW};
+    TORCH_CHECK(!out.defined() || (isChannelsLastFloat(out) && out.sizes() == at::IntArrayRef(sizes)),
+                "DnnlConv::run: the output tensor has the wrong shape or layout");
+    auto y = out.defined() ? out : torch::empty(sizes, x.options().memory_format(at::MemoryFormat::ChannelsLast));
     plan.src.set_data_handle(x.data_ptr());
     plan.dst.set_data_handle(y.data_ptr());
     auto& stream = threadStream();
@@ -268,13 +278,16 @@ bool DnnlConv::hasFastInputGradient(at::IntArrayRef inputSizes) {
     return it->second.primitive.has_value();
 }
 
-torch::Tensor DnnlConv::inputGradient(const torch::Tensor& gradOutput, at::IntArrayRef inputSizes) {
+torch::Tensor DnnlConv::inputGradient(const torch::Tensor& gradOutput, at::IntArrayRef inputSizes,
+                                      torch::Tensor out) {
     TORCH_CHECK(impl_->activation.kind == FusedActivation::Kind::None && hasFastInputGradient(inputSizes),
                 "DnnlConv::inputGradient needs a conv without a fused activation, and a fast kernel");
     const auto gy = gradOutput.contiguous(at::MemoryFormat::ChannelsLast);
-    if (DnnlConv* asForward = impl_->gradientConv()) return asForward->run(gy);
+    if (DnnlConv* asForward = impl_->gradientConv()) return asForward->run(gy, std::move(out));
     Impl::BackwardPlan& plan = impl_->backwardPlans.at(shapeKey(inputSizes));
-    auto gx = torch::empty(inputSizes, gy.options().memory_format(at::MemoryFormat::ChannelsLast));
+    TORCH_CHECK(!out.defined() || (isChannelsLastFloat(out) && out.sizes() == inputSizes),
+                "DnnlConv::inputGradient: the output tensor has the wrong shape or layout");
+    auto gx = out.defined() ? out : torch::empty(inputSizes, gy.options().memory_format(at::MemoryFormat::ChannelsLast));
     plan.diffDst.set_data_handle(gy.data_ptr());
     plan.diffSrc.set_data_handle(gx.data_ptr());
     auto& stream = threadStream();

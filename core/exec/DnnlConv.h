@@ -37,15 +37,17 @@ public:
 
     bool matches(const torch::Tensor& weight, const torch::Tensor& bias, const FusedActivation& activation) const;
 
-    // x: float [N, I, H, W], channels-last. Returns [N, O, OH, OW], channels-last.
-    torch::Tensor run(const torch::Tensor& x);
+    // x: float [N, I, H, W], channels-last. Returns [N, O, OH, OW], channels-last: out when given
+    // (of that shape and layout, such as a batch slice of a larger tensor), else a new tensor.
+    torch::Tensor run(const torch::Tensor& x, torch::Tensor out = {});
 
     // For scoring passes (weights fixed): the gradient of the loss with respect to the input, of
-    // inputSizes [N, I, H, W], from the one with respect to the output (any layout). Channels-last.
+    // inputSizes [N, I, H, W], from the one with respect to the output (any layout). Channels-last;
+    // written into out when given, as run() does.
     // Only for a conv without a fused activation, and where hasFastInputGradient: oneDNN has more
     // than its reference kernel for that shape (LibTorch's own backward serves the rest).
     bool hasFastInputGradient(at::IntArrayRef inputSizes);
-    torch::Tensor inputGradient(const torch::Tensor& gradOutput, at::IntArrayRef inputSizes);
+    torch::Tensor inputGradient(const torch::Tensor& gradOutput, at::IntArrayRef inputSizes, torch::Tensor out = {});
 
     // Whether inference convolutions go through this: LibTorch runs on the oneDNN this was compiled
     // against and the process has not turned it off (benchmarks compare with LibTorch's own call).

@@ -7,6 +7,7 @@
 #include "exec/ChannelProducts.h"
 #include "exec/InPlacePReLU.h"
 #include "exec/Layout.h"
+#include "exec/ScoringConv.h"
 #include "util/Errors.h"
 
 namespace fp::exec {
@@ -126,14 +127,14 @@ void TorchGraph::sumProductsInHook(size_t node, torch::Tensor& out) {
     });
 }
 
-Activation TorchGraph::activationOf(size_t index, const torch::Tensor& x) const {
+Activation TorchGraph::activationOf(size_t index, int64_t channels) const {
     const Node& n = graph_.nodes()[index];
     Activation f;
     if (n.op == Op::Clip) {
         f.lo = n.clipMin;
         f.hi = n.clipMax;
     } else if (n.op == Op::PReLU) {
-        f.slope = params_[index].at("slope").detach().flatten().expand({x.size(1)}).contiguous();
+        f.slope = params_[index].at("slope").detach().flatten().expand({channels}).contiguous();
     }
     return f;
 }
@@ -141,7 +142,7 @@ Activation TorchGraph::activationOf(size_t index, const torch::Tensor& x) const 
 torch::Tensor TorchGraph::activationSummingProducts(size_t index, size_t conv, const torch::Tensor& x,
                                                     bool overwrite) {
     const std::string& name = graph_.nodes()[conv].name;
-    return activationWithProductSums(x, activationOf(index, x), productOffset(conv),
+    return activationWithProductSums(x, activationOf(index, x.size(1)), productOffset(conv),
                                      [this, &name](const torch::Tensor& sums) { sink_(name, sums); },
                                      /*inputGradient=*/!x.is_leaf(),  // a captured leaf's gradient is never read
                                      overwrite);
@@ -151,7 +152,7 @@ torch::Tensor TorchGraph::activationSummingProducts(size_t index, size_t conv, c
 // LibTorch's backward reads the input and the gradient separately (hardtanh's: MobileNetV2's
 // unscored ReLU6s) or computes the slope's gradient too (prelu's).
 torch::Tensor TorchGraph::activationWithCheapBackward(size_t index, const torch::Tensor& x, bool inPlace) {
-    return activationWithProductSums(x, activationOf(index, x), {}, {}, true, inPlace);
+    return activationWithProductSums(x, activationOf(index, x.size(1)), {}, {}, true, inPlace);
 }
 
 bool TorchGraph::usesCheapBackward(size_t index, const torch::Tensor& x) const {
@@ -339,6 +340,7 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
         in.clear();
         for (int j : inputIndex_[i]) in.push_back(values[j]);
         torch::Tensor out;
+        bool summedInConv = false;  // the conv's own backward pass hands the sink its sums
         const int fused = fusableActivation(i, wanted);
         if (nodes[i].op == Op::Input)
             out = inputLayout(x);
@@ -347,6 +349,10 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
         else if (fused >= 0 && isChannelsLastFloat(in[0])) {
             out = directConv(i, fused)->run(in[0]);
             fusedAway[size_t(fused)] = true;
+        } else if (const int scoredWith = scoringFusableActivation(i, wanted, in[0]); scoredWith >= 0) {
+            out = convActivationScoring(i, size_t(scoredWith), in[0]);
+            fusedAway[size_t(scoredWith)] = true;
+            summedInConv = capture_[i];
         } else if (const int conv = sumsFor[i]; conv >= 0)
             // The conv's output goes no further than this activation (nor does the folded
             // BatchNorm's between them) unless it is asked for.
@@ -354,7 +360,7 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
                                             !wanted[size_t(conv)] && !wanted[size_t(inputIndex_[i][0])]);
         else
             out = runNode(i, in, false, mayOverwriteInput(i, wanted));
-        if (capture_[i]) {
+        if (capture_[i] && !summedInConv) {
             // Leaf when nothing before it needs gradients (weights frozen): the
             // gradient then starts here and no weight gradient is computed.
             if (!out.requires_grad() && torch::GradMode::is_enabled()) out = out.detach().requires_grad_(true);
@@ -406,19 +412,48 @@ bool TorchGraph::mayOverwriteInput(size_t node, const std::vector<bool>& wanted)
     }
 }
 
-// The activation that, in an inference pass, the conv can apply itself (a oneDNN post-op: one pass
-// less over its output): the conv's sole activation, where no one asks for, captures or sees the
-// values in between.
-int TorchGraph::fusableActivation(size_t conv, const std::vector<bool>& wanted) const {
-    if (torch::GradMode::is_enabled() || graph_.nodes()[conv].op != Op::Conv2d || !DnnlConv::enabled()) return -1;
+// The conv's sole activation, where no one asks for or captures the values in between (the conv's
+// output itself may be captured); -1 otherwise.
+int TorchGraph::activationNobodySeesBefore(size_t conv, const std::vector<bool>& wanted) const {
     const int activation = soleActivationAfter(conv);
-    if (activation < 0 || wanted[conv] || capture_[conv] || wanted[size_t(activation)] ||
-        capture_[size_t(activation)])
-        return -1;
+    if (activation < 0 || wanted[conv] || wanted[size_t(activation)] || capture_[size_t(activation)]) return -1;
     const int between = inputIndex_[size_t(activation)][0];
     if (between != static_cast<int>(conv) && (!isFolded(conv) || wanted[size_t(between)] || capture_[size_t(between)]))
         return -1;
     return activation;
+}
+
+// The activation that, in an inference pass, the conv can apply itself (a oneDNN post-op: one pass
+// less over its output).
+int TorchGraph::fusableActivation(size_t conv, const std::vector<bool>& wanted) const {
+    if (torch::GradMode::is_enabled() || graph_.nodes()[conv].op != Op::Conv2d || !DnnlConv::enabled() ||
+        capture_[conv])
+        return -1;
+    return activationNobodySeesBefore(conv, wanted);
+}
+
+// The activation that, in a scoring pass, the conv can apply itself with their backward passes in
+// one node (exec/ScoringConv): the conv runs directly, its input takes a gradient, and a captured
+// conv's sums go to the sink. A PReLU needs positive slopes: the output tells the side of zero.
+int TorchGraph::scoringFusableActivation(size_t conv, const std::vector<bool>& wanted, const torch::Tensor& x) {
+    if (!torch::GradMode::is_enabled() || graph_.nodes()[conv].op != Op::Conv2d || !DnnlConv::enabled() ||
+        !x.requires_grad() || !isChannelsLastFloat(x) || !weightsFixed(conv) || (capture_[conv] && !sink_))
+        return -1;
+    const int activation = activationNobodySeesBefore(conv, wanted);
+    if (activation < 0) return -1;
+    const auto& p = params_[size_t(activation)];
+    if (auto s = p.find("slope"); s != p.end() && (s->second.requires_grad() || !(s->second > 0).all().item<bool>()))
+        return -1;
+    return directConv(conv, -1)->hasFastInputGradient(x.sizes()) ? activation : -1;
+}
+
+torch::Tensor TorchGraph::convActivationScoring(size_t conv, size_t activation, const torch::Tensor& x) {
+    const auto fused = directConv(conv, int(activation)), plain = directConv(conv, -1);
+    const Activation f = activationOf(activation, params_[conv].at("weight").size(0));
+    if (!capture_[conv]) return convActivationForScoring(fused, plain, x, f, {}, {});
+    const std::string& name = graph_.nodes()[conv].name;
+    return convActivationForScoring(fused, plain, x, f, productOffset(conv),
+                                    [this, &name](const torch::Tensor& sums) { sink_(name, sums); });
 }
 
 const std::shared_ptr<DnnlConv>& TorchGraph::directConv(size_t conv, int activation) {

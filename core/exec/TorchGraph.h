@@ -70,7 +70,10 @@ private:
     torch::Tensor runNode(size_t index, const std::vector<torch::Tensor>& in, bool unfolded = false,
                           bool inPlace = false);
     bool mayOverwriteInput(size_t node, const std::vector<bool>& wanted) const;
+    int activationNobodySeesBefore(size_t conv, const std::vector<bool>& wanted) const;
     int fusableActivation(size_t conv, const std::vector<bool>& wanted) const;
+    int scoringFusableActivation(size_t conv, const std::vector<bool>& wanted, const torch::Tensor& x);
+    torch::Tensor convActivationScoring(size_t conv, size_t activation, const torch::Tensor& x);
     const std::shared_ptr<DnnlConv>& directConv(size_t conv, int activation);
     bool weightsFixed(size_t conv) const;
     torch::Tensor inputLayout(const torch::Tensor& x) const;
@@ -84,7 +87,7 @@ private:
     torch::Tensor activationSummingProducts(size_t index, size_t conv, const torch::Tensor& x, bool overwrite);
     bool usesCheapBackward(size_t index, const torch::Tensor& x) const;
     torch::Tensor activationWithCheapBackward(size_t index, const torch::Tensor& x, bool inPlace);
-    Activation activationOf(size_t index, const torch::Tensor& x) const;
+    Activation activationOf(size_t index, int64_t channels) const;
 
     const graph::Graph& graph_;
     std::vector<std::unordered_map<std::string, torch::Tensor>> params_;  // per node, graph order
