@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "exec/InPlacePReLU.h"
 #include "exec/Layout.h"
 
 namespace fp::exec {
@@ -15,28 +16,36 @@ namespace {
 // 1 and 16 MiB measured in between).
 constexpr int64_t kSliceBytes = 4 << 20;
 
-// What the backward pass needs besides the output, kept on the autograd node.
+// What the backward pass needs besides the saved map, kept on the autograd node.
 struct Pending : torch::CustomClassHolder {
     std::shared_ptr<DnnlConv> plain;
     std::vector<int64_t> inputSizes;
     Activation activation;
     torch::Tensor offset;
     ProductSink sink;
+    bool fromOutput = true;  // the saved map is the activation's output, else the conv's
 };
 
 struct ConvActivation : torch::autograd::Function<ConvActivation> {
     static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                  const std::shared_ptr<DnnlConv>& fused, c10::intrusive_ptr<Pending> pending) {
         pending->inputSizes = x.sizes().vec();
-        auto y = fused->run(x);
-        ctx->save_for_backward({y});
+        torch::Tensor y;
+        if (pending->fromOutput) {
+            y = fused->run(x);
+            ctx->save_for_backward({y});
+        } else {
+            const auto a = pending->plain->run(x);
+            y = preluChannelsLast(a, pending->activation.slope);
+            ctx->save_for_backward({a});
+        }
         ctx->saved_data["pending"] = c10::IValue::make_capsule(std::move(pending));
         return y;
     }
 
     static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                    torch::autograd::variable_list grads) {
-        const auto y = ctx->get_saved_variables()[0];
+        const auto y = ctx->get_saved_variables()[0];  // the activation's output, or its input
         const auto p = c10::static_intrusive_pointer_cast<Pending>(ctx->saved_data["pending"].toCapsule());
         const auto g = withAdjacentChannels(grads[0]);
         const int64_t n = y.size(0);
@@ -54,7 +63,7 @@ struct ConvActivation : torch::autograd::Function<ConvActivation> {
         for (int64_t start = 0; start < n; start += perSlice) {
             const int64_t images = std::min(perSlice, n - start);
             const auto gy = images == perSlice ? slice : slice.narrow(0, 0, images);
-            activationBackward(y.narrow(0, start, images), /*fromOutput=*/true, g.narrow(0, start, images), gy,
+            activationBackward(y.narrow(0, start, images), p->fromOutput, g.narrow(0, start, images), gy,
                                p->activation, p->offset, sums);
             p->plain->inputGradient(gy, sliceSizes(images), gx.narrow(0, start, images));
         }
@@ -75,6 +84,8 @@ torch::Tensor convActivationForScoring(const std::shared_ptr<DnnlConv>& fused, c
     pending->activation = activation;
     pending->offset = offset;
     pending->sink = std::move(sink);
+    // A PReLU's output tells which side of zero its input was only where every slope is positive.
+    pending->fromOutput = !activation.slope.defined() || (activation.slope > 0).all().item<bool>();
     return ConvActivation::apply(x, fused, std::move(pending));
 }
 

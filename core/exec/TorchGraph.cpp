@@ -434,7 +434,7 @@ int TorchGraph::fusableActivation(size_t conv, const std::vector<bool>& wanted) 
 
 // The activation that, in a scoring pass, the conv can apply itself with their backward passes in
 // one node (exec/ScoringConv): the conv runs directly, its input takes a gradient, and a captured
-// conv's sums go to the sink. A PReLU needs positive slopes: the output tells the side of zero.
+// conv's sums go to the sink.
 int TorchGraph::scoringFusableActivation(size_t conv, const std::vector<bool>& wanted, const torch::Tensor& x) {
     if (!torch::GradMode::is_enabled() || graph_.nodes()[conv].op != Op::Conv2d || !DnnlConv::enabled() ||
         !x.requires_grad() || !isChannelsLastFloat(x) || !weightsFixed(conv) || (capture_[conv] && !sink_))
@@ -442,8 +442,7 @@ int TorchGraph::scoringFusableActivation(size_t conv, const std::vector<bool>& w
     const int activation = activationNobodySeesBefore(conv, wanted);
     if (activation < 0) return -1;
     const auto& p = params_[size_t(activation)];
-    if (auto s = p.find("slope"); s != p.end() && (s->second.requires_grad() || !(s->second > 0).all().item<bool>()))
-        return -1;
+    if (auto s = p.find("slope"); s != p.end() && s->second.requires_grad()) return -1;
     return directConv(conv, -1)->hasFastInputGradient(x.sizes()) ? activation : -1;
 }
 

@@ -23,7 +23,8 @@ double relativeDifference(const torch::Tensor& a, const torch::Tensor& b) {
 }
 
 // Widths no multiple of 8, asymmetric padding, dilation, grouped (not depthwise) convs, a scalar
-// PReLU slope, a clip that is not ReLU6, a conv whose output two layers read.
+// PReLU slope, a clip that is not ReLU6, a conv whose output two layers read, positive PReLU slopes
+// (MobileFaceNet's are partly negative).
 Graph oddShapes() {
     graph::GraphBuilder b("odd", {3, 37, 29}, 5);
     graph::Window asymmetric;
@@ -35,7 +36,7 @@ Graph oddShapes() {
     auto grouped = b.clip(b.conv(wide, "grouped", {.out = 21, .kernel = 3, .pad = 1, .groups = 3}), "g.clip", -1.f, 2.f);
     auto shared = b.conv(grouped, "shared", {.out = 7, .kernel = 1});
     auto left = b.relu(shared, "left");
-    auto right = b.conv(shared, "right", {.out = 7, .kernel = 1});
+    auto right = b.prelu(b.conv(shared, "right", {.out = 7, .kernel = 1}), "right.act");
     auto dw = b.relu(b.conv(b.add({left, right}, "sum"), "dw", {.out = 7, .kernel = 3, .stride = 2, .groups = 7}), "dw.relu");
     auto emb = b.flatten(b.globalAvgPool(dw, "gap"), "embedding");
     return b.finish(emb);
