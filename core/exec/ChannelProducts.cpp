@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 
 #include "exec/InPlacePReLU.h"
+#include "exec/VectorClones.h"
 
 namespace fp::exec {
 
@@ -85,14 +86,11 @@ template <bool kGrad, bool kSums>
                                       r.slope, r.unslope, r.shift, r.sums, r.channels, r.lo, r.hi);
 }
 
-// Built for plain x86-64 (SSE2), the loops run 4 floats at a time; these also get AVX2 and AVX-512
-// versions, picked when the program loads by what the CPU has. On a map in cache (one image's
-// 96x113x113, as ScoringConv's slices give) the AVX-512 one ran 4x faster here; from memory, the same.
-#define FP_VECTOR_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+// On a map in cache (one image's 96x113x113, as ScoringConv's slices give) the AVX-512 version ran
+// 4x faster than the SSE2 one here; from memory, the same.
 FP_VECTOR_CLONES void gradientRun(const PixelRun& r) { accumulateRun<true, false>(r); }
 FP_VECTOR_CLONES void sumsRun(const PixelRun& r) { accumulateRun<false, true>(r); }
 FP_VECTOR_CLONES void gradientAndSumsRun(const PixelRun& r) { accumulateRun<true, true>(r); }
-#undef FP_VECTOR_CLONES
 
 // One pass over channels-last v (the activation's input, or its output when fromOutput) and g
 // (g's pixels `gStride` floats apart, its channels adjacent): writes the input's gradient gi

@@ -249,6 +249,14 @@ void DnnlConv::setEnabled(bool on) { turnedOn = on; }
 
 namespace {
 std::tuple<int64_t, int64_t, int64_t> shapeKey(at::IntArrayRef sizes) { return {sizes[0], sizes[2], sizes[3]}; }
+
+// The caller's output tensor, checked, or a new channels-last one.
+torch::Tensor outputOf(torch::Tensor out, at::IntArrayRef sizes, const torch::TensorOptions& options) {
+    if (!out.defined()) return torch::empty(sizes, options.memory_format(at::MemoryFormat::ChannelsLast));
+    TORCH_CHECK(isChannelsLastFloat(out) && out.sizes() == sizes,
+                "DnnlConv: the output tensor given has the wrong shape or layout");
+    return out;
+}
 }  // namespace
 
 torch::Tensor DnnlConv::run(const torch::Tensor& x, torch::Tensor out) {
@@ -256,10 +264,7 @@ torch::Tensor DnnlConv::run(const torch::Tensor& x, torch::Tensor out) {
     auto it = impl_->plans.find(key);
     if (it == impl_->plans.end()) it = impl_->plans.emplace(key, impl_->makePlan(x.size(0), x.size(2), x.size(3))).first;
     Impl::Plan& plan = it->second;
-    const std::vector<int64_t> sizes{x.size(0), impl_->weight.size(0), plan.outH, plan.outW};
-    TORCH_CHECK(!out.defined() || (isChannelsLastFloat(out) && out.sizes() == at::IntArrayRef(sizes)),
-                "DnnlConv::run: the output tensor has the wrong shape or layout");
-    auto y = out.defined() ? out : torch::empty(sizes, x.options().memory_format(at::MemoryFormat::ChannelsLast));
+    auto y = outputOf(std::move(out), {x.size(0), impl_->weight.size(0), plan.outH, plan.outW}, x.options());
     plan.src.set_data_handle(x.data_ptr());
     plan.dst.set_data_handle(y.data_ptr());
     auto& stream = threadStream();
@@ -285,9 +290,7 @@ torch::Tensor DnnlConv::inputGradient(const torch::Tensor& gradOutput, at::IntAr
     const auto gy = gradOutput.contiguous(at::MemoryFormat::ChannelsLast);
     if (DnnlConv* asForward = impl_->gradientConv()) return asForward->run(gy, std::move(out));
     Impl::BackwardPlan& plan = impl_->backwardPlans.at(shapeKey(inputSizes));
-    TORCH_CHECK(!out.defined() || (isChannelsLastFloat(out) && out.sizes() == inputSizes),
-                "DnnlConv::inputGradient: the output tensor has the wrong shape or layout");
-    auto gx = out.defined() ? out : torch::empty(inputSizes, gy.options().memory_format(at::MemoryFormat::ChannelsLast));
+    auto gx = outputOf(std::move(out), inputSizes, gy.options());
     plan.diffDst.set_data_handle(gy.data_ptr());
     plan.diffSrc.set_data_handle(gx.data_ptr());
     auto& stream = threadStream();

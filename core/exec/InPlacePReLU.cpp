@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 
 #include "exec/Layout.h"
+#include "exec/VectorClones.h"
 
 namespace fp::exec {
 
@@ -26,8 +27,6 @@ template <bool kInPlace>
     }
 }
 
-// With AVX2 and AVX-512 versions picked when the program loads (the build targets plain x86-64).
-#define FP_VECTOR_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 FP_VECTOR_CLONES void preluInPlaceRun(const float* in, float* out, const float* slope, int64_t channels,
                                       int64_t begin, int64_t end) {
     preluRun<true>(in, out, slope, channels, begin, end);
@@ -36,7 +35,6 @@ FP_VECTOR_CLONES void preluCopyRun(const float* in, float* out, const float* slo
                                    int64_t begin, int64_t end) {
     preluRun<false>(in, out, slope, channels, begin, end);
 }
-#undef FP_VECTOR_CLONES
 
 torch::Tensor preluInto(const torch::Tensor& x, const torch::Tensor& slope, const torch::Tensor& out) {
     TORCH_CHECK(isChannelsLastFloat(x), "prelu needs a channels-last float tensor");
