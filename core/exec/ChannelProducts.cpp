@@ -27,11 +27,18 @@ namespace {
 
 // g's distance between pixels when its channels are adjacent and its pixels evenly spaced in
 // channels-last order (a dense tensor, or a channel slice of a wider one as a concat's backward
-// gives); 0 otherwise.
+// gives); 0 otherwise. Dimensions of size 1 may have any stride ([N, C, 1, 1] maps in NCHW are fine).
 int64_t pixelStride(const torch::Tensor& g) {
-    if (g.dim() != 4 || g.stride(1) != 1) return 0;
-    const int64_t p = g.stride(3);
-    return g.stride(2) == p * g.size(3) && g.stride(0) == p * g.size(3) * g.size(2) ? p : 0;
+    if (g.dim() != 4 || (g.size(1) > 1 && g.stride(1) != 1)) return 0;
+    int64_t p = 0, inner = 1;  // inner: pixels in the dimensions inside this one
+    for (const int d : {3, 2, 0}) {
+        if (g.size(d) == 1) continue;
+        if (p == 0) p = g.stride(d) / inner;
+        if (g.stride(d) != p * inner) return 0;
+        inner *= g.size(d);
+    }
+    if (p == 0) return g.size(1);  // one pixel
+    return p >= g.size(1) ? p : 0;
 }
 
 torch::Tensor applyActivation(const torch::Tensor& x, const Activation& f) {

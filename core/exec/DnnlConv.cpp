@@ -273,6 +273,11 @@ torch::Tensor DnnlConv::run(const torch::Tensor& x, torch::Tensor out) {
     return plan.activationAfter ? impl_->applyAfter(y) : y;
 }
 
+std::vector<int64_t> DnnlConv::outputSizes(at::IntArrayRef inputSizes) const {
+    const auto s = impl_->shapes(inputSizes[0], inputSizes[2], inputSizes[3]);
+    return {inputSizes[0], impl_->weight.size(0), s.outH, s.outW};
+}
+
 bool DnnlConv::hasFastInputGradient(at::IntArrayRef inputSizes) {
     if (impl_->gradientConv()) return true;
     const auto key = shapeKey(inputSizes);

@@ -7,6 +7,7 @@
 // Internal to core (LibTorch headers).
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "exec/TorchInclude.h"
 
@@ -40,6 +41,8 @@ public:
     // x: float [N, I, H, W], channels-last. Returns [N, O, OH, OW], channels-last: out when given
     // (of that shape and layout, such as a batch slice of a larger tensor), else a new tensor.
     torch::Tensor run(const torch::Tensor& x, torch::Tensor out = {});
+    // The sizes run() gives for an input of inputSizes [N, I, H, W].
+    std::vector<int64_t> outputSizes(at::IntArrayRef inputSizes) const;
 
     // For scoring passes (weights fixed): the gradient of the loss with respect to the input, of
     // inputSizes [N, I, H, W], from the one with respect to the output (any layout). Channels-last;

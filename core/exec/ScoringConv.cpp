@@ -1,7 +1,8 @@
 #include "exec/ScoringConv.h"
 
 #include <algorithm>
-#include <vector>
+#include <array>
+#include <limits>
 
 #include "exec/InPlacePReLU.h"
 #include "exec/Layout.h"
@@ -10,83 +11,129 @@ namespace fp::exec {
 
 namespace {
 
-// The activation gradient of about this many bytes is made and consumed at a time: a share of the
-// 32 MiB L3 cache here, with room for the slice's input gradient and the weights. MobileNetV2,
-// batch 32: a scoring batch costs 2.2-2.3 forward batches so, 2.5-2.7 unsliced (bench_scoring;
-// 1 and 16 MiB measured in between).
+// The gradients of about this many bytes per map are made and consumed at a time: a share of the
+// 32 MiB L3 cache here, with room for the next map's gradient and the weights. MobileNetV2, batch
+// 32, one conv per node: a scoring batch cost 2.2-2.3 forward batches so, 2.5-2.7 unsliced
+// (bench_scoring; 1 and 16 MiB measured in between).
 constexpr int64_t kSliceBytes = 4 << 20;
 
-// What the backward pass needs besides the saved map, kept on the autograd node.
+// What the backward pass needs besides the saved maps, kept on the autograd node.
 struct Pending : torch::CustomClassHolder {
-    std::shared_ptr<DnnlConv> plain;
-    std::vector<int64_t> inputSizes;
-    Activation activation;
-    torch::Tensor offset;
-    ProductSink sink;
-    bool fromOutput = true;  // the saved map is the activation's output, else the conv's
+    std::vector<ScoringStage> stages;
+    std::vector<std::vector<int64_t>> inputSizes, outputSizes;  // per stage, whole batch
+    std::vector<bool> fromOutput;  // per stage: the saved map is the activation's output, else the conv's
 };
 
-struct ConvActivation : torch::autograd::Function<ConvActivation> {
+// A stage without an activation passes the gradient on as it is.
+Activation identity() { return {-std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity(), {}}; }
+
+std::vector<int64_t> withBatch(std::vector<int64_t> sizes, int64_t images) {
+    sizes[0] = images;
+    return sizes;
+}
+
+// A channels-last tensor of the given sizes over the start of a flat buffer.
+torch::Tensor channelsLastView(const torch::Tensor& buffer, const std::vector<int64_t>& sizes) {
+    const int64_t c = sizes[1], h = sizes[2], w = sizes[3];
+    return buffer.narrow(0, 0, sizes[0] * c * h * w).as_strided(sizes, {c * h * w, 1, w * c, c});
+}
+
+int64_t imageNumel(const std::vector<int64_t>& sizes) { return sizes[1] * sizes[2] * sizes[3]; }
+
+struct ConvChain : torch::autograd::Function<ConvChain> {
     static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
-                                 const std::shared_ptr<DnnlConv>& fused, c10::intrusive_ptr<Pending> pending) {
-        pending->inputSizes = x.sizes().vec();
-        torch::Tensor y;
-        if (pending->fromOutput) {
-            y = fused->run(x);
-            ctx->save_for_backward({y});
-        } else {
-            const auto a = pending->plain->run(x);
-            y = preluChannelsLast(a, pending->activation.slope);
-            ctx->save_for_backward({a});
+                                 c10::intrusive_ptr<Pending> pending) {
+        torch::autograd::variable_list saved;
+        torch::Tensor y = x;
+        for (const ScoringStage& s : pending->stages) {
+            pending->inputSizes.push_back(y.sizes().vec());
+            // A PReLU's output tells which side of zero its input was only where every slope is positive.
+            const bool fromOutput = !s.activation || !s.activation->slope.defined() ||
+                                    (s.activation->slope > 0).all().item<bool>();
+            if (!s.activation) {
+                y = s.plain->run(y);
+                saved.push_back(s.sink ? y : torch::Tensor());
+            } else if (fromOutput) {
+                y = s.fused->run(y);
+                saved.push_back(y);
+            } else {
+                const auto a = s.plain->run(y);
+                y = preluChannelsLast(a, s.activation->slope);
+                saved.push_back(a);
+            }
+            pending->fromOutput.push_back(fromOutput);
+            pending->outputSizes.push_back(y.sizes().vec());
         }
+        ctx->save_for_backward(saved);
         ctx->saved_data["pending"] = c10::IValue::make_capsule(std::move(pending));
         return y;
     }
 
     static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                    torch::autograd::variable_list grads) {
-        const auto y = ctx->get_saved_variables()[0];  // the activation's output, or its input
+        const auto saved = ctx->get_saved_variables();
         const auto p = c10::static_intrusive_pointer_cast<Pending>(ctx->saved_data["pending"].toCapsule());
+        const size_t count = p->stages.size();
         const auto g = withAdjacentChannels(grads[0]);
-        const int64_t n = y.size(0);
-        const int64_t imageBytes = y[0].numel() * int64_t(sizeof(float));
-        int64_t perSlice = std::clamp<int64_t>(kSliceBytes / std::max<int64_t>(imageBytes, 1), 1, n);
-        auto sliceSizes = [&](int64_t images) {
-            auto sizes = p->inputSizes;
-            sizes[0] = images;
-            return sizes;
+        const int64_t n = g.size(0);
+        int64_t largest = 1;  // the largest map of one image, in floats
+        for (size_t i = 0; i < count; ++i)
+            largest = std::max({largest, imageNumel(p->inputSizes[i]), imageNumel(p->outputSizes[i])});
+        int64_t perSlice = std::clamp<int64_t>(kSliceBytes / (largest * int64_t(sizeof(float))), 1, n);
+        const auto fastAt = [&](int64_t images) {
+            for (size_t i = 0; i < count && images > 0; ++i)
+                if (!p->stages[i].plain->hasFastInputGradient(withBatch(p->inputSizes[i], images))) return false;
+            return true;
         };
-        if (perSlice < n && !p->plain->hasFastInputGradient(sliceSizes(perSlice))) perSlice = n;
-        auto gx = torch::empty(p->inputSizes, y.options().memory_format(at::MemoryFormat::ChannelsLast));
-        auto slice = torch::empty_like(y.narrow(0, 0, perSlice), at::MemoryFormat::ChannelsLast);
-        std::vector<double> sums(p->sink ? size_t(y.size(1)) : 0, 0.0);
+        if (perSlice < n && !(fastAt(perSlice) && fastAt(n % perSlice))) perSlice = n;
+
+        auto gx = torch::empty(p->inputSizes[0], g.options().memory_format(at::MemoryFormat::ChannelsLast));
+        // Two slice-sized buffers in turn hold the gradient being read and the one being written.
+        std::array<torch::Tensor, 2> buffers;
+        if (count > 1 || p->stages[0].activation)
+            for (auto& b : buffers) b = torch::empty({perSlice * largest}, g.options());
+        std::vector<std::vector<double>> sums(count);
+        for (size_t i = 0; i < count; ++i)
+            if (p->stages[i].sink) sums[i].assign(size_t(p->outputSizes[i][1]), 0.0);
+
         for (int64_t start = 0; start < n; start += perSlice) {
             const int64_t images = std::min(perSlice, n - start);
-            const auto gy = images == perSlice ? slice : slice.narrow(0, 0, images);
-            activationBackward(y.narrow(0, start, images), p->fromOutput, g.narrow(0, start, images), gy,
-                               p->activation, p->offset, sums);
-            p->plain->inputGradient(gy, sliceSizes(images), gx.narrow(0, start, images));
+            torch::Tensor current = g.narrow(0, start, images);  // w.r.t. the output of stage i
+            int inBuffer = -1;                                     // which buffer holds it, if any
+            for (size_t i = count; i-- > 0;) {
+                const ScoringStage& s = p->stages[i];
+                const auto map = saved[i].defined() ? saved[i].narrow(0, start, images) : torch::Tensor();
+                if (s.activation) {
+                    const int to = inBuffer == 0 ? 1 : 0;
+                    const auto gy = channelsLastView(buffers[size_t(to)], withBatch(p->outputSizes[i], images));
+                    activationBackward(map, p->fromOutput[i], current, gy, *s.activation, s.offset, sums[i]);
+                    current = gy;
+                    inBuffer = to;
+                } else if (s.sink) {
+                    activationBackward(map, true, current, torch::Tensor(), identity(), s.offset, sums[i]);
+                }
+                const auto inputSizes = withBatch(p->inputSizes[i], images);
+                const int to = inBuffer == 0 ? 1 : 0;
+                const auto gi = i == 0 ? gx.narrow(0, start, images) : channelsLastView(buffers[size_t(to)], inputSizes);
+                s.plain->inputGradient(current, inputSizes, gi);
+                current = gi;
+                inBuffer = to;
+            }
         }
-        if (p->sink) p->sink(torch::tensor(sums, torch::kFloat64));
-        return {gx, torch::Tensor(), torch::Tensor()};
+        for (size_t i = 0; i < count; ++i)
+            if (p->stages[i].sink) p->stages[i].sink(torch::tensor(sums[i], torch::kFloat64));
+        return {gx, torch::Tensor()};
     }
 };
 
 }  // namespace
 
-torch::Tensor convActivationForScoring(const std::shared_ptr<DnnlConv>& fused, const std::shared_ptr<DnnlConv>& plain,
-                                       const torch::Tensor& x, const Activation& activation,
-                                       const torch::Tensor& offset, ProductSink sink) {
-    TORCH_CHECK(isChannelsLastFloat(x) && x.requires_grad(), "convActivationForScoring: x must be a channels-last "
-                                                             "float tensor that requires a gradient");
+torch::Tensor convChainForScoring(std::vector<ScoringStage> stages, const torch::Tensor& x) {
+    TORCH_CHECK(!stages.empty() && isChannelsLastFloat(x) && x.requires_grad(),
+                "convChainForScoring: needs stages, and a channels-last float x that requires a gradient");
     auto pending = c10::make_intrusive<Pending>();
-    pending->plain = plain;
-    pending->activation = activation;
-    pending->offset = offset;
-    pending->sink = std::move(sink);
-    // A PReLU's output tells which side of zero its input was only where every slope is positive.
-    pending->fromOutput = !activation.slope.defined() || (activation.slope > 0).all().item<bool>();
-    return ConvActivation::apply(x, fused, std::move(pending));
+    pending->stages = std::move(stages);
+    return ConvChain::apply(x, std::move(pending));
 }
 
 }  // namespace fp::exec

@@ -49,6 +49,10 @@ TorchGraph::TorchGraph(const graph::Graph& graph) : graph_(graph) {
             ++consumerCount_[size_t(j)];
         }
     }
+    soleConsumer_.assign(nodes.size(), -1);
+    for (size_t i = 0; i < nodes.size(); ++i)
+        for (int j : inputIndex_[i])
+            if (consumerCount_[size_t(j)] == 1) soleConsumer_[size_t(j)] = static_cast<int>(i);
     soleActivation_.resize(nodes.size());
     for (size_t i = 0; i < nodes.size(); ++i) soleActivation_[i] = findSoleActivationAfter(i);
 }
@@ -88,16 +92,9 @@ void TorchGraph::setCapture(const std::vector<std::string>& nodes, GradSink sink
 // The ReLU, Clip or PReLU that alone takes conv's output, directly or through a BatchNorm that
 // alone takes it (folded, it passes the conv's output on); -1 if none.
 int TorchGraph::findSoleActivationAfter(size_t conv) const {
-    const auto soleConsumer = [this](size_t node) {
-        if (consumerCount_[node] != 1) return -1;
-        for (size_t j = node + 1; j < inputIndex_.size(); ++j)
-            if (std::find(inputIndex_[j].begin(), inputIndex_[j].end(), int(node)) != inputIndex_[j].end())
-                return static_cast<int>(j);
-        return -1;
-    };
     if (graph_.nodes()[conv].op != Op::Conv2d) return -1;
-    int next = soleConsumer(conv);
-    if (next >= 0 && graph_.nodes()[size_t(next)].op == Op::BatchNorm) next = soleConsumer(size_t(next));
+    int next = soleConsumer_[conv];
+    if (next >= 0 && graph_.nodes()[size_t(next)].op == Op::BatchNorm) next = soleConsumer_[size_t(next)];
     if (next < 0) return -1;
     const Op op = graph_.nodes()[size_t(next)].op;
     return op == Op::ReLU || op == Op::Clip || op == Op::PReLU ? next : -1;
@@ -340,7 +337,8 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
         in.clear();
         for (int j : inputIndex_[i]) in.push_back(values[j]);
         torch::Tensor out;
-        bool summedInConv = false;  // the conv's own backward pass hands the sink its sums
+        // A conv of a scoring chain run before hands the sink its sums in the chain's backward pass.
+        bool summedInConv = fusedAway[i];
         const int fused = fusableActivation(i, wanted);
         if (nodes[i].op == Op::Input)
             out = inputLayout(x);
@@ -349,10 +347,14 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
         else if (fused >= 0 && isChannelsLastFloat(in[0])) {
             out = directConv(i, fused)->run(in[0]);
             fusedAway[size_t(fused)] = true;
-        } else if (const int scoredWith = scoringFusableActivation(i, wanted, in[0]); scoredWith >= 0) {
-            out = convActivationScoring(i, size_t(scoredWith), in[0]);
-            fusedAway[size_t(scoredWith)] = true;
-            summedInConv = capture_[i];
+        } else if (const auto chain = scoringChain(i, wanted, in[0]); !chain.empty()) {
+            // The chain's output passes on through the nodes it ran.
+            out = runScoringChain(chain, in[0]);
+            for (const auto& link : chain) {
+                if (link.conv != i) fusedAway[link.conv] = true;
+                if (link.activation >= 0) fusedAway[size_t(link.activation)] = true;
+            }
+            summedInConv = true;
         } else if (const int conv = sumsFor[i]; conv >= 0)
             // The conv's output goes no further than this activation (nor does the folded
             // BatchNorm's between them) unless it is asked for.
@@ -432,27 +434,52 @@ int TorchGraph::fusableActivation(size_t conv, const std::vector<bool>& wanted) 
     return activationNobodySeesBefore(conv, wanted);
 }
 
-// The activation that, in a scoring pass, the conv can apply itself with their backward passes in
-// one node (exec/ScoringConv): the conv runs directly, its input takes a gradient, and a captured
-// conv's sums go to the sink.
-int TorchGraph::scoringFusableActivation(size_t conv, const std::vector<bool>& wanted, const torch::Tensor& x) {
-    if (!torch::GradMode::is_enabled() || graph_.nodes()[conv].op != Op::Conv2d || !DnnlConv::enabled() ||
-        !x.requires_grad() || !isChannelsLastFloat(x) || !weightsFixed(conv) || (capture_[conv] && !sink_))
-        return -1;
-    const int activation = activationNobodySeesBefore(conv, wanted);
-    if (activation < 0) return -1;
-    const auto& p = params_[size_t(activation)];
-    if (auto s = p.find("slope"); s != p.end() && s->second.requires_grad()) return -1;
-    return directConv(conv, -1)->hasFastInputGradient(x.sizes()) ? activation : -1;
+// The convs from head on that, in a scoring pass, can run as one node (exec/ScoringConv): each runs
+// directly and its input takes a gradient; each but the last has an activation nobody else sees,
+// which alone takes its output and gives the next conv alone its input; a captured conv's sums go
+// to the sink. Empty where head cannot start such a chain.
+std::vector<TorchGraph::ChainLink> TorchGraph::scoringChain(size_t head, const std::vector<bool>& wanted,
+                                                           const torch::Tensor& x) {
+    std::vector<ChainLink> chain;
+    if (!torch::GradMode::is_enabled() || !DnnlConv::enabled() || !x.requires_grad() || !isChannelsLastFloat(x))
+        return chain;
+    std::vector<int64_t> sizes = x.sizes().vec();
+    for (int next = static_cast<int>(head); next >= 0;) {
+        const auto conv = size_t(next);
+        if (graph_.nodes()[conv].op != Op::Conv2d || !weightsFixed(conv) || wanted[conv] || (capture_[conv] && !sink_))
+            break;
+        const auto& plain = directConv(conv, -1);
+        if (!plain->hasFastInputGradient(sizes)) break;
+        int activation = activationNobodySeesBefore(conv, wanted);
+        if (activation >= 0) {
+            const auto& p = params_[size_t(activation)];
+            if (auto s = p.find("slope"); s != p.end() && s->second.requires_grad()) activation = -1;
+        }
+        // A conv without such an activation ends the chain: its output is the chain's.
+        chain.push_back({conv, activation});
+        if (activation < 0) break;
+        sizes = plain->outputSizes(sizes);
+        next = soleConsumer_[size_t(activation)];
+    }
+    return chain;
 }
 
-torch::Tensor TorchGraph::convActivationScoring(size_t conv, size_t activation, const torch::Tensor& x) {
-    const auto fused = directConv(conv, int(activation)), plain = directConv(conv, -1);
-    const Activation f = activationOf(activation, params_[conv].at("weight").size(0));
-    if (!capture_[conv]) return convActivationForScoring(fused, plain, x, f, {}, {});
-    const std::string& name = graph_.nodes()[conv].name;
-    return convActivationForScoring(fused, plain, x, f, productOffset(conv),
-                                    [this, &name](const torch::Tensor& sums) { sink_(name, sums); });
+torch::Tensor TorchGraph::runScoringChain(const std::vector<ChainLink>& chain, const torch::Tensor& x) {
+    std::vector<ScoringStage> stages;
+    for (const auto& [conv, activation] : chain) {
+        ScoringStage s;
+        s.plain = directConv(conv, -1);
+        if (activation >= 0) {
+            s.fused = directConv(conv, activation);
+            s.activation = activationOf(size_t(activation), params_[conv].at("weight").size(0));
+        }
+        if (capture_[conv]) {
+            s.offset = productOffset(conv);
+            s.sink = [this, &name = graph_.nodes()[conv].name](const torch::Tensor& sums) { sink_(name, sums); };
+        }
+        stages.push_back(std::move(s));
+    }
+    return convChainForScoring(std::move(stages), x);
 }
 
 const std::shared_ptr<DnnlConv>& TorchGraph::directConv(size_t conv, int activation) {

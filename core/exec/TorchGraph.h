@@ -72,8 +72,12 @@ private:
     bool mayOverwriteInput(size_t node, const std::vector<bool>& wanted) const;
     int activationNobodySeesBefore(size_t conv, const std::vector<bool>& wanted) const;
     int fusableActivation(size_t conv, const std::vector<bool>& wanted) const;
-    int scoringFusableActivation(size_t conv, const std::vector<bool>& wanted, const torch::Tensor& x);
-    torch::Tensor convActivationScoring(size_t conv, size_t activation, const torch::Tensor& x);
+    struct ChainLink {
+        size_t conv;
+        int activation;  // the conv's activation, run with it, or -1
+    };
+    std::vector<ChainLink> scoringChain(size_t head, const std::vector<bool>& wanted, const torch::Tensor& x);
+    torch::Tensor runScoringChain(const std::vector<ChainLink>& chain, const torch::Tensor& x);
     const std::shared_ptr<DnnlConv>& directConv(size_t conv, int activation);
     bool weightsFixed(size_t conv) const;
     torch::Tensor inputLayout(const torch::Tensor& x) const;
@@ -95,6 +99,7 @@ private:
     std::vector<int> lastUse_;                                             // last consumer index per node
     std::vector<int> consumerCount_;                                       // inputs taken from each node
     std::vector<bool> capture_;
+    std::vector<int> soleConsumer_;     // per node: the node that alone takes its output, or -1
     std::vector<int> soleActivation_;   // per conv: soleActivationAfter, found once (the graph is fixed)
     std::vector<int> activationAfter_;  // per captured conv with a sink: soleActivationAfter, or -1
     // BatchNorm folding, per conv: the folded weight and bias and the BatchNorm's shift (undefined

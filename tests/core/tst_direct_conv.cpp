@@ -154,8 +154,10 @@ private slots:
 
     // Taylor scoring passes run their convs, forward and backward, through oneDNN directly: the
     // products every layer is scored by are the ones LibTorch's convolutions give.
-    // Convs and their activations run as one node whose backward works a few images at a time (as
-    // many as fit a cache-sized slice: MobileNetV2's widest maps one, its narrowest all five).
+    // Chains of convs and their activations run as one node whose backward goes down the chain a
+    // few images at a time (as many as fit a cache-sized slice: MobileNetV2's widest maps one, its
+    // narrowest all five): a chain of one un-activated conv, one ending in a conv that two layers
+    // read (odd), three convs with negative PReLU slopes between them (MobileFaceNet's blocks).
     void scoringSumsAreLibTorchs_data() {
         QTest::addColumn<QString>("model");
         QTest::addColumn<int>("batch");
