@@ -11,6 +11,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "exec/InPlacePReLU.h"
 #include "exec/Layout.h"
 
 namespace fp::exec {
@@ -218,7 +219,7 @@ struct DnnlConv::Impl {
         case FusedActivation::Kind::None: return y;
         case FusedActivation::Kind::ReLU: return y.relu_();
         case FusedActivation::Kind::Clip: return y.clamp_(activation.lo, activation.hi);
-        case FusedActivation::Kind::PReLU: return torch::prelu(y, slope);
+        case FusedActivation::Kind::PReLU: return preluInPlace(y, slope);  // into y: it may be the caller's
         }
         return y;
     }
