@@ -13,8 +13,8 @@ namespace {
 
 // The gradients of about this many bytes per map are made and consumed at a time: a share of the
 // 32 MiB L3 cache here, with room for the next map's gradient and the weights. MobileNetV2, batch
-// 32, one conv per node: a scoring batch cost 2.2-2.3 forward batches so, 2.5-2.7 unsliced
-// (bench_scoring; 1 and 16 MiB measured in between).
+// 32: measured 2.2-2.3 forward batches per scoring batch with 4 MiB slices of one conv, 2.5-2.7
+// unsliced, 1 and 16 MiB in between (bench_scoring); whole chains took it to a median of 2.27.
 constexpr int64_t kSliceBytes = 4 << 20;
 
 // What the backward pass needs besides the saved maps, kept on the autograd node.
