@@ -22,6 +22,7 @@ struct Pending : torch::CustomClassHolder {
     std::vector<ScoringStage> stages;
     std::vector<std::vector<int64_t>> inputSizes, outputSizes;  // per stage, whole batch
     std::vector<bool> fromOutput;  // per stage: the saved map is the activation's output, else the conv's
+    bool inputGradient = true;     // whether the chain's input takes a gradient
 };
 
 // A stage without an activation passes the gradient on as it is.
@@ -81,13 +82,15 @@ struct ConvChain : torch::autograd::Function<ConvChain> {
             largest = std::max({largest, imageNumel(p->inputSizes[i]), imageNumel(p->outputSizes[i])});
         int64_t perSlice = std::clamp<int64_t>(kSliceBytes / (largest * int64_t(sizeof(float))), 1, n);
         const auto fastAt = [&](int64_t images) {
-            for (size_t i = 0; i < count && images > 0; ++i)
+            for (size_t i = p->inputGradient ? 0 : 1; i < count && images > 0; ++i)
                 if (!p->stages[i].plain->hasFastInputGradient(withBatch(p->inputSizes[i], images))) return false;
             return true;
         };
         if (perSlice < n && !(fastAt(perSlice) && fastAt(n % perSlice))) perSlice = n;
 
-        auto gx = torch::empty(p->inputSizes[0], g.options().memory_format(at::MemoryFormat::ChannelsLast));
+        const auto gx = p->inputGradient
+                            ? torch::empty(p->inputSizes[0], g.options().memory_format(at::MemoryFormat::ChannelsLast))
+                            : torch::Tensor();
         // Two slice-sized buffers in turn hold the gradient being read and the one being written.
         std::array<torch::Tensor, 2> buffers;
         if (count > 1 || p->stages[0].activation)
@@ -112,6 +115,7 @@ struct ConvChain : torch::autograd::Function<ConvChain> {
                 } else if (s.sink) {
                     activationBackward(map, true, current, torch::Tensor(), identity(), s.offset, sums[i]);
                 }
+                if (i == 0 && !p->inputGradient) break;
                 const auto inputSizes = withBatch(p->inputSizes[i], images);
                 const int to = inBuffer == 0 ? 1 : 0;
                 const auto gi = i == 0 ? gx.narrow(0, start, images) : channelsLastView(buffers[size_t(to)], inputSizes);
@@ -129,11 +133,14 @@ struct ConvChain : torch::autograd::Function<ConvChain> {
 }  // namespace
 
 torch::Tensor convChainForScoring(std::vector<ScoringStage> stages, const torch::Tensor& x) {
-    TORCH_CHECK(!stages.empty() && isChannelsLastFloat(x) && x.requires_grad(),
-                "convChainForScoring: needs stages, and a channels-last float x that requires a gradient");
+    TORCH_CHECK(!stages.empty() && isChannelsLastFloat(x),
+                "convChainForScoring: needs stages, and a channels-last float x");
     auto pending = c10::make_intrusive<Pending>();
     pending->stages = std::move(stages);
-    return ConvChain::apply(x, std::move(pending));
+    pending->inputGradient = x.requires_grad();
+    // The node's backward runs only if its input takes a gradient; where the caller's does not, a
+    // leaf over the same data stands in, whose gradient is never computed.
+    return ConvChain::apply(pending->inputGradient ? x : x.detach().requires_grad_(true), std::move(pending));
 }
 
 }  // namespace fp::exec

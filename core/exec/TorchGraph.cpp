@@ -435,13 +435,18 @@ int TorchGraph::fusableActivation(size_t conv, const std::vector<bool>& wanted) 
 }
 
 // The convs from head on that, in a scoring pass, can run as one node (exec/ScoringConv): each runs
-// directly and its input takes a gradient; each but the last has an activation nobody else sees,
-// which alone takes its output and gives the next conv alone its input; a captured conv's sums go
-// to the sink. Empty where head cannot start such a chain.
+// directly and its input takes a gradient (but the head's, where x needs none: a stem reading the
+// image); each but the last has an activation nobody else sees, which alone takes its output and
+// gives the next conv alone its input; a captured conv's sums go to the sink. Empty where head
+// cannot start such a chain.
 std::vector<TorchGraph::ChainLink> TorchGraph::scoringChain(size_t head, const std::vector<bool>& wanted,
                                                            const torch::Tensor& x) {
     std::vector<ChainLink> chain;
-    if (!torch::GradMode::is_enabled() || !DnnlConv::enabled() || !x.requires_grad() || !isChannelsLastFloat(x))
+    // Without a gradient for its input (the image, for a stem conv) a chain is worth running only
+    // for its head's sums.
+    const bool inputGradient = x.requires_grad();
+    if (!torch::GradMode::is_enabled() || !DnnlConv::enabled() || !isChannelsLastFloat(x) ||
+        (!inputGradient && !(capture_[head] && sink_)))
         return chain;
     std::vector<int64_t> sizes = x.sizes().vec();
     for (int next = static_cast<int>(head); next >= 0;) {
@@ -449,7 +454,7 @@ std::vector<TorchGraph::ChainLink> TorchGraph::scoringChain(size_t head, const s
         if (graph_.nodes()[conv].op != Op::Conv2d || !weightsFixed(conv) || wanted[conv] || (capture_[conv] && !sink_))
             break;
         const auto& plain = directConv(conv, -1);
-        if (!plain->hasFastInputGradient(sizes)) break;
+        if ((inputGradient || !chain.empty()) && !plain->hasFastInputGradient(sizes)) break;
         int activation = activationNobodySeesBefore(conv, wanted);
         if (activation >= 0) {
             const auto& p = params_[size_t(activation)];

@@ -24,7 +24,7 @@ double relativeDifference(const torch::Tensor& a, const torch::Tensor& b) {
 
 // Widths no multiple of 8, asymmetric padding, dilation, grouped (not depthwise) convs, a scalar
 // PReLU slope, a clip that is not ReLU6, a conv whose output two layers read, positive PReLU slopes
-// (MobileFaceNet's are partly negative).
+// (MobileFaceNet's are partly negative), residual Adds after convs.
 Graph oddShapes() {
     graph::GraphBuilder b("odd", {3, 37, 29}, 5);
     graph::Window asymmetric;
@@ -38,7 +38,10 @@ Graph oddShapes() {
     auto left = b.relu(shared, "left");
     auto right = b.prelu(b.conv(shared, "right", {.out = 7, .kernel = 1}), "right.act");
     auto dw = b.relu(b.conv(b.add({left, right}, "sum"), "dw", {.out = 7, .kernel = 3, .stride = 2, .groups = 7}), "dw.relu");
-    auto emb = b.flatten(b.globalAvgPool(dw, "gap"), "embedding");
+    // Residual blocks: a conv's output plus the block's input with a PReLU after the sum, two convs summed.
+    auto block = b.prelu(b.add({b.conv(dw, "block", {.out = 7, .kernel = 3, .pad = 1}), dw}, "block.sum"), "block.act");
+    auto pair = b.add({b.conv(block, "p", {.out = 5, .kernel = 1}), b.conv(block, "q", {.out = 5, .kernel = 1})}, "pq");
+    auto emb = b.flatten(b.globalAvgPool(pair, "gap"), "embedding");
     return b.finish(emb);
 }
 
@@ -90,7 +93,7 @@ private slots:
     void givesLibTorchsValues_data() {
         QTest::addColumn<QString>("model");
         QTest::addColumn<int>("batch");
-        for (const char* name : {"odd", "mobilefacenet", "faceapi-dlib", "mobilenetv2", "squeezenet"})
+        for (const char* name : {"odd", "mobilefacenet", "faceapi-dlib", "mobilenetv2", "squeezenet", "resnet50"})
             for (int n : {1, 3}) QTest::newRow((std::string(name) + "-b" + std::to_string(n)).c_str()) << name << n;
     }
     void givesLibTorchsValues() {
@@ -157,7 +160,8 @@ private slots:
     // Chains of convs and their activations run as one node whose backward goes down the chain a
     // few images at a time (as many as fit a cache-sized slice: MobileNetV2's widest maps one, its
     // narrowest all five): a chain of one un-activated conv, one ending in a conv that two layers
-    // read (odd), three convs with negative PReLU slopes between them (MobileFaceNet's blocks).
+    // read (odd), three convs with negative PReLU slopes between them (MobileFaceNet's blocks), and
+    // every model's stem, whose input (the image) takes no gradient.
     void scoringSumsAreLibTorchs_data() {
         QTest::addColumn<QString>("model");
         QTest::addColumn<int>("batch");
