@@ -30,7 +30,7 @@ prune::PruneConfig toPruneConfig(const PruneSettings& s) {
     for (const auto& l : s.locked) c.locked.insert(l.toStdString());
     c.seed = s.seed;
     c.batchSize = s.batchSize;
-    return c;
+    return s.recover ? prune::withRecoveryRecipe(c) : c;
 }
 
 prune::DataSettings toDataSettings(const PruneSettings& s) {
@@ -42,6 +42,7 @@ prune::DataSettings toDataSettings(const PruneSettings& s) {
     d.pairsImages = s.pairsImages.toStdString();
     d.batchSize = s.batchSize;
     d.seed = s.seed;
+    if (!s.unlabelledDir.isEmpty()) d.unlabelledDirs = {s.unlabelledDir.toStdString()};
     return d;
 }
 
@@ -52,6 +53,7 @@ PruneSettings settingsFromHistory(const prune::History& h, const QString& runDir
     s.perIterationPercent = c.perIterationCount <= 0;
     s.perIterationValue = s.perIterationPercent ? c.perIterationPercent : double(c.perIterationCount);
     s.scoringBatches = c.scoringBatches;
+    s.recover = c.recoverySteps > 0;
     s.finetuneSteps = c.finetuneSteps;
     s.learningRate = c.finetuneLearningRate;
     s.maxIterations = c.maxIterations;
@@ -77,6 +79,7 @@ PruneSettings settingsFromHistory(const prune::History& h, const QString& runDir
         s.verifyFraction = d.verifyFraction;
         s.pairsFile = QString::fromStdString(d.pairsFile);
         s.pairsImages = QString::fromStdString(d.pairsImages);
+        if (!d.unlabelledDirs.empty()) s.unlabelledDir = QString::fromStdString(d.unlabelledDirs.front());
         s.batchSize = d.batchSize;
     } catch (const std::exception&) {
         // An older run without data settings: the panel keeps its own folder.

@@ -75,7 +75,19 @@ struct Eta {
         doneSeconds += secondsSince(iterationStart);
         ++done;
     }
-    double estimate(const prune::ProgressEvent& e) const {
+    // The final recovery: its own pace, from the first step this session saw.
+    int recoveryFirstStep = -1;
+    Clock::time_point recoveryStart{};
+
+    double estimate(const prune::ProgressEvent& e) {
+        if (e.phase == prune::Phase::Recovering) {
+            if (recoveryFirstStep < 0) {
+                recoveryFirstStep = e.step;
+                recoveryStart = Clock::now();
+            }
+            if (e.step <= recoveryFirstStep) return -1;
+            return secondsSince(recoveryStart) / (e.step - recoveryFirstStep) * (e.steps - e.step);
+        }
         if (e.iteration < 1) return -1;
         const double elapsed = secondsSince(iterationStart);
         const int after = std::max(0, maxIterations - e.iteration);
@@ -200,6 +212,7 @@ PruneJob::Outcome PruneJob::work(const Request& req) {
         std::unique_ptr<prune::PruneRun> run;
         prune::RunData data;
         std::unique_ptr<CancellableSource> source;
+        std::unique_ptr<CancellableSource> recoverySource;  // fine-tuning and the final recovery
         Eta eta;
         QMap<int, double> latency = LatencyMeter::load(dir);
         const bool measure = measureLatency_;
@@ -261,6 +274,7 @@ PruneJob::Outcome PruneJob::work(const Request& req) {
             data = prune::prepareRunData(req.data, model.preprocess);
             describeData(req.data.trainDir);
             source = std::make_unique<CancellableSource>(*data.train, cancel_);
+            recoverySource = std::make_unique<CancellableSource>(*data.recovery, cancel_);
             wrapEvaluator();
             eta.maxIterations = req.config.maxIterations;
             note(tr("Evaluating the original model ..."));
@@ -274,6 +288,7 @@ PruneJob::Outcome PruneJob::work(const Request& req) {
                 data = prune::prepareRunData(settings, run->model().preprocess);
                 describeData(settings.trainDir);
                 source = std::make_unique<CancellableSource>(*data.train, cancel_);
+                recoverySource = std::make_unique<CancellableSource>(*data.recovery, cancel_);
                 wrapEvaluator();
                 note(tr("Resuming %1 after iteration %2").arg(dir).arg(run->history().iterations.size()));
             }
@@ -289,7 +304,7 @@ PruneJob::Outcome PruneJob::work(const Request& req) {
         if (run->finished()) return {Outcome::Finished, QString::fromStdString(run->history().stopReason)};
         if (cancel_.load()) return {Outcome::Cancelled, {}};
         eta.done = 0;
-        run->run(*source, evaluate, &cancel_, callbacks);
+        run->run(*source, evaluate, &cancel_, callbacks, recoverySource.get());
         if (run->finished()) return {Outcome::Finished, QString::fromStdString(run->history().stopReason)};
         return {Outcome::Cancelled, {}};
     } catch (const Cancelled&) {

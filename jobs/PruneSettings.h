@@ -14,12 +14,16 @@ struct PruneSettings {
     double verifyFraction = 0.2;  // identities held out for verification pairs
     QString pairsFile;            // LFW-format pairs.txt (replaces the held-out identities when set)
     QString pairsImages;          // the folder its names refer to
+    QString unlabelledDir;        // optional: faces without names, for recovery by distillation
     int batchSize = 32;
     // Method
     QString criterion = QStringLiteral("taylor");
     bool perIterationPercent = true;  // filters per iteration as a share of the prunable groups left
     double perIterationValue = 5.0;   // percent or count
     int scoringBatches = 0;       // 0 = one pass
+    // The recovery recipe (prune::withRecoveryRecipe): distillation from the original after every
+    // cut and a final recovery. Off: a quick look, fine-tuning only as finetuneSteps says.
+    bool recover = true;
     int finetuneSteps = 0;
     double learningRate = 0.005;
     double minWidthFraction = 0.1;

@@ -7,6 +7,7 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QCheckBox>
 #include <QLineEdit>
 #include <QProgressBar>
 #include <QPushButton>
@@ -92,6 +93,13 @@ PruningPanel::PruningPanel(QWidget* parent) : QWidget(parent) {
     df->addRow(tr("Pairs images"), row({pairsImages_, browseImages}));
     // A pairs file replaces the held-out people.
     connect(pairsFile_, &QLineEdit::textChanged, this, &PruningPanel::updateEnabled);
+    unlabelledDir_ = new QLineEdit;
+    unlabelledDir_->setPlaceholderText(tr("optional: more faces, no names needed"));
+    unlabelledDir_->setToolTip(tr("Faces of other people (any folder layout) the pruned model learns from by\n"
+                                  "matching the original model: more variety, better recovery"));
+    auto* browseUnlabelled = browseButton(tr("Choose a folder of unlabelled faces"));
+    connect(browseUnlabelled, &QToolButton::clicked, this, &PruningPanel::browseUnlabelled);
+    df->addRow(tr("Unlabelled faces"), row({unlabelledDir_, browseUnlabelled}));
     batchSize_ = spin(1, 512, 32, {}, tr("Images per mini-batch (scoring, fine-tuning, evaluation)"));
     df->addRow(tr("Batch size"), batchSize_);
     top->addWidget(data);
@@ -114,6 +122,13 @@ PruningPanel::PruningPanel(QWidget* parent) : QWidget(parent) {
     mf->addRow(tr("Per iteration"), row({perIteration_, perIterationUnit_}));
     scoringBatches_ = spin(0, 100000, 0, tr("one pass"), tr("Mini-batches scored per iteration (0 = one pass)"));
     mf->addRow(tr("Scoring batches"), scoringBatches_);
+    recover_ = new QCheckBox(tr("Recover (distil from the original)"));
+    recover_->setChecked(jobs::PruneSettings{}.recover);
+    recover_->setToolTip(tr("After every cut the pruned model learns to reproduce the original's embeddings,\n"
+                            "and a final recovery follows the last cut, keeping its best checkpoint.\n"
+                            "Off: a quick look, fine-tuning only as the steps below say."));
+    connect(recover_, &QCheckBox::toggled, this, [this] { updateEnabled(); });
+    mf->addRow(tr("Recovery"), recover_);
     finetuneSteps_ = spin(0, 1000000, 0, tr("none"), tr("SGD steps after each removal"));
     learningRate_ = dspin(0.00001, 1.0, 0.005, 5, {}, tr("Fine-tuning learning rate"));
     learningRate_->setSingleStep(0.001);
@@ -196,7 +211,7 @@ PruningPanel::PruningPanel(QWidget* parent) : QWidget(parent) {
     connect(stop_, &QPushButton::clicked, this, &PruningPanel::stopRequested);
 
     settingsWidgets_ = {trainDir_, browse, limitIdentities_, verifyPercent_, pairsFile_, browsePairs, pairsImages_,
-                        browseImages, batchSize_, criterion_,
+                        browseImages, unlabelledDir_, browseUnlabelled, recover_, batchSize_, criterion_,
                         perIteration_, perIterationUnit_, scoringBatches_, finetuneSteps_, learningRate_,
                         minWidth_, regulariserCost_, regulariserWeight_, maxIterations_, targetKind_, targetPercent_,
                         floorMetric_, floorPercent_, runDir_, browseRun};
@@ -224,6 +239,8 @@ jobs::PruneSettings PruningPanel::settings() const {
     s.verifyFraction = verifyPercent_->value() / 100.0;
     s.pairsFile = pairsFile_->text().trimmed();
     s.pairsImages = pairsImages_->text().trimmed();
+    s.unlabelledDir = unlabelledDir_->text().trimmed();
+    s.recover = recover_->isChecked();
     s.batchSize = batchSize_->value();
     s.criterion = criterion_->currentText();
     s.perIterationPercent = perIterationUnit_->currentIndex() == 0;
@@ -250,6 +267,8 @@ void PruningPanel::setSettings(const jobs::PruneSettings& s) {
     verifyPercent_->setValue(s.verifyFraction * 100.0);
     pairsFile_->setText(s.pairsFile);
     pairsImages_->setText(s.pairsImages);
+    unlabelledDir_->setText(s.unlabelledDir);
+    recover_->setChecked(s.recover);
     batchSize_->setValue(s.batchSize);
     if (criterion_->findText(s.criterion) < 0) criterion_->addItem(s.criterion);
     criterion_->setCurrentText(s.criterion);
@@ -307,6 +326,9 @@ void PruningPanel::updateEnabled() {
     verifyPercent_->setEnabled(!running && pairsFile_->text().trimmed().isEmpty());
     floorPercent_->setEnabled(!running && floorMetric_->currentIndex() > 0);
     regulariserWeight_->setEnabled(!running && regulariserCost_->currentIndex() > 0);
+    // The recipe sets fine-tuning itself.
+    finetuneSteps_->setEnabled(!running && !recover_->isChecked());
+    learningRate_->setEnabled(!running && !recover_->isChecked());
     start_->setEnabled(!running);
     pause_->setEnabled(state_ == RunState::Running);
     resume_->setEnabled(state_ == RunState::Resumable);
@@ -341,6 +363,12 @@ void PruningPanel::browseTrain() {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Training folder (one sub-folder per person)"),
                                                           trainDir_->text());
     if (!dir.isEmpty()) trainDir_->setText(dir);
+}
+
+void PruningPanel::browseUnlabelled() {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Unlabelled faces (any folder layout)"),
+                                                          unlabelledDir_->text());
+    if (!dir.isEmpty()) unlabelledDir_->setText(dir);
 }
 
 void PruningPanel::browsePairs() {

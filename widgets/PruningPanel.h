@@ -52,6 +52,7 @@ private:
     void browseTrain();
     void browsePairs();
     void browsePairsImages();
+    void browseUnlabelled();
     void browseRunDir();
     void updateEnabled();
 
@@ -63,6 +64,8 @@ private:
     QDoubleSpinBox* verifyPercent_;
     QLineEdit* pairsFile_;
     QLineEdit* pairsImages_;
+    QLineEdit* unlabelledDir_;
+    QCheckBox* recover_;
     QSpinBox* batchSize_;
     QComboBox* criterion_;
     QDoubleSpinBox* perIteration_;

@@ -20,14 +20,23 @@ std::atomic<bool> interrupted{false};
 
 extern "C" void onInterrupt(int) { interrupted = true; }
 
+// Recovery options start at the recipe's values (prune::withRecoveryRecipe); --quick turns it off.
+const prune::PruneConfig kRecipe = prune::withRecoveryRecipe({});
+
 struct PruneOptions {
     std::string model, train, out, resume, pairs, pairsImages;
     std::string criterion = "taylor", perIteration = "5%", target, floor, loss = "softmax", schedule = "constant";
     std::string cost;  // empty: MACs, and only if --cost-lambda is given
     int latencyBatch = 32;
-    int iterations = 10, finetuneSteps = 0, scoringBatches = 0, batchSize = 32, limitIdentities = 0, roundTo = 1;
-    double lr = 0.005, minWidth = 0.1, verifyFraction = 0.2, flopsLambda = 0.0, distill = 0.0;
-    std::vector<std::string> locked;
+    int iterations = 10, scoringBatches = 0, batchSize = 32, limitIdentities = 0, roundTo = 1;
+    int finetuneSteps = kRecipe.finetuneSteps, recoverySteps = kRecipe.recoverySteps;
+    int recoveryWarmup = kRecipe.recoveryWarmup, recoveryEvalEvery = kRecipe.recoveryEvalEvery;
+    double lr = kRecipe.finetuneLearningRate, recoveryLr = kRecipe.recoveryLearningRate;
+    double minWidth = 0.1, verifyFraction = 0.2, flopsLambda = 0.0;
+    double distill = kRecipe.distillWeight, relation = kRecipe.relationWeight;
+    bool labels = kRecipe.finetuneLabels, quick = false, jitter = true, verbose = false;
+    bool iterationsGiven = false;
+    std::vector<std::string> locked, unlabelled;
     uint64_t seed = 1;
     bool flip = false;
 };
@@ -41,12 +50,20 @@ prune::PruneConfig toConfig(const PruneOptions& o) {
     } else {
         c.perIterationCount = std::stoll(o.perIteration);
     }
-    c.maxIterations = o.iterations;
-    c.finetuneSteps = o.finetuneSteps;
+    // With a target the run stops there; the iteration limit is only a guard then.
+    c.maxIterations = o.iterationsGiven || o.target.empty() ? o.iterations : 200;
+    c.finetuneSteps = o.quick ? 0 : o.finetuneSteps;
     c.finetuneLearningRate = o.lr;
     c.finetuneLoss = train::lossKindFromName(o.loss);
     c.finetuneSchedule = train::scheduleKindFromName(o.schedule);
-    c.distillWeight = o.distill;
+    c.finetuneLabels = o.labels;
+    c.distillWeight = o.quick ? 0.0 : o.distill;
+    c.relationWeight = o.quick ? 0.0 : o.relation;
+    c.recoverySteps = o.quick ? 0 : o.recoverySteps;
+    c.recoveryLearningRate = o.recoveryLr;
+    c.recoveryWarmup = o.recoveryWarmup;
+    c.recoveryEvalEvery = o.recoveryEvalEvery;
+    c.landOnTarget = true;
     c.scoringBatches = o.scoringBatches;
     c.batchSize = o.batchSize;
     c.flopsLambda = o.flopsLambda;
@@ -91,8 +108,29 @@ void printIteration(const prune::History& h, const prune::IterationRecord& r) {
                 100.0 * r.params / h.originalParams, r.macs / 1e6, 100.0 * r.macs / h.originalMacs);
     if (auto it = r.metrics.find("accuracy"); it != r.metrics.end()) std::printf(", accuracy %.2f%%", 100 * it->second);
     if (auto it = r.metrics.find("eer"); it != r.metrics.end()) std::printf(", EER %.2f%%", 100 * it->second);
+    if (auto it = r.metrics.find("tar_far1e-3"); it != r.metrics.end())
+        std::printf(", TAR@FAR=1e-3 %.2f%%", 100 * it->second);
     std::printf("\n");
     std::fflush(stdout);
+}
+
+void printRecoveryPoint(const prune::RecoveryPoint& p, int steps) {
+    if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\r%80s\r", "");
+    std::printf("recovery step %d/%d: loss %.4f", p.step, steps, p.metrics.count("loss") ? p.metrics.at("loss") : 0.0);
+    if (auto it = p.metrics.find("accuracy"); it != p.metrics.end()) std::printf(", accuracy %.2f%%", 100 * it->second);
+    if (auto it = p.metrics.find("eer"); it != p.metrics.end()) std::printf(", EER %.2f%%", 100 * it->second);
+    if (auto it = p.metrics.find("tar_far1e-3"); it != p.metrics.end())
+        std::printf(", TAR@FAR=1e-3 %.2f%%", 100 * it->second);
+    std::printf("\n");
+    std::fflush(stdout);
+}
+
+void describeRecoveryData(const prune::RunData& data, bool verbose) {
+    if (data.unlabelledImages > 0 || !data.noFace.empty())
+        std::printf("unlabelled recovery faces: %zu (%zu images left out: no face or unreadable%s)\n",
+                    data.unlabelledImages, data.noFace.size(), verbose || data.noFace.empty() ? "" : "; --verbose names them");
+    if (verbose)
+        for (const auto& s : data.noFace) std::fprintf(stderr, "left out %s\n", s.c_str());
 }
 
 int runPrune(const PruneOptions& o) {
@@ -101,10 +139,16 @@ int runPrune(const PruneOptions& o) {
     const int maxIterations = o.iterations;
     prune::RunCallbacks cb;
     std::unique_ptr<prune::PruneRun> run;
+    cb.iterationDone = [&](const prune::IterationRecord& r, const graph::Graph&) { printIteration(run->history(), r); };
+    size_t recoveryPointsShown = 0;
     cb.progress = [&](const prune::ProgressEvent& e) {
+        if (run) {  // a recovery evaluation just recorded is printed once
+            const auto& points = run->history().recovery.points;
+            for (; recoveryPointsShown < points.size(); ++recoveryPointsShown)
+                printRecoveryPoint(points[recoveryPointsShown], run->history().config.recoverySteps);
+        }
         printProgress(e, run ? run->history().config.maxIterations : maxIterations);
     };
-    cb.iterationDone = [&](const prune::IterationRecord& r, const graph::Graph&) { printIteration(run->history(), r); };
 
     prune::RunData data;
     if (!o.resume.empty()) {
@@ -116,7 +160,11 @@ int runPrune(const PruneOptions& o) {
         auto settings = prune::DataSettings::fromMap(run->history().data);
         if (!o.train.empty()) settings.trainDir = o.train;
         data = prune::prepareRunData(settings, run->model().preprocess);
-        std::printf("resuming %s after iteration %zu\n", o.resume.c_str(), run->history().iterations.size());
+        recoveryPointsShown = run->history().recovery.points.size();
+        std::printf("resuming %s after iteration %zu%s\n", o.resume.c_str(), run->history().iterations.size(),
+                    run->history().recovery.started
+                        ? (", recovery step " + std::to_string(run->history().recovery.stepsDone)).c_str()
+                        : "");
     } else {
         if (o.model.empty() || o.train.empty() || o.out.empty())
             throw Error("prune needs --model, --train and --out (or --resume RUN_DIR)");
@@ -131,9 +179,12 @@ int runPrune(const PruneOptions& o) {
         settings.batchSize = o.batchSize;
         settings.flip = o.flip;
         settings.seed = o.seed;
+        settings.jitter = o.jitter;
+        settings.unlabelledDirs = o.unlabelled;
         data = prune::prepareRunData(settings, model.preprocess);
         std::printf("%s: %zu training identities (%zu images), %zu held out (%zu pairs)\n", o.train.c_str(),
                     data.trainIdentities, data.trainImages, data.verifyIdentities, data.verifyPairs);
+        describeRecoveryData(data, o.verbose);
         for (const auto& s : data.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
         run = std::make_unique<prune::PruneRun>(prune::PruneRun::start(
             o.out, std::move(model), o.model, config, *data.train, data.evaluate, &interrupted, cb,
@@ -145,8 +196,11 @@ int runPrune(const PruneOptions& o) {
             std::printf(", accuracy %.2f%%", 100 * it->second);
         std::printf("\n");
     }
-    run->run(*data.train, data.evaluate, &interrupted, cb);
+    run->run(*data.train, data.evaluate, &interrupted, cb, data.recovery.get());
     if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\r%80s\r", "");
+    const auto& points = run->history().recovery.points;
+    for (; recoveryPointsShown < points.size(); ++recoveryPointsShown)
+        printRecoveryPoint(points[recoveryPointsShown], run->history().config.recoverySteps);
     if (!run->finished()) {
         std::printf("stopped after iteration %zu; everything up to it is saved. Resume with: faceprune-cli prune "
                     "--resume %s\n",
@@ -178,7 +232,7 @@ int runReplay(const ReplayOptions& o) {
         auto settings = prune::DataSettings::fromMap(h.data);
         if (!o.train.empty()) settings.trainDir = o.train;
         data = prune::prepareRunData(settings, original.preprocess);
-        training.train = data.train.get();
+        training.train = data.recovery.get();  // fine-tuning read the recovery batches
         training.cancel = &interrupted;
         training.progress = [&](int iteration, int step, int steps) {
             printProgress({iteration, prune::Phase::FineTuning, step, steps}, static_cast<int>(h.iterations.size()));
@@ -230,9 +284,31 @@ void addPruneCommand(CLI::App& app) {
     cmd->add_option("--per-iteration", o->perIteration, "Filters per iteration: a count N or a percentage P%")
         ->capture_default_str();
     cmd->add_option("--target", o->target, "Stop at filters|params|macs:FRACTION left, e.g. macs:0.5");
-    cmd->add_option("--iterations", o->iterations, "Maximum iterations")->capture_default_str();
+    cmd->add_option("--iterations", o->iterations, "Maximum iterations (with --target: 200 unless given)")
+        ->capture_default_str()
+        ->each([o](const std::string&) { o->iterationsGiven = true; });
+    cmd->add_flag("--quick", o->quick, "A quick look: no fine-tuning after cuts and no final recovery");
     cmd->add_option("--finetune-steps", o->finetuneSteps, "SGD steps after each removal")->capture_default_str();
     cmd->add_option("--lr", o->lr, "Fine-tuning learning rate")->capture_default_str();
+    cmd->add_flag("--labels,!--no-labels", o->labels,
+                  "Identification loss on the training identities as well as the teacher's (default: teacher only)");
+    cmd->add_option("--relation", o->relation,
+                    "Weight of the relational term: the batch's pairwise similarities against the original's")
+        ->capture_default_str();
+    cmd->add_option("--recovery-steps", o->recoverySteps, "Final recovery after the last cut (0 = none)")
+        ->capture_default_str();
+    cmd->add_option("--recovery-lr", o->recoveryLr, "Final recovery's peak learning rate (cosine schedule)")
+        ->capture_default_str();
+    cmd->add_option("--recovery-warmup", o->recoveryWarmup, "Final recovery's warm-up steps")->capture_default_str();
+    cmd->add_option("--recovery-eval-every", o->recoveryEvalEvery,
+                    "Evaluate the final recovery every N steps and keep the best (0 = eight times)")
+        ->capture_default_str();
+    cmd->add_option("--unlabelled", o->unlabelled,
+                    "Folder of faces without names for recovery (flat or nested; repeatable)")
+        ->check(CLI::ExistingDirectory);
+    cmd->add_flag("--jitter,!--no-jitter", o->jitter,
+                  "Colour, blur, JPEG and small pose jitter in recovery batches (teacher and student alike)");
+    cmd->add_flag("--verbose", o->verbose, "Name every unlabelled image left out");
     cmd->add_option("--loss", o->loss, "Fine-tuning loss: softmax | cosface | arcface")->capture_default_str();
     cmd->add_option("--schedule", o->schedule, "Fine-tuning learning rate: constant | step | cosine")
         ->capture_default_str();

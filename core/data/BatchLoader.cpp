@@ -154,6 +154,7 @@ cv::Mat BatchLoader::augment(const cv::Mat& cached, SeededRandom& rng, bool& fli
         cv::flip(out, mirror, 1);
         out = mirror;
     }
+    if (options_.augment && options_.jitter) out = augmentFace(out, rng, options_.jitterOptions);
     return out;
 }
 

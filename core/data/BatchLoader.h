@@ -17,6 +17,7 @@
 
 #include "data/AlignedCache.h"
 #include "data/Batch.h"
+#include "data/FaceAugment.h"
 #include "data/FaceFolders.h"
 #include "data/SeededRandom.h"
 #include "graph/Preprocess.h"
@@ -35,6 +36,8 @@ struct LoaderOptions {
     bool shuffle = true;  // a new seeded order every epoch
     bool augment = true;  // flips (and random crops for CenterCrop models)
     double flipProbability = 0.5;
+    bool jitter = false;  // with augment: photometric and small geometric changes too (FaceAugment.h)
+    FaceAugmentOptions jitterOptions{};
     uint64_t seed = 1;
     int workers = 2;
     int queueBatches = 4;                       // batches prepared ahead of the consumer

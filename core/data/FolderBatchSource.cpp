@@ -12,6 +12,13 @@ FolderBatchSource::FolderBatchSource(const FaceFolders& folders, const graph::Pr
     options_.epochs = 1;
 }
 
+FolderBatchSource::FolderBatchSource(std::vector<Sample> samples, int classes, const graph::Preprocess& pre,
+                                     LoaderOptions options, std::filesystem::path cacheDir)
+    : samples_(std::move(samples)), classes_(classes), pre_(pre), options_(options), cache_(pre, std::move(cacheDir)) {
+    if (samples_.empty()) throw InputError("no training images");
+    options_.epochs = 1;
+}
+
 FolderBatchSource::~FolderBatchSource() = default;
 
 void FolderBatchSource::restart(uint64_t seed) {

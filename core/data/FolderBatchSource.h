@@ -16,6 +16,10 @@ public:
     // Throws fp::InputError when `folders` holds no images.
     FolderBatchSource(const FaceFolders& folders, const graph::Preprocess& pre, LoaderOptions options = {},
                       std::filesystem::path cacheDir = {});
+    // Any samples (labels -1 for unlabelled faces) over `classes` identities. Throws
+    // fp::InputError when there are none.
+    FolderBatchSource(std::vector<Sample> samples, int classes, const graph::Preprocess& pre,
+                      LoaderOptions options = {}, std::filesystem::path cacheDir = {});
     ~FolderBatchSource() override;
 
     void restart(uint64_t seed) override;

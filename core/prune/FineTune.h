@@ -35,6 +35,8 @@ struct FineTuneOptions {
     train::LossKind loss = train::LossKind::Softmax;       // margin losses drop the head's bias
     train::ScheduleKind schedule = train::ScheduleKind::Constant;
     double distillWeight = 0.0;                            // lambda of 1 - cos(student, teacher)
+    double relationWeight = 0.0;                           // mu of the relational term
+    bool useLabels = true;                                 // identification loss as well
     const graph::Graph* teacher = nullptr;                 // the unpruned model; needed when distilling
 };
 

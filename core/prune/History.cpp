@@ -27,6 +27,13 @@ json configToJson(const PruneConfig& c) {
            {"finetune_loss_kind", train::lossKindName(c.finetuneLoss)},
            {"finetune_schedule", train::scheduleKindName(c.finetuneSchedule)},
            {"distill_weight", c.distillWeight},
+           {"relation_weight", c.relationWeight},
+           {"finetune_labels", c.finetuneLabels},
+           {"recovery_steps", c.recoverySteps},
+           {"recovery_learning_rate", c.recoveryLearningRate},
+           {"recovery_warmup", c.recoveryWarmup},
+           {"recovery_eval_every", c.recoveryEvalEvery},
+           {"land_on_target", c.landOnTarget},
            {"max_iterations", c.maxIterations},
            {"floor_metric", c.floorMetric},
            {"floor_value", c.floorValue},
@@ -56,6 +63,14 @@ PruneConfig configFromJson(const json& j) {
     c.finetuneLoss = train::lossKindFromName(j.value("finetune_loss_kind", "softmax"));
     c.finetuneSchedule = train::scheduleKindFromName(j.value("finetune_schedule", "constant"));
     c.distillWeight = j.value("distill_weight", 0.0);
+    // ... and had no relational term, no final recovery, and cut past the target.
+    c.relationWeight = j.value("relation_weight", 0.0);
+    c.finetuneLabels = j.value("finetune_labels", true);
+    c.recoverySteps = j.value("recovery_steps", 0);
+    c.recoveryLearningRate = j.value("recovery_learning_rate", 0.01);
+    c.recoveryWarmup = j.value("recovery_warmup", 0);
+    c.recoveryEvalEvery = j.value("recovery_eval_every", 0);
+    c.landOnTarget = j.value("land_on_target", false);
     c.maxIterations = j.at("max_iterations");
     c.floorMetric = j.at("floor_metric");
     c.floorValue = j.at("floor_value");
@@ -112,6 +127,12 @@ void saveHistory(const History& h, const std::filesystem::path& path) {
                               {"roc", it.roc},
                               {"seconds", it.seconds}});
     }
+    json points = json::array();
+    for (const auto& p : h.recovery.points) points.push_back({{"step", p.step}, {"metrics", p.metrics}});
+    const json recovery{{"started", h.recovery.started},     {"stop_condition", h.recovery.stopCondition},
+                        {"steps_done", h.recovery.stepsDone},
+                        {"points", points},                  {"best_step", h.recovery.bestStep},
+                        {"best_roc", h.recovery.bestRoc},    {"seconds", h.recovery.seconds}};
     const json j{{"format", 1},
                  {"model", h.model},
                  {"config", configToJson(h.config)},
@@ -123,6 +144,7 @@ void saveHistory(const History& h, const std::filesystem::path& path) {
                                {"roc", h.originalRoc}}},
                  {"data", h.data},
                  {"iterations", iterations},
+                 {"recovery", recovery},
                  {"stop_reason", h.stopReason}};
     util::AtomicFile file(path);
     file.stream() << j.dump(1) << '\n';
@@ -158,6 +180,17 @@ History loadHistory(const std::filesystem::path& path) {
             it.roc = ji.value("roc", std::vector<std::array<double, 2>>{});
             it.seconds = ji.at("seconds").get<std::map<std::string, double>>();
             h.iterations.push_back(std::move(it));
+        }
+        if (j.contains("recovery")) {
+            const auto& r = j.at("recovery");
+            h.recovery.started = r.at("started");
+            h.recovery.stopCondition = r.at("stop_condition");
+            h.recovery.stepsDone = r.at("steps_done");
+            for (const auto& p : r.at("points"))
+                h.recovery.points.push_back({p.at("step"), p.at("metrics").get<std::map<std::string, double>>()});
+            h.recovery.bestStep = r.at("best_step");
+            h.recovery.bestRoc = r.at("best_roc").get<std::vector<std::array<double, 2>>>();
+            h.recovery.seconds = r.at("seconds");
         }
         h.stopReason = j.value("stop_reason", "");
     } catch (const json::exception& e) {

@@ -28,6 +28,22 @@ struct IterationRecord {
     std::map<std::string, double> seconds;                // per phase
 };
 
+// The final recovery (PruneConfig::recoverySteps): an evaluation every so many steps, the best kept.
+struct RecoveryPoint {
+    int step = 0;
+    std::map<std::string, double> metrics;  // verification on the held-out people, and "loss"
+};
+
+struct RecoveryRecord {
+    bool started = false;
+    std::string stopCondition;              // what ended the iterations and started the recovery
+    int stepsDone = 0;                      // as far as the checkpoint in recovery/ goes
+    std::vector<RecoveryPoint> points;
+    int bestStep = -1;                      // the point whose model is recovery/best.fpm (-1: none)
+    std::vector<std::array<double, 2>> bestRoc;
+    double seconds = 0;
+};
+
 struct History {
     std::string model;                    // what the user loaded (zoo name or file)
     PruneConfig config;
@@ -37,6 +53,7 @@ struct History {
     std::vector<std::array<double, 2>> originalRoc;
     std::map<std::string, std::string> data;  // where the data came from (for resuming): train folder ...
     std::vector<IterationRecord> iterations;
+    RecoveryRecord recovery;
     std::string stopReason;               // empty while running
 };
 

@@ -40,6 +40,16 @@ struct PruneConfig {
     train::LossKind finetuneLoss = train::LossKind::Softmax;               // identification loss
     train::ScheduleKind finetuneSchedule = train::ScheduleKind::Constant;  // over each fine-tune's steps
     double distillWeight = 0.0;         // lambda of distillation from the original model (0 = none)
+    double relationWeight = 0.0;        // mu of the relational term (pairwise similarities; 0 = none)
+    bool finetuneLabels = true;         // identification loss too (false: the teacher alone)
+    // Final recovery once the stop condition holds: warm-up, then a cosine to 0, evaluating every
+    // recoveryEvalEvery steps and keeping the best checkpoint by held-out verification.
+    int recoverySteps = 0;              // 0 = none
+    double recoveryLearningRate = 0.01;
+    int recoveryWarmup = 0;
+    int recoveryEvalEvery = 0;          // 0 = about eight evaluations
+    // Near a target, cut at most half of what is left to remove, and never past the target.
+    bool landOnTarget = true;
     int maxIterations = 10;
     std::optional<Target> target;
     std::string floorMetric;            // e.g. "accuracy"; empty = no floor
@@ -52,5 +62,10 @@ struct PruneConfig {
     uint64_t seed = 1;
     int batchSize = 32;
 };
+
+// The recipe `prune` and the window's Start use unless told otherwise: gentle cuts that land on
+// the target, distillation (embedding and relations) from the original after every cut, and a
+// final recovery with a cosine schedule (bench/bench_recovery measures what it keeps).
+PruneConfig withRecoveryRecipe(PruneConfig base);
 
 }  // namespace fp::prune

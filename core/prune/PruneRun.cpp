@@ -14,6 +14,7 @@
 #include "prune/RunSeeds.h"
 #include "prune/Scorer.h"
 #include "prune/Surgery.h"
+#include "train/Trainer.h"
 #include "util/Errors.h"
 
 namespace fp::prune {
@@ -53,6 +54,7 @@ const char* phaseName(Phase p) {
     case Phase::Removing: return "removing";
     case Phase::FineTuning: return "fine-tuning";
     case Phase::Evaluating: return "evaluating";
+    case Phase::Recovering: return "recovering";
     }
     return "?";
 }
@@ -162,6 +164,123 @@ std::string PruneRun::stopReasonBeforeIteration() const {
     return {};
 }
 
+int64_t PruneRun::groupsToRemove(const ChannelGraph& cg, const std::vector<int>& ranked, int64_t count) const {
+    const PruneConfig& c = history_.config;
+    if (!c.target || !c.landOnTarget) return count;
+    const TargetKind kind = c.target->kind;
+    const double now = shareLeft(history_, kind, model_), gap = now - c.target->fractionLeft;
+    // Cut at most half of what is left to remove; once that is a small step, land on the target.
+    constexpr double kLandingStep = 0.03;
+    const double aim = gap <= kLandingStep ? c.target->fractionLeft : now - std::max(gap / 2, kLandingStep);
+    auto leftAfter = [&](int64_t n) {
+        graph::Graph g = model_;
+        removeGroups(g, cg, selectGroups(model_, cg, ranked, n, c.constraints));
+        return shareLeft(history_, kind, g);
+    };
+    if (leftAfter(count) >= aim) return count;
+    // The fewest groups that reach the aim (share left falls as more groups go).
+    int64_t lo = 1, hi = count;
+    while (lo < hi) {
+        const int64_t mid = lo + (hi - lo) / 2;
+        if (leftAfter(mid) <= aim) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo;
+}
+
+bool PruneRun::recover(data::BatchSource& source, const Evaluator& evaluate, const std::atomic<bool>* cancel,
+                       const RunCallbacks& callbacks, std::string& reason) {
+    const PruneConfig& c = history_.config;
+    RecoveryRecord& r = history_.recovery;
+    const fs::path folder = dir_ / "recovery";
+    const int iteration = static_cast<int>(history_.iterations.size());
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    if (ec) throw Error(folder.string() + ": cannot create the recovery folder (" + ec.message() + ")");
+    if (!r.started) {
+        r.started = true;
+        r.stopCondition = reason;
+        saveHistory(history_, dir_ / "run.json");
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const double secondsBefore = r.seconds;
+    train::TrainOptions o;
+    o.steps = c.recoverySteps;
+    o.schedule.kind = train::ScheduleKind::Cosine;
+    o.schedule.baseRate = c.recoveryLearningRate;
+    o.schedule.warmupSteps = c.recoveryWarmup;
+    o.useLabels = c.finetuneLabels;
+    o.loss.kind = c.finetuneLoss;
+    o.distillWeight = c.distillWeight;
+    o.relationWeight = c.relationWeight;
+    o.cacheTeacher = false;  // augmented views are never seen twice
+    o.seed = iterationSeed(c.seed, iteration + 1, SeedPurpose::Recovery);
+    o.checkpointDir = folder;
+    const bool distils = c.distillWeight > 0.0 || c.relationWeight > 0.0;
+    if (!o.useLabels && !distils)
+        throw Error("the final recovery needs labels or a teacher (distillation weight)");
+    train::Trainer trainer(model_, source, o);
+    if (distils) trainer.setTeacher(original());
+    trainer.setCancel(cancel);
+    trainer.setProgress([&](const train::TrainProgress& p) {
+        emit(callbacks, iteration, Phase::Recovering, p.step, p.steps);
+    });
+    if (train::Trainer::hasCheckpoint(folder)) trainer.resume(folder);
+
+    const int every = c.recoveryEvalEvery > 0 ? c.recoveryEvalEvery : std::max(1, c.recoverySteps / 8);
+    auto better = [](const std::map<std::string, double>& a, const std::map<std::string, double>& b) {
+        auto get = [](const auto& m, const char* k) { auto it = m.find(k); return it == m.end() ? 0.0 : it->second; };
+        if (get(a, "accuracy") != get(b, "accuracy")) return get(a, "accuracy") > get(b, "accuracy");
+        return get(a, "tar_far1e-3") > get(b, "tar_far1e-3");
+    };
+    auto evaluateNow = [&](double loss) {
+        RecoveryPoint p{trainer.step(), {}};
+        Evaluation e;
+        if (evaluate) {
+            emit(callbacks, iteration, Phase::Evaluating, 0, 1);
+            e = evaluate(model_);
+            p.metrics = e.metrics;
+        }
+        p.metrics["loss"] = loss;
+        const bool best = !evaluate || r.bestStep < 0 || (better(p.metrics, [&] {
+                                                 for (const auto& q : r.points)
+                                                     if (q.step == r.bestStep) return q.metrics;
+                                                 return std::map<std::string, double>{};
+                                             }()));
+        if (best) {
+            io::saveNative(model_, folder / "best.fpm");
+            r.bestStep = p.step;
+            r.bestRoc = e.roc;
+        }
+        trainer.saveCheckpoint();
+        r.points.push_back(std::move(p));
+        r.stepsDone = trainer.step();
+        r.seconds = secondsBefore + secondsSince(t0);
+        saveHistory(history_, dir_ / "run.json");
+    };
+    // Killed after a checkpoint but before its evaluation was recorded: evaluate it now.
+    if (trainer.step() > 0 && (r.points.empty() || r.points.back().step < trainer.step())) evaluateNow(0.0);
+    while (trainer.step() < c.recoverySteps) {
+        const int stopAt = std::min(c.recoverySteps, (trainer.step() / every + 1) * every);
+        train::TrainResult result;
+        try {
+            result = trainer.runUntil(stopAt);
+        } catch (const TrainingDiverged& e) {
+            const bool any = r.bestStep >= 0;
+            model_ = io::loadNative(any ? folder / "best.fpm" : checkpoint(iteration));
+            reason += std::string("; the final recovery stopped: ") + e.what() + "; kept " +
+                      (any ? "its best checkpoint (step " + std::to_string(r.bestStep) + ")"
+                           : std::string("the last iteration"));
+            return true;
+        }
+        if (result.cancelled) return false;
+        evaluateNow(result.meanLoss);
+    }
+    if (r.bestStep >= 0 && r.bestStep != trainer.step()) model_ = io::loadNative(folder / "best.fpm");
+    reason += "; recovered for " + std::to_string(c.recoverySteps) + " steps, kept step " + std::to_string(r.bestStep);
+    return true;
+}
+
 // The pruning summary travels with the model (native files, ONNX metadata).
 static void stampSummary(graph::Graph& g, const History& h) {
     auto& m = g.metadata;
@@ -182,10 +301,15 @@ void PruneRun::finish(const std::string& reason) {
 }
 
 void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const std::atomic<bool>* cancel,
-                   const RunCallbacks& callbacks) {
+                   const RunCallbacks& callbacks, data::BatchSource* recoverySource) {
     const PruneConfig& c = history_.config;
+    data::BatchSource& recovery = recoverySource ? *recoverySource : train;
     while (!finished()) {
-        if (auto reason = stopReasonBeforeIteration(); !reason.empty()) return finish(reason);
+        if (auto reason = history_.recovery.started ? history_.recovery.stopCondition : stopReasonBeforeIteration();
+            !reason.empty()) {
+            if (c.recoverySteps > 0 && !recover(recovery, evaluate, cancel, callbacks, reason)) return;
+            return finish(reason);
+        }
         const int k = static_cast<int>(history_.iterations.size()) + 1;
         IterationRecord rec;
         rec.iteration = k;
@@ -231,10 +355,11 @@ void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const st
         std::vector<int> ranked = prunable;
         std::stable_sort(ranked.begin(), ranked.end(),
                          [&](int a, int b) { return scores.groups[a] < scores.groups[b]; });
-        const int64_t count = c.perIterationCount > 0
-                                  ? c.perIterationCount
-                                  : std::max<int64_t>(1, static_cast<int64_t>(std::llround(
-                                                             c.perIterationPercent / 100.0 * prunable.size())));
+        const int64_t count = groupsToRemove(
+            cg, ranked,
+            c.perIterationCount > 0 ? c.perIterationCount
+                                    : std::max<int64_t>(1, static_cast<int64_t>(std::llround(
+                                                               c.perIterationPercent / 100.0 * prunable.size()))));
         const auto chosen = selectGroups(model_, cg, ranked, count, c.constraints);
         if (chosen.empty()) return finish("every prunable layer is at its minimum width");
         for (int id : chosen)
@@ -253,14 +378,20 @@ void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const st
         if (c.finetuneSteps > 0) {
             t0 = std::chrono::steady_clock::now();
             const auto ft = fineTuneOptions(c, iterationSeed(c.seed, k, SeedPurpose::FineTuning),
-                                            c.distillWeight > 0.0 ? &original() : nullptr);
-            rec.metrics["finetune_loss"] = fineTune(model_, train, ft, cancel, [&](int step) {
-                emit(callbacks, k, Phase::FineTuning, step, c.finetuneSteps);
-            });
+                                            c.distillWeight > 0.0 || c.relationWeight > 0.0 ? &original() : nullptr);
+            const int last = k - 1;
+            try {
+                rec.metrics["finetune_loss"] = fineTune(model_, recovery, ft, cancel, [&](int step) {
+                    emit(callbacks, k, Phase::FineTuning, step, c.finetuneSteps);
+                });
+            } catch (const TrainingDiverged& e) {
+                model_ = io::loadNative(last ? checkpoint(last) : dir_ / "original.fpm");
+                return finish(std::string(e.what()) + " while fine-tuning iteration " + std::to_string(k) +
+                              "; kept " + (last ? "iteration " + std::to_string(last) : std::string("the original")));
+            }
             rec.seconds["finetuning"] = secondsSince(t0);
             if (cancelled(cancel)) {
                 // Half fine-tuned weights are not an iteration: go back to the last checkpoint.
-                const int last = k - 1;
                 model_ = io::loadNative(last ? checkpoint(last) : dir_ / "original.fpm");
                 return;
             }

@@ -6,6 +6,7 @@
 //   checkpoints/iter-NNN.fpm
 //   final.fpm           the result when the run stops
 //   layers.csv          per-layer analysis (original width vs share removed)
+//   recovery/           the final recovery's training checkpoint and best.fpm (its best model)
 // A run that is killed resumes from its last checkpoint with nothing lost, and
 // gives the same result as an uninterrupted run with the same seed.
 #include <atomic>
@@ -22,7 +23,9 @@
 
 namespace fp::prune {
 
-enum class Phase { FittingHead, Scoring, Removing, FineTuning, Evaluating };
+class ChannelGraph;
+
+enum class Phase { FittingHead, Scoring, Removing, FineTuning, Evaluating, Recovering };
 const char* phaseName(Phase p);
 
 struct ProgressEvent {
@@ -55,10 +58,13 @@ public:
     static PruneRun open(const std::filesystem::path& runDir);
     static bool isRunDir(const std::filesystem::path& dir);
 
-    // Runs iterations until a stop condition holds or `cancel` is set; a
-    // cancelled iteration is dropped, the completed ones stay on disk.
+    // Runs iterations until a stop condition holds or `cancel` is set, then the final recovery; a
+    // cancelled iteration is dropped, the completed ones stay on disk, and a cancelled recovery
+    // goes on from its last evaluation. Scoring reads `train`; fine-tuning and recovery read
+    // `recovery` (labelled and unlabelled faces, augmented) when given, else `train`. Training
+    // that diverges (NaN) ends the run with the last good checkpoint as its result.
     void run(data::BatchSource& train, const Evaluator& evaluate = {}, const std::atomic<bool>* cancel = nullptr,
-             const RunCallbacks& callbacks = {});
+             const RunCallbacks& callbacks = {}, data::BatchSource* recovery = nullptr);
 
     bool finished() const { return !history_.stopReason.empty(); }
     const History& history() const { return history_; }
@@ -69,6 +75,10 @@ public:
 private:
     PruneRun(std::filesystem::path dir, History history, graph::Graph model);
     std::string stopReasonBeforeIteration() const;
+    int64_t groupsToRemove(const ChannelGraph& cg, const std::vector<int>& ranked, int64_t count) const;
+    // False when cancelled (the run goes on from its last evaluation when resumed).
+    bool recover(data::BatchSource& source, const Evaluator& evaluate, const std::atomic<bool>* cancel,
+                 const RunCallbacks& callbacks, std::string& reason);
     const graph::Graph& original();  // the starting model: the teacher when fine-tuning distils
     void finish(const std::string& reason);
 

@@ -1,9 +1,34 @@
 #include "prune/RunData.h"
 
+#include <algorithm>
+
+#include "data/UnlabelledFaces.h"
 #include "prune/VerificationEvaluator.h"
 #include "util/Errors.h"
 
 namespace fp::prune {
+
+namespace {
+
+// Folder lists travel in the string map one per line (paths may hold any other separator).
+std::string joinLines(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : "\n") + s;
+    return out;
+}
+
+std::vector<std::string> splitLines(const std::string& s) {
+    std::vector<std::string> out;
+    size_t begin = 0;
+    while (begin < s.size()) {
+        const size_t end = std::min(s.find('\n', begin), s.size());
+        if (end > begin) out.push_back(s.substr(begin, end - begin));
+        begin = end + 1;
+    }
+    return out;
+}
+
+}  // namespace
 
 std::map<std::string, std::string> DataSettings::toMap() const {
     return {{"train_dir", trainDir},
@@ -15,7 +40,9 @@ std::map<std::string, std::string> DataSettings::toMap() const {
             {"flip", flip ? "1" : "0"},
             {"augment", augment ? "1" : "0"},
             {"seed", std::to_string(seed)},
-            {"cache_dir", cacheDir}};
+            {"cache_dir", cacheDir},
+            {"jitter", jitter ? "1" : "0"},
+            {"unlabelled_dirs", joinLines(unlabelledDirs)}};
 }
 
 DataSettings DataSettings::fromMap(const std::map<std::string, std::string>& m) {
@@ -32,6 +59,9 @@ DataSettings DataSettings::fromMap(const std::map<std::string, std::string>& m) 
         // Runs made before pairs files existed have no such keys.
         if (auto it = m.find("pairs_file"); it != m.end()) s.pairsFile = it->second;
         if (auto it = m.find("pairs_images"); it != m.end()) s.pairsImages = it->second;
+        // Runs made before recovery data existed: flips only, no unlabelled faces.
+        s.jitter = m.count("jitter") && m.at("jitter") == "1";
+        if (auto it = m.find("unlabelled_dirs"); it != m.end()) s.unlabelledDirs = splitLines(it->second);
     } catch (const std::exception&) {
         throw Error("the run's data settings are incomplete; give the training folder again");
     }
@@ -73,6 +103,31 @@ RunData prepareRunData(const DataSettings& s, const graph::Preprocess& pre) {
     lo.augment = s.augment;
     lo.seed = s.seed;
     out.train = std::make_unique<data::FolderBatchSource>(train, pre, lo, s.cacheDir);
+
+    std::vector<data::Sample> recovery = train.samples();
+    data::AlignedCache& cache = out.train->cache();
+    for (const auto& dir : s.unlabelledDirs) {
+        const auto faces = data::scanUnlabelledFaces(dir);
+        for (const auto& skipped : faces.skipped) out.noFace.push_back(skipped.path.string() + ": " + skipped.reason);
+        size_t found = 0;
+        for (const auto& sample : faces.samples()) {
+            const data::CropResult r = cache.crop(sample.path);
+            if (!r.crop) {
+                out.noFace.push_back(r.message);
+                continue;
+            }
+            recovery.push_back(sample);
+            ++found;
+        }
+        if (found == 0)
+            throw InputError(dir + ": none of its " + std::to_string(faces.images.size()) +
+                             " images shows a face the detector finds");
+        out.unlabelledImages += found;
+    }
+    data::LoaderOptions ro = lo;
+    ro.jitter = s.jitter;
+    out.recovery = std::make_unique<data::FolderBatchSource>(std::move(recovery), static_cast<int>(train.identityCount()),
+                                                             pre, ro, s.cacheDir);
     out.trainIdentities = train.identityCount();
     out.trainImages = train.imageCount();
     return out;

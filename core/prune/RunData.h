@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "data/FolderBatchSource.h"
 #include "prune/PruneRun.h"
@@ -23,6 +24,8 @@ struct DataSettings {
     int batchSize = 32;
     bool flip = false;             // flip test during evaluation
     bool augment = true;
+    bool jitter = true;            // recovery batches: photometric and small geometric jitter as well
+    std::vector<std::string> unlabelledDirs;  // extra faces without names for recovery (any depth)
     uint64_t seed = 1;
     std::string cacheDir;          // aligned-face cache; empty = default
 
@@ -31,14 +34,18 @@ struct DataSettings {
 };
 
 struct RunData {
-    std::unique_ptr<data::FolderBatchSource> train;
+    std::unique_ptr<data::FolderBatchSource> train;     // scoring: the training identities, labelled
+    std::unique_ptr<data::FolderBatchSource> recovery;  // fine-tuning: those plus the unlabelled faces
+    size_t unlabelledImages = 0;                        // with a face, in unlabelledDirs
+    std::vector<std::string> noFace;                    // unlabelled images left out, and why
     Evaluator evaluate;            // empty when verifyFraction is 0
     size_t trainIdentities = 0, verifyIdentities = 0, trainImages = 0, verifyPairs = 0;
     std::vector<std::string> skipped;  // files the scan left out, for the user
 };
 
-// Throws fp::InputError naming the folder when it is missing, empty or too small to split, or
-// naming the pairs file and line when it is malformed.
+// Throws fp::InputError naming the folder when it is missing, empty or too small to split, when an
+// unlabelled folder holds no face, or naming the pairs file and line when it is malformed.
+// Unlabelled folders are aligned once here (the aligned cache keeps the crops for later runs).
 RunData prepareRunData(const DataSettings& settings, const graph::Preprocess& pre);
 
 }  // namespace fp::prune

@@ -75,6 +75,16 @@ torch::Tensor distillationLoss(const torch::Tensor& student, const torch::Tensor
     return (1.0 - torch::cosine_similarity(student, teacher, 1, 1e-8)).mean();
 }
 
+torch::Tensor relationalLoss(const torch::Tensor& student, const torch::Tensor& teacher) {
+    namespace F = torch::nn::functional;
+    const auto normalise = F::NormalizeFuncOptions().p(2).dim(1).eps(1e-12);
+    const torch::Tensor s = F::normalize(student, normalise), t = F::normalize(teacher, normalise);
+    const int64_t n = s.size(0);
+    const torch::Tensor offDiagonal = 1.0 - torch::eye(n, s.options());
+    const torch::Tensor diff = (s.matmul(s.t()) - t.matmul(t.t())) * offDiagonal;
+    return diff.pow(2).sum() / static_cast<double>(n * (n - 1));
+}
+
 double identificationLoss(const Tensor& embeddings, const Tensor& weight, const Tensor& bias,
                           const std::vector<int64_t>& labels, const LossOptions& o) {
     if (embeddings.shape.size() != 2 || weight.shape.size() != 2 || embeddings.shape[1] != weight.shape[1])
@@ -100,6 +110,15 @@ double distillationLoss(const Tensor& student, const Tensor& teacher) {
                          teacher.shapeString() + " embeddings must both be [N, D]");
     torch::NoGradGuard noGrad;
     return distillationLoss(exec::toTorch(student), exec::toTorch(teacher)).item<double>();
+}
+
+double relationalLoss(const Tensor& student, const Tensor& teacher) {
+    if (student.shape.size() != 2 || teacher.shape.size() != 2 || student.shape[0] != teacher.shape[0] ||
+        student.shape[0] < 2)
+        throw InputError("relational loss: student " + student.shapeString() + " and teacher " +
+                         teacher.shapeString() + " must be [N, D] with the same N >= 2");
+    torch::NoGradGuard noGrad;
+    return relationalLoss(exec::toTorch(student), exec::toTorch(teacher)).item<double>();
 }
 
 }  // namespace fp::train

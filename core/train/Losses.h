@@ -43,4 +43,10 @@ double identificationLoss(const Tensor& embeddings, const Tensor& weight, const 
 // The distillation term: mean over the batch of 1 - cos(student_i, teacher_i). [N, D] both.
 double distillationLoss(const Tensor& student, const Tensor& teacher);
 
+// The relational term (RKD / CoupleFace style): how far the batch's pairwise cosine similarities
+// under the student are from the teacher's, mean over the N*(N-1) off-diagonal pairs of
+// (cos(s_i, s_j) - cos(t_i, t_j))^2. It only compares similarities within each model, so the two
+// embeddings may differ in size. [N, Ds] and [N, Dt], N >= 2.
+double relationalLoss(const Tensor& student, const Tensor& teacher);
+
 }  // namespace fp::train

@@ -52,6 +52,7 @@ json optionsToJson(const TrainOptions& o) {
             {"use_labels", o.useLabels},
             {"loss", {{"kind", lossKindName(o.loss.kind)}, {"scale", o.loss.scale}, {"margin", o.loss.marginValue()}}},
             {"distill_weight", o.distillWeight},
+            {"relation_weight", o.relationWeight},
             {"head_from_centres", o.headFromCentres},
             {"cache_teacher", o.cacheTeacher},
             {"seed", o.seed}};
@@ -110,7 +111,7 @@ struct Trainer::Impl {
 
     Impl(graph::Graph& m, data::BatchSource& s, TrainOptions o) : model(m), source(s), options(std::move(o)) {}
 
-    bool distilling() const { return options.distillWeight > 0.0; }
+    bool distilling() const { return options.distillWeight > 0.0 || options.relationWeight > 0.0; }
     bool marginHead() const { return options.loss.kind != LossKind::Softmax; }
     bool cancelled() const { return cancel && cancel->load(); }
 
@@ -323,9 +324,10 @@ Trainer::Trainer(graph::Graph& model, data::BatchSource& source, TrainOptions op
     : impl_(std::make_unique<Impl>(model, source, std::move(options))) {
     const auto& o = impl_->options;
     if (o.steps < 0) throw Error("training steps cannot be negative");
-    if (!o.useLabels && o.distillWeight <= 0.0)
+    if (!o.useLabels && o.distillWeight <= 0.0 && o.relationWeight <= 0.0)
         throw Error("nothing to train on: without labels, give a teacher and a distillation weight");
-    if (o.distillWeight < 0.0) throw Error("the distillation weight cannot be negative");
+    if (o.distillWeight < 0.0 || o.relationWeight < 0.0)
+        throw Error("the distillation weights cannot be negative");
     if (o.momentum < 0.0 || o.weightDecay < 0.0) throw Error("momentum and weight decay cannot be negative");
     if (o.clipGradNorm < 0.0) throw Error("the gradient norm limit cannot be negative (0 = no limit)");
     if (o.loss.kind != LossKind::Softmax && o.loss.scale <= 0.0) throw Error("the margin head's scale must be positive");
@@ -403,8 +405,13 @@ int Trainer::resume(const fs::path& dir) {
 
 void Trainer::saveCheckpoint() { impl_->save(); }
 
-TrainResult Trainer::run() {
+int Trainer::step() const { return impl_->step; }
+
+TrainResult Trainer::run() { return runUntil(impl_->options.steps); }
+
+TrainResult Trainer::runUntil(int stopAt) {
     Impl& d = *impl_;
+    stopAt = std::min(stopAt, d.options.steps);
     const auto t0 = std::chrono::steady_clock::now();
     auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     TrainResult result;
@@ -418,7 +425,7 @@ TrainResult Trainer::run() {
 
     std::vector<double> losses;
     data::Batch batch, teacherBatch;
-    while (d.step < o.steps) {
+    while (d.step < stopAt) {
         if (d.cancelled()) {
             result.cancelled = true;
             if (o.checkpointEvery > 0) d.save();
@@ -437,29 +444,49 @@ TrainResult Trainer::run() {
         TrainProgress p;
         if (o.useLabels) {
             const int64_t classes = d.model.at(logits).outChannels;
-            for (int64_t l : batch.labels)
-                if (l < 0 || l >= classes)
+            std::vector<int64_t> labelled, rows;  // unlabelled faces (-1) only distil
+            for (size_t i = 0; i < batch.labels.size(); ++i) {
+                const int64_t l = batch.labels[i];
+                if (l >= classes)
                     throw InputError("a training image has label " + std::to_string(l) + " but the head has " +
-                                     std::to_string(classes) +
-                                     " identities (unlabelled data trains by distillation only)");
-            const torch::Tensor labels = torch::tensor(batch.labels, torch::kLong);
-            const torch::Tensor id = d.marginHead()
-                                         ? identificationLoss(out.at(emb), headWeight, {}, labels, o.loss)
-                                         : torch::cross_entropy_loss(out.at(logits), labels);
-            p.identification = id.item<double>();
-            loss = loss + id;
+                                     std::to_string(classes) + " identities");
+                if (l >= 0) {
+                    labelled.push_back(l);
+                    rows.push_back(static_cast<int64_t>(i));
+                }
+            }
+            if (!labelled.empty()) {
+                const torch::Tensor labels = torch::tensor(labelled, torch::kLong);
+                const torch::Tensor pick = torch::tensor(rows, torch::kLong);
+                const bool all = labelled.size() == batch.labels.size();
+                const torch::Tensor id =
+                    d.marginHead()
+                        ? identificationLoss(all ? out.at(emb) : out.at(emb).index_select(0, pick), headWeight, {},
+                                             labels, o.loss)
+                        : torch::cross_entropy_loss(all ? out.at(logits) : out.at(logits).index_select(0, pick),
+                                                    labels);
+                p.identification = id.item<double>();
+                loss = loss + id;
+            }
         }
         if (d.distilling()) {
             const torch::Tensor target = d.teacherEmbedding(batch, teacherBatch);
-            torch::Tensor student = out.at(emb);
-            if (d.projection.defined()) student = torch::linear(student, d.projection);
-            const torch::Tensor term = distillationLoss(student, target);
-            p.distillation = term.item<double>();
-            loss = loss + o.distillWeight * term;
+            if (o.distillWeight > 0.0) {
+                torch::Tensor student = out.at(emb);
+                if (d.projection.defined()) student = torch::linear(student, d.projection);
+                const torch::Tensor term = distillationLoss(student, target);
+                p.distillation = term.item<double>();
+                loss = loss + o.distillWeight * term;
+            }
+            if (o.relationWeight > 0.0) {
+                const torch::Tensor term = relationalLoss(out.at(emb), target);
+                p.relation = term.item<double>();
+                loss = loss + o.relationWeight * term;
+            }
         }
         p.loss = loss.item<double>();
         if (!std::isfinite(p.loss))
-            throw Error("training diverged at step " + std::to_string(d.step + 1) + " (loss " +
+            throw TrainingDiverged("training diverged at step " + std::to_string(d.step + 1) + " (loss " +
                         std::to_string(p.loss) + "); try a lower learning rate");
         loss.backward();
         d.update(rate);

@@ -3,6 +3,8 @@
 // identities (softmax, CosFace, ArcFace; see Losses.h), a distillation term that keeps its
 // embeddings close to a teacher's, or both:
 //   loss = [labels] identification + lambda * mean(1 - cos(student embedding, teacher embedding))
+//          + mu * relational(student, teacher)   (the batch's pairwise similarities, Losses.h)
+// Images labelled -1 (unlabelled recovery faces) take part in distillation only.
 // The teacher (usually the original, unpruned model) runs in eval mode without gradients; how it
 // gets its input is TeacherFeed.h's choice. When the embedding sizes differ (ResNet50's 2048 vs a
 // 512-d teacher) a learned linear projection (no bias) maps the student's embedding to the
@@ -42,6 +44,7 @@ struct TrainOptions {
     bool useLabels = true;           // false: no identification loss (distillation only, labels unused)
     LossOptions loss{};              // the identification head
     double distillWeight = 0.0;      // lambda; > 0 needs a teacher
+    double relationWeight = 0.0;     // mu; > 0 needs a teacher
     bool headFromCentres = true;     // a new head starts at the class centres (Head.h)
     bool cacheTeacher = true;        // remember the teacher's embeddings by input (TeacherCache.h)
     uint64_t seed = 1;
@@ -55,6 +58,7 @@ struct TrainProgress {
     double loss = 0;                  // total loss of that step
     double identification = 0;        // its parts (0 when not used)
     double distillation = 0;
+    double relation = 0;
     double seconds = 0;               // since run() began
 };
 
@@ -100,7 +104,13 @@ public:
 
     // Trains until options.steps are done or the cancel flag is set (then it stops after the
     // current step and keeps what was learned; with checkpoints on, it writes one first).
+    // Throws fp::TrainingDiverged when the loss is not finite (the model keeps the weights of the
+    // step before, as far as they were written back: callers go back to their last checkpoint).
     TrainResult run();
+    // The same, stopping after step `stopAt` (of options.steps) with the weights written back, so
+    // that a caller can evaluate between parts; the schedule runs over options.steps throughout.
+    TrainResult runUntil(int stopAt);
+    int step() const;
 
     // Writes a checkpoint of the current state now (checkpointDir must be set).
     void saveCheckpoint();

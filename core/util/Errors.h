@@ -17,6 +17,8 @@ struct GraphError : Error { using Error::Error; };
 struct UnsupportedOpError : Error { using Error::Error; };
 // Input data (images, batches) that do not fit the model.
 struct InputError : Error { using Error::Error; };
+// Training whose loss became NaN or infinite: the weights of that step are not worth keeping.
+struct TrainingDiverged : Error { using Error::Error; };
 // A required asset (npm model file) that is missing or corrupt.
 struct AssetError : Error { using Error::Error; };
 

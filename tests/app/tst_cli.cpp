@@ -142,7 +142,7 @@ private slots:
         const QString run = dir.path() + "/run";
         const auto pruned = cli({"prune", "--model", "mobilefacenet", "--train", root, "--out", run,
                                  "--limit-identities", "10", "--pairs", pairs, "--images", root, "--criterion",
-                                 "taylor", "--per-iteration", "10%", "--iterations", "1", "--finetune-steps", "0"});
+                                 "taylor", "--per-iteration", "10%", "--iterations", "1", "--quick"});
         QVERIFY2(pruned.code == 0, qPrintable(pruned.err + pruned.out));
         QVERIFY2(pruned.out.contains("10 training identities") && pruned.out.contains("(8 pairs)"),
                  qPrintable(pruned.out));

@@ -232,6 +232,7 @@ private slots:
             s.maxIterations = 2;
             s.scoringBatches = 2;
             s.batchSize = 16;
+            s.recover = false;  // a quick look: no distillation, no final recovery
             s.finetuneSteps = 0;
             s.runDir = runDir;
             w.pruningPanel()->setSettings(s);

@@ -22,6 +22,7 @@ jobs::PruneSettings shortRun(const QString& runDir, int iterations) {
     s.verifyFraction = 0.25;
     s.batchSize = 16;
     s.scoringBatches = 2;
+    s.recover = false;  // a quick look: no distillation, no final recovery
     s.finetuneSteps = 0;
     s.perIterationPercent = true;
     s.perIterationValue = 5;

@@ -48,7 +48,8 @@ prune::DataSettings eightPeople(double verifyFraction) {
 QStringList cliRun(const QString& out, int iterations) {
     return {"prune", "--model", "mobilefacenet", "--train", dataDir(), "--limit-identities", "12",
             "--verify-fraction", "0.25", "--per-iteration", "4%", "--iterations", QString::number(iterations),
-            "--scoring-batches", "2", "--batch-size", "16", "--finetune-steps", "2", "--seed", "7", "--out", out};
+            "--scoring-batches", "2", "--batch-size", "16", "--finetune-steps", "2", "--recovery-steps", "0",
+            "--seed", "7", "--out", out};
 }
 
 }  // namespace
@@ -273,7 +274,7 @@ private slots:
         const QString cliRunDir = dir.path() + "/cli-latency";
         cli.start(FP_CLI, {"prune", "--model", "squeezenet", "--train", dataDir(), "--limit-identities", "8",
                            "--criterion", "l1", "--per-iteration", "10%", "--iterations", "1", "--cost", "latency",
-                           "--out", cliRunDir});
+                           "--quick", "--out", cliRunDir});
         QVERIFY(cli.waitForFinished(120000));
         QVERIFY2(cli.exitCode() == 0, cli.readAllStandardError().constData());
         const auto cliHistory = prune::loadHistory((cliRunDir + "/run.json").toStdString());

@@ -129,6 +129,19 @@ private slots:
         QVERIFY(std::abs(distillationLoss(a, b) - 1.5) < 1e-6);
     }
 
+    void relationalLossComparesSimilaritiesWithinEachModel() {
+        // Student (1,0), (0,1), (1,1): pairwise cosines 0, 1/sqrt2, 1/sqrt2. Teacher (3-d, another
+        // size on purpose) (1,0,0), (1,0,0), (0,0,2): cosines 1, 0, 0. Squared differences 1, 0.5,
+        // 0.5, each pair counted both ways: 4 / (3 * 2).
+        const Tensor s({3, 2}, {1.f, 0.f, 0.f, 1.f, 1.f, 1.f});
+        const Tensor t({3, 3}, {1.f, 0.f, 0.f, 1.f, 0.f, 0.f, 0.f, 0.f, 2.f});
+        QVERIFY(std::abs(relationalLoss(s, t) - 4.0 / 6.0) < 1e-6);
+        // Same similarities (a rotation and a scaling of the student): nothing to learn.
+        const Tensor rotated({3, 2}, {0.f, 2.f, -2.f, 0.f, -2.f, 2.f});
+        QVERIFY(std::abs(relationalLoss(rotated, s)) < 1e-6);
+        QVERIFY_THROWS_EXCEPTION(InputError, relationalLoss(Tensor({1, 2}, {1.f, 0.f}), Tensor({1, 2}, {1.f, 0.f})));
+    }
+
     void schedulesGiveTheExpectedRates() {
         const Schedule constant({.kind = ScheduleKind::Constant, .baseRate = 0.01}, 100);
         QCOMPARE(constant.rate(0), 0.01);

@@ -1,0 +1,206 @@
+// What the recovery recipe keeps: a model pruned with Taylor scores to each MACs target with the
+// default recipe (prune::withRecoveryRecipe, or the overrides given), on labelled identity folders
+// (a share of the people held out for verification) plus unlabelled faces, evaluated on the held-out
+// people's pairs: 10-fold accuracy (mean and spread), EER and TAR at FAR=1e-3 of the original and of
+// each result, wall time, and realised speed-up (paired latency, batch 1 and 32).
+// A run folder left by an interrupted benchmark is resumed.
+//   bench_recovery [--model mobilefacenet] [--targets 0.7,0.6,0.5] [--tag NAME] [recipe overrides]
+#include <cstdio>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+
+#include "BenchCommon.h"
+#include "exec/Executor.h"
+#include "io/NativeFormat.h"
+#include "models/ModelLoader.h"
+#include "prune/RunData.h"
+#include "util/Assets.h"
+#include "util/Runtime.h"
+
+using namespace fp;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Options {
+    std::string model = "mobilefacenet", targets = "0.7,0.6,0.5", tag = "default", data, unlabelled, out;
+    double verifyFraction = 0.2;
+    int threads = 2;
+    // Recipe overrides: negative = the recipe's value.
+    int finetuneSteps = -1, recoverySteps = -1, scoringBatches = -1;
+    double distill = -1, relation = -1, lr = -1, recoveryLr = -1, perIteration = -1;
+    bool labels = false, noJitter = false, noUnlabelled = false;
+};
+
+std::vector<double> parseTargets(const std::string& s) {
+    std::vector<double> out;
+    std::stringstream in(s);
+    for (std::string item; std::getline(in, item, ',');) out.push_back(std::stod(item));
+    return out;
+}
+
+prune::PruneConfig recipe(const Options& o, double target) {
+    prune::PruneConfig c = prune::withRecoveryRecipe({});
+    c.criterion = prune::Criterion::Taylor;
+    c.target = prune::Target{prune::TargetKind::Macs, target};
+    c.maxIterations = 200;
+    if (o.finetuneSteps >= 0) c.finetuneSteps = o.finetuneSteps;
+    if (o.recoverySteps >= 0) c.recoverySteps = o.recoverySteps;
+    if (o.scoringBatches >= 0) c.scoringBatches = o.scoringBatches;
+    if (o.distill >= 0) c.distillWeight = o.distill;
+    if (o.relation >= 0) c.relationWeight = o.relation;
+    if (o.lr > 0) c.finetuneLearningRate = o.lr;
+    if (o.recoveryLr > 0) c.recoveryLearningRate = o.recoveryLr;
+    if (o.perIteration > 0) c.perIterationPercent = o.perIteration;
+    if (o.labels) c.finetuneLabels = true;
+    return c;
+}
+
+json figures(const std::map<std::string, double>& m) {
+    auto get = [&](const char* k) { auto it = m.find(k); return it == m.end() ? -1.0 : it->second; };
+    return {{"accuracy", get("accuracy")},     {"fold_mean", get("fold_accuracy")}, {"fold_std", get("fold_std")},
+            {"eer", get("eer")},               {"tar_far1e-3", get("tar_far1e-3")}, {"auc", get("auc")}};
+}
+
+void printRow(const char* name, const json& f, double macs, double params) {
+    std::printf("  %-22s acc %6.2f%% (folds %6.2f +- %4.2f)  EER %5.2f%%  TAR@1e-3 %6.2f%%  MACs %5.1f%%  params %5.1f%%\n",
+                name, 100 * f["accuracy"].get<double>(), 100 * f["fold_mean"].get<double>(),
+                100 * f["fold_std"].get<double>(), 100 * f["eer"].get<double>(), 100 * f["tar_far1e-3"].get<double>(),
+                100 * macs, 100 * params);
+}
+
+// Paired latency of the original and the pruned model at one batch size: pruned time / original.
+json speedUp(const graph::Graph& original, const graph::Graph& pruned, int batch) {
+    const auto& pre = original.preprocess;
+    const Tensor input = Tensor::zeros({batch, 3, pre.height, pre.width});
+    exec::Executor a(original), b(pruned);
+    const auto t = bench::timePair([&] { a.embed(input); }, [&] { b.embed(input); }, 3, batch == 1 ? 60 : 10);
+    return {{"batch", batch}, {"original_ms", 1e3 * t.a.median}, {"pruned_ms", 1e3 * t.b.median},
+            {"speed_up", 1.0 / t.ratio}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    util::configureRuntime();
+    Options o;
+    CLI::App app("Recovery benchmark: what pruning to a MACs target keeps of face verification");
+    app.add_option("--model", o.model)->capture_default_str();
+    app.add_option("--targets", o.targets, "MACs shares to prune to, comma-separated")->capture_default_str();
+    app.add_option("--tag", o.tag, "Name of this variant in the results and run folders")->capture_default_str();
+    app.add_option("--data", o.data, "Labelled identity folders (default: $FACEPRUNE_DATA)");
+    app.add_option("--unlabelled", o.unlabelled, "Unlabelled faces (default: lfw-more beside the data)");
+    app.add_flag("--no-unlabelled", o.noUnlabelled, "Labelled faces only");
+    app.add_option("--out", o.out, "Where run folders go (default: BUILD/bench-recovery)");
+    app.add_option("--verify-fraction", o.verifyFraction)->capture_default_str();
+    app.add_option("--threads", o.threads)->capture_default_str();
+    app.add_option("--finetune-steps", o.finetuneSteps);
+    app.add_option("--recovery-steps", o.recoverySteps);
+    app.add_option("--scoring-batches", o.scoringBatches);
+    app.add_option("--distill", o.distill);
+    app.add_option("--relation", o.relation);
+    app.add_option("--lr", o.lr);
+    app.add_option("--recovery-lr", o.recoveryLr);
+    app.add_option("--per-iteration", o.perIteration, "Percent of the prunable groups per iteration");
+    app.add_flag("--labels", o.labels, "Identification loss as well");
+    app.add_flag("--no-jitter", o.noJitter, "Flips only");
+    CLI11_PARSE(app, argc, argv);
+    util::limitTorchThreadsOnThisThread(o.threads);
+
+    if (o.data.empty()) o.data = assets::faceDataDir().string();
+    if (o.data.empty()) {
+        std::fprintf(stderr, "bench_recovery: give --data or set FACEPRUNE_DATA (labelled identity folders)\n");
+        return 2;
+    }
+    if (o.unlabelled.empty() && !o.noUnlabelled) {
+        const fs::path beside = fs::path(o.data).parent_path() / "lfw-more";
+        if (fs::is_directory(beside)) o.unlabelled = beside.string();
+    }
+    if (o.noUnlabelled) o.unlabelled.clear();
+    const fs::path out = o.out.empty() ? fs::path(FP_BUILD_DIR) / "bench-recovery" : fs::path(o.out);
+
+    const graph::Graph original = models::loadModel(o.model);
+    prune::DataSettings ds;
+    ds.trainDir = o.data;
+    ds.verifyFraction = o.verifyFraction;
+    ds.jitter = !o.noJitter;
+    if (!o.unlabelled.empty()) ds.unlabelledDirs = {o.unlabelled};
+    auto data = prune::prepareRunData(ds, original.preprocess);
+    std::printf("%s: %zu training identities (%zu images) + %zu unlabelled faces; %zu held-out people, %zu pairs\n",
+                o.data.c_str(), data.trainIdentities, data.trainImages, data.unlabelledImages, data.verifyIdentities,
+                data.verifyPairs);
+    std::fflush(stdout);
+
+    json results = json::array();
+    for (double target : parseTargets(o.targets)) {
+        const prune::PruneConfig config = recipe(o, target);
+        const fs::path dir = out / (o.model + "-" + o.tag + "-macs" + std::to_string(static_cast<int>(target * 100)));
+        const auto t0 = std::chrono::steady_clock::now();
+        std::optional<prune::PruneRun> run;
+        if (prune::PruneRun::isRunDir(dir)) {
+            run.emplace(prune::PruneRun::open(dir));
+            std::printf("resuming %s\n", dir.c_str());
+        } else {
+            run.emplace(prune::PruneRun::start(dir, original, o.model, config, *data.train, data.evaluate, nullptr,
+                                               {}, ds.toMap()));
+        }
+        prune::RunCallbacks cb;
+        cb.iterationDone = [&](const prune::IterationRecord& r, const graph::Graph&) {
+            std::printf("  iteration %d: MACs %.1f%%, accuracy %.2f%%, TAR@1e-3 %.2f%% (%.0f s)\n", r.iteration,
+                        100.0 * r.macs / run->history().originalMacs, 100 * r.metrics.at("accuracy"),
+                        100 * r.metrics.at("tar_far1e-3"),
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            std::fflush(stdout);
+        };
+        run->run(*data.train, data.evaluate, nullptr, cb, data.recovery.get());
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+        const auto& h = run->history();
+        const graph::Graph final = io::loadNative(dir / "final.fpm");
+        const double macs = static_cast<double>(final.totalCost(false).macs) / static_cast<double>(h.originalMacs);
+        const double params = static_cast<double>(final.totalCost(false).params) / static_cast<double>(h.originalParams);
+        json row{{"target", target},
+                 {"tag", o.tag},
+                 {"macs_left", macs},
+                 {"params_left", params},
+                 {"iterations", h.iterations.size()},
+                 {"seconds_this_session", seconds},
+                 {"seconds_iterations", 0.0},
+                 {"seconds_recovery", h.recovery.seconds},
+                 {"original", figures(h.originalMetrics)},
+                 {"after_cuts", figures(h.iterations.back().metrics)},
+                 {"stop_reason", h.stopReason}};
+        double iterationSeconds = 0;
+        for (const auto& it : h.iterations)
+            for (const auto& [phase, s] : it.seconds) iterationSeconds += s;
+        row["seconds_iterations"] = iterationSeconds;
+        json finalFigures = figures(h.iterations.back().metrics);
+        for (const auto& p : h.recovery.points) {
+            if (p.step == h.recovery.bestStep) finalFigures = figures(p.metrics);
+            row["last_recovery_step"] = figures(p.metrics);  // the last one wins: no selection
+        }
+        row["final"] = finalFigures;
+        row["latency"] = {speedUp(original, final, 1), speedUp(original, final, 32)};
+        results.push_back(row);
+
+        std::printf("%s at %.0f%% MACs (%s), %zu iterations, %.0f s pruning + %.0f s recovery:\n", o.model.c_str(),
+                    100 * target, o.tag.c_str(), h.iterations.size(), iterationSeconds, h.recovery.seconds);
+        printRow("original", row["original"], 1.0, 1.0);
+        printRow("after the cuts", row["after_cuts"], macs, params);
+        if (row.contains("last_recovery_step")) printRow("last recovery step", row["last_recovery_step"], macs, params);
+        printRow("result (best kept)", row["final"], macs, params);
+        std::printf("  realised speed-up: batch 1 %.2fx, batch 32 %.2fx\n",
+                    row["latency"][0]["speed_up"].get<double>(), row["latency"][1]["speed_up"].get<double>());
+        std::printf("  accuracy change %+.2f points, TAR@1e-3 change %+.2f points\n",
+                    100 * (row["final"]["accuracy"].get<double>() - row["original"]["accuracy"].get<double>()),
+                    100 * (row["final"]["tar_far1e-3"].get<double>() - row["original"]["tar_far1e-3"].get<double>()));
+        std::fflush(stdout);
+    }
+    bench::writeResults(fs::path(FP_BUILD_DIR) / "bench-results.json", "recovery-" + o.model + "-" + o.tag,
+                        {{"runs", results}, {"peak_rss_mib", bench::procStatusMiB("VmHWM")},
+                         {"machine", bench::machineLoad()}},
+                        FP_SOURCE_DIR);
+    return 0;
+}
