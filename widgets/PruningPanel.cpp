@@ -346,6 +346,13 @@ void PruningPanel::setProgress(int iteration, int maxIterations, const QString& 
                                double eta) {
     if (state_ != RunState::Running) return;
     const double within = steps > 0 ? double(step) / double(steps) : 0.0;
+    if (phase == QLatin1String("recovering")) {  // after the last cut: the bar restarts for the recovery
+        bar_->setValue(int(std::round(1000 * within)));
+        QString text = tr("final recovery after iteration %1: step %2/%3").arg(iteration).arg(step).arg(steps);
+        if (const QString left = formatEta(eta); !left.isEmpty()) text += QStringLiteral(" · ") + left;
+        bar_->setFormat(text);
+        return;
+    }
     // Iteration 0 is the preparation (head fitting, evaluating the original).
     const double done = iteration <= 0 ? 0.0 : (iteration - 1 + within) / std::max(1, maxIterations);
     bar_->setValue(int(std::round(1000 * std::clamp(done, 0.0, 1.0))));

@@ -11,5 +11,6 @@ void addEvalCommand(CLI::App& app);
 void addExportCommand(CLI::App& app);
 void addPruneCommand(CLI::App& app);  // prune and replay
 void addTrainCommand(CLI::App& app);
+void addStudyCommand(CLI::App& app);  // criteria compared under one recipe
 
 }  // namespace fp::cli

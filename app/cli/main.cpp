@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     fp::cli::addExportCommand(app);
     fp::cli::addPruneCommand(app);
     fp::cli::addTrainCommand(app);
+    fp::cli::addStudyCommand(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -87,6 +87,14 @@ PruneRun PruneRun::start(const fs::path& runDir, graph::Graph model, const std::
     if (config.target && (config.target->fractionLeft <= 0.0 || config.target->fractionLeft >= 1.0))
         throw Error("the target must leave between 0% and 100% of the model");
     if (config.flopsLambda < 0.0) throw Error("the cost regulariser's weight cannot be negative");
+    if (config.distillWeight < 0.0 || config.relationWeight < 0.0)
+        throw Error("the distillation weights cannot be negative");
+    if (config.finetuneSteps < 0 || config.recoverySteps < 0 || config.recoveryWarmup < 0 ||
+        config.recoveryEvalEvery < 0)
+        throw Error("fine-tuning and recovery steps cannot be negative");
+    if (config.recoverySteps > 0 && !config.finetuneLabels && config.distillWeight <= 0.0 &&
+        config.relationWeight <= 0.0)
+        throw Error("the final recovery needs the identification loss or distillation from the original");
     if (config.regulariserCost == RegulariserCost::Latency && config.latencyBatch < 1)
         throw Error("latency must be measured at a batch of at least one image");
 

@@ -171,6 +171,45 @@ private slots:
         QVERIFY(params(after) > 0 && params(after) < params(before));
     }
 
+    // The criteria study: one run per criterion under the same recipe, and one table of them all with
+    // a row per iteration and the recovered result; a criterion that cannot run on the model is
+    // reported without stopping the others; a bad name is refused before any work.
+    void studyComparesCriteriaInOneTable() {
+        const auto data = fp::assets::faceDataDir();
+        if (data.empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        QTemporaryDir dir;
+        const QString root = QString::fromStdString(data.string());
+        const QString study = dir.path() + "/study";
+        const QStringList common{"--model", "mobilefacenet", "--train", root, "--limit-identities", "8",
+                                 "--verify-fraction", "0.5", "--batch-size", "16", "--per-iteration", "10%",
+                                 "--target", "macs:0.8", "--finetune-steps", "1", "--recovery-steps", "2",
+                                 "--recovery-eval-every", "2", "--scoring-batches", "1", "--out", study};
+        const auto r = cli(QStringList{"study", "--criteria", "l1,random,bn"} + common);
+        QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+        QFile csv(study + "/study.csv");
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QStringList lines = QString(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+        QVERIFY2(lines[0].startsWith("criterion,stage,iteration,filters_removed,macs_left,params_left,accuracy"),
+                 qPrintable(lines[0]));
+        for (const QString criterion : {"l1", "random"}) {
+            QVERIFY(QFile::exists(study + "/" + criterion + "/final.fpm"));
+            const auto rows = lines.filter(QRegularExpression("^" + criterion + ","));
+            QVERIFY2(rows.size() >= 3, qPrintable(lines.join('\n')));  // original, iterations, recovered
+            QVERIFY(rows.first().startsWith(criterion + ",original,0,0,1,1,"));
+            QVERIFY(rows.last().startsWith(criterion + ",recovered,"));
+            QVERIFY(!rows.last().endsWith(","));  // the result's latency was measured
+        }
+        const auto json = QJsonDocument::fromJson([&] {
+            QFile f(study + "/study.json");
+            return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+        }()).object();
+        QVERIFY2(json["failures"].toObject().contains("bn"), "BN-folded MobileFaceNet has no BatchNorm to rank by");
+
+        const auto bad = cli(QStringList{"study", "--criteria", "l1,magic"} + common);
+        QVERIFY(bad.code != 0);
+        QVERIFY2(bad.err.contains("magic"), qPrintable(bad.err));
+    }
+
     // Missing and truncated npm assets: the message names the file and the command that fetches it.
     void missingOrCorruptAssetSaysHowToFetchIt() {
         QTemporaryDir dir;
