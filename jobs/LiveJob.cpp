@@ -272,7 +272,11 @@ struct LiveJob::Worker {
         std::shared_ptr<const graph::Graph> a = original, b = pruned;
         if (!a) a = std::make_shared<const graph::Graph>(models::loadModel("mobilefacenet"));
         // Dead filters: MobileFaceNet loses no accuracy down to ~65% of its MACs by L1 alone.
-        if (!b) b = std::make_shared<const graph::Graph>(live::pruneToMacs(*a, 0.65));
+        if (!b) {
+            auto quick = std::make_shared<graph::Graph>(live::pruneToMacs(*a, 0.65));
+            quick->name = a->name + tr(": quick L1 copy at 65% MACs (no pruning run)").toStdString();
+            b = quick;
+        }
         live::LiveOptions o;
         o.threshold = threshold;
         // Built before the old one goes, so that a model that cannot run leaves the gallery where it was.
@@ -463,6 +467,8 @@ void LiveJob::post(std::function<void()> fn) {
 
 void LiveJob::setModels(std::shared_ptr<const graph::Graph> original,
                         std::shared_ptr<const graph::Graph> pruned) {
+    modelNames_ = {original ? QString::fromStdString(original->name) : QString(),
+                   pruned ? QString::fromStdString(pruned->name) : QString()};
     worker_->command([w = worker_.get(), original, pruned] {
         w->original = original;
         w->pruned = pruned;

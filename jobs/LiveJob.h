@@ -5,6 +5,7 @@
 // dropped, so the picture never lags. Enrolment and the gallery file are handled on the worker too.
 #include <QList>
 #include <QObject>
+#include <QPair>
 #include <QPointF>
 #include <QString>
 #include <QVector>
@@ -36,6 +37,8 @@ public:
     // pruned in one shot (L1, to 65% of its MACs, which this model loses no accuracy for). Takes effect
     // on the worker (export to ONNX and backend measurement: a second or two), keeps the gallery.
     void setModels(std::shared_ptr<const graph::Graph> original, std::shared_ptr<const graph::Graph> pruned);
+    // The names of the models last given to setModels (empty for a null one): the panes' titles.
+    QPair<QString, QString> modelNames() const { return modelNames_; }
     // Where the gallery lives (default: the application data folder, live-gallery.fpg). Loaded right away.
     void setGalleryPath(const QString& path);
     QString galleryPath() const { return galleryPath_; }
@@ -81,6 +84,7 @@ private:
     std::unique_ptr<Camera> camera_;
     QMediaDevices* devices_ = nullptr;
     QString galleryPath_;
+    QPair<QString, QString> modelNames_;
     LiveSource source_;
     bool active_ = false;
     bool paused_ = false;

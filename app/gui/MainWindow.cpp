@@ -26,6 +26,7 @@
 #include <QToolBar>
 
 #include "app/gui/ExportDialog.h"
+#include "io/NativeFormat.h"
 #include "jobs/LiveJob.h"
 #include "jobs/ModelLoadJob.h"
 #include "models/ModelLoader.h"
@@ -146,7 +147,8 @@ void MainWindow::buildDocks() {
     splitDockWidget(plotDock, logDock, Qt::Horizontal);
     // Live faces: original and pruned model side by side on a camera or the demo video (runs only while shown).
     auto* live = new widgets::LiveTab;
-    live->attach(new jobs::LiveJob(this));
+    live_ = new jobs::LiveJob(this);
+    live->attach(live_);
     tabifyDockWidget(plotDock, dock(tr("Live faces"), QStringLiteral("LiveDock"), live, Qt::BottomDockWidgetArea));
     plotDock->raise();
     panelScroll->setMinimumWidth(panel_->minimumSizeHint().width() + 20);
@@ -345,7 +347,16 @@ void MainWindow::onLoaded(const jobs::LoadedModel& m) {
         for (const auto& l : m.settings.locked) locked_.insert(l);
         panel_->setStatus(m.runFinished ? tr("This run finished: %1.").arg(m.history.stopReason)
                                         : tr("Interrupted after iteration %1: Resume goes on.").arg(m.history.iterations()));
+        try {
+            liveOriginal_ = std::make_shared<const graph::Graph>(
+                io::loadNative(QDir(runDir_).filePath(QStringLiteral("original.fpm")).toStdString()));
+        } catch (const std::exception& e) {
+            liveOriginal_ = model_;  // the live tab then compares the run's model with a quick copy of it
+            log_->append(tr("The run's original model cannot be read (%1)").arg(QString::fromUtf8(e.what())),
+                         widgets::LogPanel::Level::Warning);
+        }
     } else {
+        liveOriginal_ = model_;
         runDir_.clear();
         history_ = {};
         runResumable_ = false;
@@ -379,6 +390,7 @@ void MainWindow::onLoaded(const jobs::LoadedModel& m) {
     QSettings().setValue(QStringLiteral("session/last"), spec_);
     updateTitle();
     updateActions();
+    updateLiveModels();
     emit modelOpened(spec_);
 }
 
@@ -390,10 +402,32 @@ void MainWindow::onLoadFailed(const QString& spec, const QString& message) {
     QMessageBox::critical(this, tr("Cannot open %1").arg(QFileInfo(spec).fileName()), message);
 }
 
+void MainWindow::updateLiveModels() {
+    if (!liveOriginal_) return;
+    auto original = std::make_shared<graph::Graph>(*liveOriginal_);
+    original->name = (original->name.empty() ? QFileInfo(spec_).fileName().toStdString() : original->name) +
+                     tr(" (original)").toStdString();
+    std::shared_ptr<graph::Graph> pruned;
+    if (!runDir_.isEmpty() && !history_.points.isEmpty() && model_ && model_ != liveOriginal_) {
+        const auto& p = history_.points.back();
+        const auto& o = history_.points.front();
+        pruned = std::make_shared<graph::Graph>(*model_);
+        pruned->name = tr("run %1, iteration %2 (%3 MACs)")
+                           .arg(QFileInfo(runDir_).fileName())
+                           .arg(p.iteration)
+                           .arg(pct(double(p.macs) / double(std::max<qint64>(1, o.macs))))
+                           .toStdString();
+    }
+    live_->setModels(original, pruned);
+}
+
 void MainWindow::showIteration(const jobs::IterationSummary& s, bool log) {
     summary_ = s.model;
     history_ = s.history;
-    if (auto m = pruner_->currentModel()) model_ = m;
+    if (auto m = pruner_->currentModel(); m && m != model_) {
+        model_ = m;
+        updateLiveModels();
+    }
     graph_->setSummary(summary_);
     tableModel_->setSummary(summary_);
     for (auto* p : plots_) {

@@ -35,6 +35,10 @@ class PlotBase;
 class PruningPanel;
 }  // namespace fp::widgets
 
+namespace fp::jobs {
+class LiveJob;
+}
+
 namespace fp::gui {
 
 class MainWindow : public QMainWindow {
@@ -57,6 +61,7 @@ public:
     QTabWidget* plotTabs() const { return plotTabs_; }
     const QVector<widgets::PlotBase*>& plots() const { return plots_; }
     jobs::PruneJob* pruneJob() const { return pruner_; }
+    jobs::LiveJob* liveJob() const { return live_; }
     const jobs::ModelSummary& summary() const { return summary_; }
     const jobs::RunHistory& runHistory() const { return history_; }
     QString currentSpec() const { return spec_; }
@@ -90,6 +95,9 @@ private:
     void onLoaded(const jobs::LoadedModel& loaded);
     void onLoadFailed(const QString& spec, const QString& message);
     void showIteration(const jobs::IterationSummary& s, bool log);
+    // The live tab compares the model the window opened (or the run's original) with the run's
+    // latest model, or with a quick L1 copy when there is no run.
+    void updateLiveModels();
     void setLock(const QString& layer, bool locked);
     void selectInTable(const QString& layer);
     void onPruneState(jobs::PruneJob::State state);
@@ -123,6 +131,7 @@ private:
     // Jobs
     jobs::ModelLoadJob* loader_ = nullptr;
     jobs::PruneJob* pruner_ = nullptr;
+    jobs::LiveJob* live_ = nullptr;
 
     // What is open
     QString spec_;                      // zoo name, file or run folder
@@ -130,6 +139,7 @@ private:
     bool runResumable_ = false;
     int runMaxIterations_ = 0;
     std::shared_ptr<const graph::Graph> model_;
+    std::shared_ptr<const graph::Graph> liveOriginal_;  // the unpruned model of what is open
     jobs::ModelSummary summary_;
     jobs::RunHistory history_;
     QSet<QString> locked_;

@@ -45,6 +45,37 @@ void emit(const RunCallbacks& cb, int iteration, Phase phase, int step, int step
     if (cb.progress) cb.progress({iteration, phase, step, steps});
 }
 
+// The final recovery's training: warm-up, then a cosine to 0 over its steps, on the run's losses.
+train::TrainOptions recoveryOptions(const PruneConfig& c, uint64_t seed, const fs::path& checkpointDir) {
+    train::TrainOptions o;
+    o.steps = c.recoverySteps;
+    o.schedule.kind = train::ScheduleKind::Cosine;
+    o.schedule.baseRate = c.recoveryLearningRate;
+    o.schedule.warmupSteps = c.recoveryWarmup;
+    o.useLabels = c.finetuneLabels;
+    o.loss.kind = c.finetuneLoss;
+    o.distillWeight = c.distillWeight;
+    o.relationWeight = c.relationWeight;
+    o.cacheTeacher = false;  // augmented views are never seen twice
+    o.seed = seed;
+    o.checkpointDir = checkpointDir;
+    return o;
+}
+
+// Which recovery point to keep: held-out accuracy first, TAR at FAR=1e-3 on a tie.
+bool verifiesBetter(const std::map<std::string, double>& a, const std::map<std::string, double>& b) {
+    auto get = [](const auto& m, const char* k) { auto it = m.find(k); return it == m.end() ? 0.0 : it->second; };
+    if (get(a, "accuracy") != get(b, "accuracy")) return get(a, "accuracy") > get(b, "accuracy");
+    return get(a, "tar_far1e-3") > get(b, "tar_far1e-3");
+}
+
+const RecoveryPoint& pointAt(const RecoveryRecord& r, int step) {
+    static const RecoveryPoint none;
+    for (const auto& p : r.points)
+        if (p.step == step) return p;
+    return none;
+}
+
 }  // namespace
 
 const char* phaseName(Phase p) {
@@ -212,21 +243,8 @@ bool PruneRun::recover(data::BatchSource& source, const Evaluator& evaluate, con
     }
     const auto t0 = std::chrono::steady_clock::now();
     const double secondsBefore = r.seconds;
-    train::TrainOptions o;
-    o.steps = c.recoverySteps;
-    o.schedule.kind = train::ScheduleKind::Cosine;
-    o.schedule.baseRate = c.recoveryLearningRate;
-    o.schedule.warmupSteps = c.recoveryWarmup;
-    o.useLabels = c.finetuneLabels;
-    o.loss.kind = c.finetuneLoss;
-    o.distillWeight = c.distillWeight;
-    o.relationWeight = c.relationWeight;
-    o.cacheTeacher = false;  // augmented views are never seen twice
-    o.seed = iterationSeed(c.seed, iteration + 1, SeedPurpose::Recovery);
-    o.checkpointDir = folder;
+    const train::TrainOptions o = recoveryOptions(c, iterationSeed(c.seed, iteration + 1, SeedPurpose::Recovery), folder);
     const bool distils = c.distillWeight > 0.0 || c.relationWeight > 0.0;
-    if (!o.useLabels && !distils)
-        throw Error("the final recovery needs labels or a teacher (distillation weight)");
     train::Trainer trainer(model_, source, o);
     if (distils) trainer.setTeacher(original());
     trainer.setCancel(cancel);
@@ -236,11 +254,6 @@ bool PruneRun::recover(data::BatchSource& source, const Evaluator& evaluate, con
     if (train::Trainer::hasCheckpoint(folder)) trainer.resume(folder);
 
     const int every = c.recoveryEvalEvery > 0 ? c.recoveryEvalEvery : std::max(1, c.recoverySteps / 8);
-    auto better = [](const std::map<std::string, double>& a, const std::map<std::string, double>& b) {
-        auto get = [](const auto& m, const char* k) { auto it = m.find(k); return it == m.end() ? 0.0 : it->second; };
-        if (get(a, "accuracy") != get(b, "accuracy")) return get(a, "accuracy") > get(b, "accuracy");
-        return get(a, "tar_far1e-3") > get(b, "tar_far1e-3");
-    };
     auto evaluateNow = [&](double loss) {
         RecoveryPoint p{trainer.step(), {}};
         Evaluation e;
@@ -250,11 +263,7 @@ bool PruneRun::recover(data::BatchSource& source, const Evaluator& evaluate, con
             p.metrics = e.metrics;
         }
         p.metrics["loss"] = loss;
-        const bool best = !evaluate || r.bestStep < 0 || (better(p.metrics, [&] {
-                                                 for (const auto& q : r.points)
-                                                     if (q.step == r.bestStep) return q.metrics;
-                                                 return std::map<std::string, double>{};
-                                             }()));
+        const bool best = !evaluate || r.bestStep < 0 || verifiesBetter(p.metrics, pointAt(r, r.bestStep).metrics);
         if (best) {
             io::saveNative(model_, folder / "best.fpm");
             r.bestStep = p.step;

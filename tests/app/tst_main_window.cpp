@@ -13,6 +13,7 @@
 #include "app/gui/EventLoopProbe.h"
 #include "app/gui/ExportDialog.h"
 #include "app/gui/MainWindow.h"
+#include "jobs/LiveJob.h"
 #include "util/Assets.h"
 #include "util/Errors.h"
 #include "widgets/GraphView.h"
@@ -270,6 +271,10 @@ private slots:
             for (auto* p : w.plots()) QVERIFY2(p->pointCount() > 0, qPrintable(p->title()));
             QVERIFY(w.runHistory().points.back().latencyMs > 0);
             QVERIFY(QFile::exists(runDir + "/final.fpm"));
+            // The live tab compares the opened model with this run's latest model, named in its pane.
+            const auto live = w.liveJob()->modelNames();
+            QVERIFY2(live.first.contains("original"), qPrintable(live.first));
+            QVERIFY2(live.second.contains("iteration 2") && live.second.contains("MACs"), qPrintable(live.second));
 
             // Every plot saves as a picture with something drawn on it, and as a vector PDF.
             for (int i = 0; i < w.plots().size(); ++i) {
@@ -307,6 +312,7 @@ private slots:
         QCOMPARE(w.runHistory().iterations(), 2);
         QCOMPARE(w.pruningPanel()->settings().limitIdentities, 16);
         QCOMPARE(w.pruningPanel()->settings().maxIterations, 2);
+        QVERIFY2(w.liveJob()->modelNames().second.contains("iteration 2"), qPrintable(w.liveJob()->modelNames().second));
         for (auto* p : w.plots()) QVERIFY2(p->pointCount() > 0, qPrintable(p->title()));
         QVERIFY(w.summary().filters < w.summary().originalFilters);
     }
