@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/Batch.h"
+#include "data/BatchSource.h"
 #include "graph/Graph.h"
 
 namespace fp::bench {
@@ -210,6 +211,30 @@ inline data::Batch randomBatch(int64_t n, const graph::Shape& s, int classes, ui
     for (int64_t i = 0; i < n; ++i) b.labels.push_back(label(rng));
     return b;
 }
+
+// Random images with random labels; a pass is `batches` batches.
+class RandomSource : public data::BatchSource {
+public:
+    RandomSource(graph::Shape shape, int batches, int batchSize, int classes)
+        : shape_(shape), batches_(batches), batchSize_(batchSize), classes_(classes) {}
+    void restart(uint64_t seed) override {
+        seed_ = static_cast<uint32_t>(seed);
+        served_ = 0;
+    }
+    bool next(data::Batch& batch) override {
+        if (served_ >= batches_) return false;
+        batch = randomBatch(batchSize_, shape_, classes_, seed_ + static_cast<uint32_t>(served_++));
+        return true;
+    }
+    int64_t batchesPerPass() const override { return batches_; }
+    int numClasses() const override { return classes_; }
+
+private:
+    graph::Shape shape_;
+    int batches_, batchSize_, classes_;
+    uint32_t seed_ = 1;
+    int served_ = 0;
+};
 
 // Adds a Linear identification head over `classes` (random weights) when the graph has none.
 inline void ensureHead(graph::Graph& g, int classes, uint32_t seed = 7) {

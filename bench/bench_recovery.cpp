@@ -5,6 +5,9 @@
 // each result, wall time, and realised speed-up (paired latency, batch 1 and 32).
 // A run folder left by an interrupted benchmark is resumed.
 //   bench_recovery [--model mobilefacenet] [--targets 0.7,0.6,0.5] [--tag NAME] [recipe overrides]
+// --throughput instead times one recovery step (student forward and backward, teacher forward, the
+// recipe's losses, SGD) on MobileFaceNet against the same step in PyTorch
+// (bench/reference/recovery_reference.py, Debian's python3-torch), same batch and threads.
 #include <cstdio>
 #include <sstream>
 
@@ -14,7 +17,9 @@
 #include "exec/Executor.h"
 #include "io/NativeFormat.h"
 #include "models/ModelLoader.h"
+#include "data/FolderBatchSource.h"
 #include "prune/RunData.h"
+#include "train/Trainer.h"
 #include "util/Assets.h"
 #include "util/Runtime.h"
 
@@ -31,7 +36,8 @@ struct Options {
     // Recipe overrides: negative = the recipe's value.
     int finetuneSteps = -1, recoverySteps = -1, scoringBatches = -1;
     double distill = -1, relation = -1, lr = -1, recoveryLr = -1, perIteration = -1;
-    bool labels = false, noJitter = false, noUnlabelled = false;
+    bool labels = false, jitter = false, noUnlabelled = false, throughput = false;
+    int batch = 32, steps = 8;
 };
 
 std::vector<double> parseTargets(const std::string& s) {
@@ -71,6 +77,40 @@ void printRow(const char* name, const json& f, double macs, double params) {
                 100 * macs, 100 * params);
 }
 
+// How closely the result follows the original on the held-out people's faces (clean, aligned):
+// mean cosine between the two embeddings of each face. Far less noisy than verification on a few
+// thousand pairs, so it separates recipes that verification cannot.
+double teacherAgreement(const graph::Graph& original, const graph::Graph& result, const prune::DataSettings& ds) {
+    data::ScanOptions scan;
+    scan.minImages = 2;  // as prepareRunData, so that the split holds out the same people
+    const auto held = data::FaceFolders::scan(ds.trainDir, scan).split(ds.verifyFraction, ds.seed).verification;
+    data::LoaderOptions lo;
+    lo.augment = false;
+    lo.shuffle = false;
+    data::FolderBatchSource faces(held, original.preprocess, lo);
+    exec::Executor a(original), b(result);
+    double sum = 0;
+    int64_t n = 0;
+    data::Batch batch;
+    faces.restart(1);
+    while (faces.next(batch)) {
+        const Tensor ea = a.embed(batch.images), eb = b.embed(batch.images);
+        const int64_t d = ea.shape[1];
+        for (int64_t i = 0; i < batch.size(); ++i) {
+            double dot = 0, na = 0, nb = 0;
+            for (int64_t k = 0; k < d; ++k) {
+                const double x = ea.data[i * d + k], y = eb.data[i * d + k];
+                dot += x * y;
+                na += x * x;
+                nb += y * y;
+            }
+            sum += dot / std::sqrt(na * nb);
+            ++n;
+        }
+    }
+    return n ? sum / static_cast<double>(n) : 0.0;
+}
+
 // Paired latency of the original and the pruned model at one batch size: pruned time / original.
 json speedUp(const graph::Graph& original, const graph::Graph& pruned, int batch) {
     const auto& pre = original.preprocess;
@@ -79,6 +119,53 @@ json speedUp(const graph::Graph& original, const graph::Graph& pruned, int batch
     const auto t = bench::timePair([&] { a.embed(input); }, [&] { b.embed(input); }, 3, batch == 1 ? 60 : 10);
     return {{"batch", batch}, {"original_ms", 1e3 * t.a.median}, {"pruned_ms", 1e3 * t.b.median},
             {"speed_up", 1.0 / t.ratio}};
+}
+
+// Recovery steps per second of FacePrune's trainer and of the PyTorch reference, as JSON.
+json throughput(const Options& o) {
+    const graph::Graph teacher = models::loadModel("mobilefacenet");
+    graph::Graph student = teacher;
+    const prune::PruneConfig c = prune::withRecoveryRecipe({});
+    train::TrainOptions t;
+    constexpr int kWarmup = 2;
+    t.steps = kWarmup + o.steps;
+    t.schedule.baseRate = 0.001;
+    t.useLabels = false;
+    t.distillWeight = c.distillWeight;
+    t.relationWeight = c.relationWeight;
+    t.cacheTeacher = false;
+    const auto& pre = teacher.preprocess;
+    bench::RandomSource source(graph::Shape{3, pre.height, pre.width}, t.steps + 1, o.batch, 2);
+    train::Trainer trainer(student, source, t);
+    trainer.setTeacher(teacher);
+    std::vector<double> stepSeconds;
+    double last = 0;
+    trainer.setProgress([&](const train::TrainProgress& p) {
+        if (p.step > kWarmup) stepSeconds.push_back(p.seconds - last);
+        last = p.seconds;
+    });
+    bench::resetPeakRss();
+    trainer.run();
+    const double ours = o.batch / bench::median(stepSeconds);
+    const double oursRss = bench::procStatusMiB("VmHWM");
+
+    const std::string cmd = "/usr/bin/python3 '" FP_RECOVERY_REFERENCE "' --onnx '" +
+                            assets::locate(assets::Asset::MobileFaceNet).string() + "' --threads " +
+                            std::to_string(o.threads) + " --batch " + std::to_string(o.batch) + " --reps " +
+                            std::to_string(o.steps) + " --relation " + std::to_string(t.relationWeight);
+    json reference;
+    try {
+        reference = json::parse(bench::commandOutput(cmd));
+    } catch (const std::exception&) {
+        std::fprintf(stderr, "reference failed: %s\n", cmd.c_str());
+    }
+    const double theirs = reference.is_object() ? reference["images_per_second"].get<double>() : 0.0;
+    std::printf("recovery step, MobileFaceNet, batch %d, %d threads: FacePrune %.1f img/s (peak RSS %.0f MiB), "
+                "PyTorch %.1f img/s (peak RSS %.0f MiB): %.2fx\n",
+                o.batch, o.threads, ours, oursRss, theirs,
+                reference.is_object() ? reference["peak_rss_mib"].get<double>() : 0.0, theirs > 0 ? ours / theirs : 0.0);
+    return {{"batch", o.batch},          {"threads", o.threads},      {"faceprune_img_per_s", ours},
+            {"faceprune_peak_rss_mib", oursRss}, {"reference", reference}, {"ratio", theirs > 0 ? ours / theirs : 0.0}};
 }
 
 }  // namespace
@@ -105,9 +192,17 @@ int main(int argc, char** argv) {
     app.add_option("--recovery-lr", o.recoveryLr);
     app.add_option("--per-iteration", o.perIteration, "Percent of the prunable groups per iteration");
     app.add_flag("--labels", o.labels, "Identification loss as well");
-    app.add_flag("--no-jitter", o.noJitter, "Flips only");
+    app.add_flag("--jitter", o.jitter, "Colour, blur, JPEG and pose jitter as well as flips");
+    app.add_flag("--throughput", o.throughput, "Time one recovery step against PyTorch instead");
+    app.add_option("--batch", o.batch, "Batch of the throughput comparison")->capture_default_str();
+    app.add_option("--steps", o.steps, "Timed steps of the throughput comparison")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     util::limitTorchThreadsOnThisThread(o.threads);
+    if (o.throughput) {
+        bench::writeResults(fs::path(FP_BUILD_DIR) / "bench-results.json", "recovery-throughput", throughput(o),
+                            FP_SOURCE_DIR);
+        return 0;
+    }
 
     if (o.data.empty()) o.data = assets::faceDataDir().string();
     if (o.data.empty()) {
@@ -125,7 +220,7 @@ int main(int argc, char** argv) {
     prune::DataSettings ds;
     ds.trainDir = o.data;
     ds.verifyFraction = o.verifyFraction;
-    ds.jitter = !o.noJitter;
+    ds.jitter = o.jitter;
     if (!o.unlabelled.empty()) ds.unlabelledDirs = {o.unlabelled};
     auto data = prune::prepareRunData(ds, original.preprocess);
     std::printf("%s: %zu training identities (%zu images) + %zu unlabelled faces; %zu held-out people, %zu pairs\n",
@@ -183,6 +278,7 @@ int main(int argc, char** argv) {
         }
         row["final"] = finalFigures;
         row["latency"] = {speedUp(original, final, 1), speedUp(original, final, 32)};
+        row["teacher_agreement"] = teacherAgreement(original, final, ds);
         results.push_back(row);
 
         std::printf("%s at %.0f%% MACs (%s), %zu iterations, %.0f s pruning + %.0f s recovery:\n", o.model.c_str(),
@@ -191,6 +287,8 @@ int main(int argc, char** argv) {
         printRow("after the cuts", row["after_cuts"], macs, params);
         if (row.contains("last_recovery_step")) printRow("last recovery step", row["last_recovery_step"], macs, params);
         printRow("result (best kept)", row["final"], macs, params);
+        std::printf("  mean cosine to the original's embedding on held-out faces: %.4f\n",
+                    row["teacher_agreement"].get<double>());
         std::printf("  realised speed-up: batch 1 %.2fx, batch 32 %.2fx\n",
                     row["latency"][0]["speed_up"].get<double>(), row["latency"][1]["speed_up"].get<double>());
         std::printf("  accuracy change %+.2f points, TAR@1e-3 change %+.2f points\n",

@@ -34,29 +34,6 @@ namespace {
 
 constexpr int kClasses = 100;
 
-// Random images with random labels; a pass is `batches` batches.
-class RandomSource : public data::BatchSource {
-public:
-    RandomSource(graph::Shape shape, int batches, int batchSize)
-        : shape_(shape), batches_(batches), batchSize_(batchSize) {}
-    void restart(uint64_t seed) override {
-        seed_ = static_cast<uint32_t>(seed);
-        served_ = 0;
-    }
-    bool next(data::Batch& batch) override {
-        if (served_ >= batches_) return false;
-        batch = bench::randomBatch(batchSize_, shape_, kClasses, seed_ + static_cast<uint32_t>(served_++));
-        return true;
-    }
-    int64_t batchesPerPass() const override { return batches_; }
-    int numClasses() const override { return kClasses; }
-
-private:
-    graph::Shape shape_;
-    int batches_, batchSize_;
-    uint32_t seed_ = 1;
-    int served_ = 0;
-};
 
 double secondsSince(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -141,7 +118,7 @@ int main(int argc, char** argv) {
         if (part("iteration")) {
             const fs::path dir = fs::temp_directory_path() / ("fp-bench-removal-" + std::to_string(::getpid()));
             fs::remove_all(dir);
-            RandomSource source(in, scoringBatches, 32);
+            bench::RandomSource source(in, scoringBatches, 32, kClasses);
             prune::PruneConfig c;
             c.criterion = prune::Criterion::Taylor;
             c.scoringBatches = scoringBatches;

@@ -202,7 +202,8 @@ PruningPanel::PruningPanel(QWidget* parent) : QWidget(parent) {
     status_->setWordWrap(true);
     status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     rl->addWidget(status_);
-    top->addWidget(runBox);
+    // Controls and progress first: visible for the whole run however tall the settings are.
+    top->insertWidget(1, runBox);
     top->addStretch(1);
 
     connect(start_, &QPushButton::clicked, this, [this] { emit startRequested(settings()); });

@@ -47,7 +47,8 @@ void addRunOptions(CLI::App* cmd, PruneOptions& o) {
                     "Folder of faces without names for recovery (flat or nested; repeatable)")
         ->check(CLI::ExistingDirectory);
     cmd->add_flag("--jitter,!--no-jitter", o.jitter,
-                  "Colour, blur, JPEG and small pose jitter in recovery batches (teacher and student alike)");
+                  "Colour, blur, JPEG and small pose jitter in recovery batches, teacher and student alike "
+                  "(default: flips only, which kept the original's embedding closer)");
     cmd->add_flag("--verbose", o.verbose, "Name every unlabelled image left out");
     cmd->add_option("--loss", o.loss, "Fine-tuning loss: softmax | cosface | arcface")->capture_default_str();
     cmd->add_option("--schedule", o.schedule, "Fine-tuning learning rate: constant | step | cosine")

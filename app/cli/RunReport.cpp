@@ -7,6 +7,18 @@
 
 namespace fp::cli {
 
+namespace {
+
+void printVerificationAndEndLine(const std::map<std::string, double>& m) {
+    if (auto it = m.find("accuracy"); it != m.end()) std::printf(", accuracy %.2f%%", 100 * it->second);
+    if (auto it = m.find("eer"); it != m.end()) std::printf(", EER %.2f%%", 100 * it->second);
+    if (auto it = m.find("tar_far1e-3"); it != m.end()) std::printf(", TAR@FAR=1e-3 %.2f%%", 100 * it->second);
+    std::printf("\n");
+    std::fflush(stdout);
+}
+
+}  // namespace
+
 void printProgress(const prune::ProgressEvent& e, int maxIterations) {
     if (!isatty(STDERR_FILENO)) return;  // a bar redrawn with \r only makes sense on a terminal
     const int width = 30;
@@ -23,23 +35,13 @@ void printIteration(const prune::History& h, const prune::IterationRecord& r) {
     std::printf("iteration %d: -%lld filters, filters %.1f%%, params %.2fM (%.1f%%), MACs %.1fM (%.1f%%)", r.iteration,
                 static_cast<long long>(removed), 100.0 * r.filters / h.originalFilters, r.params / 1e6,
                 100.0 * r.params / h.originalParams, r.macs / 1e6, 100.0 * r.macs / h.originalMacs);
-    if (auto it = r.metrics.find("accuracy"); it != r.metrics.end()) std::printf(", accuracy %.2f%%", 100 * it->second);
-    if (auto it = r.metrics.find("eer"); it != r.metrics.end()) std::printf(", EER %.2f%%", 100 * it->second);
-    if (auto it = r.metrics.find("tar_far1e-3"); it != r.metrics.end())
-        std::printf(", TAR@FAR=1e-3 %.2f%%", 100 * it->second);
-    std::printf("\n");
-    std::fflush(stdout);
+    printVerificationAndEndLine(r.metrics);
 }
 
 void printRecoveryPoint(const prune::RecoveryPoint& p, int steps) {
     if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\r%80s\r", "");
     std::printf("recovery step %d/%d: loss %.4f", p.step, steps, p.metrics.count("loss") ? p.metrics.at("loss") : 0.0);
-    if (auto it = p.metrics.find("accuracy"); it != p.metrics.end()) std::printf(", accuracy %.2f%%", 100 * it->second);
-    if (auto it = p.metrics.find("eer"); it != p.metrics.end()) std::printf(", EER %.2f%%", 100 * it->second);
-    if (auto it = p.metrics.find("tar_far1e-3"); it != p.metrics.end())
-        std::printf(", TAR@FAR=1e-3 %.2f%%", 100 * it->second);
-    std::printf("\n");
-    std::fflush(stdout);
+    printVerificationAndEndLine(p.metrics);
 }
 
 }  // namespace fp::cli

@@ -56,6 +56,7 @@ void ScreenshotDriver::onOpened() {
     s.scoringBatches = options_.scoringBatches;
     s.batchSize = options_.batchSize;
     s.verifyFraction = options_.verifyFraction;
+    s.recover = false;  // a demo of a minute or two: no distillation and no final recovery
     s.finetuneSteps = 0;
     s.runDir = options_.runDir;
     if (s.runDir.isEmpty() && !options_.outDir.isEmpty())

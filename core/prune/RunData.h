@@ -24,7 +24,8 @@ struct DataSettings {
     int batchSize = 32;
     bool flip = false;             // flip test during evaluation
     bool augment = true;
-    bool jitter = true;            // recovery batches: photometric and small geometric jitter as well
+    bool jitter = false;           // recovery batches: photometric and small geometric jitter as well
+                                   // (off by default: flips alone kept the original's embedding closer)
     std::vector<std::string> unlabelledDirs;  // extra faces without names for recovery (any depth)
     uint64_t seed = 1;
     std::string cacheDir;          // aligned-face cache; empty = default

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "SameWeights.h"
 #include "exec/Executor.h"
 #include "io/NativeFormat.h"
 #include "models/ModelLoader.h"
@@ -21,19 +22,6 @@ namespace fs = std::filesystem;
 namespace {
 
 QString dataDir() { return QString::fromStdString(assets::faceDataDir().string()); }
-
-bool sameWeights(const graph::Graph& a, const graph::Graph& b) {
-    if (a.nodes().size() != b.nodes().size()) return false;
-    for (size_t i = 0; i < a.nodes().size(); ++i) {
-        const auto &x = a.nodes()[i], &y = b.nodes()[i];
-        if (x.name != y.name || x.params.size() != y.params.size()) return false;
-        for (const auto& [key, t] : x.params) {
-            const auto& u = y.param(key);
-            if (t.shape != u.shape || std::memcmp(t.data.data(), u.data.data(), t.data.size() * 4) != 0) return false;
-        }
-    }
-    return true;
-}
 
 // Eight people of the labelled faces, in batches of 16; `verifyFraction` of them held out.
 prune::DataSettings eightPeople(double verifyFraction) {
@@ -90,7 +78,7 @@ private slots:
         const auto reopened = prune::PruneRun::open(runDir);
         const graph::Graph original = io::loadNative(runDir / "original.fpm");
         const graph::Graph replayed = prune::replay(original, reopened.history());
-        QVERIFY(sameWeights(replayed, run.model()));
+        QVERIFY(test::sameWeights(replayed, run.model()));
 
         // The per-layer analysis names layers with their original width and the share removed.
         QFile csv(QString::fromStdString((runDir / "layers.csv").string()));
@@ -168,7 +156,7 @@ private slots:
 
         const auto a = io::loadNative((whole + "/final.fpm").toStdString());
         const auto b = io::loadNative((killed + "/final.fpm").toStdString());
-        QVERIFY2(sameWeights(a, b), "the resumed run must end with exactly the uninterrupted run's model");
+        QVERIFY2(test::sameWeights(a, b), "the resumed run must end with exactly the uninterrupted run's model");
         const auto ha = prune::loadHistory((whole + "/run.json").toStdString());
         const auto hb = prune::loadHistory((killed + "/run.json").toStdString());
         QCOMPARE(hb.iterations.size(), ha.iterations.size());
@@ -184,10 +172,10 @@ private slots:
         QVERIFY2(rep.exitCode() == 0, qPrintable(replayReport + rep.readAllStandardError()));
         QVERIFY2(replayReport.contains("with 2 fine-tuning steps each"), qPrintable(replayReport));
         QVERIFY2(replayReport.contains("weights match the run's exactly"), qPrintable(replayReport));
-        QVERIFY(sameWeights(io::loadNative(replayed.toStdString()), a));
+        QVERIFY(test::sameWeights(io::loadNative(replayed.toStdString()), a));
 
         // Exporting and inspecting accept the run folder as a model.
-        QVERIFY(sameWeights(models::loadModel(whole.toStdString()), a));
+        QVERIFY(test::sameWeights(models::loadModel(whole.toStdString()), a));
     }
 
     // A run stops at its MACs target, or as soon as verification falls below its floor, whichever
@@ -251,7 +239,7 @@ private slots:
         QVERIFY(reopened.history().config.regulariserCost == prune::RegulariserCost::Latency);
         QCOMPARE(reopened.history().config.latencyBatch, 4);
         const graph::Graph original = io::loadNative(runDir / "original.fpm");
-        QVERIFY(sameWeights(prune::replay(original, reopened.history()), run.model()));
+        QVERIFY(test::sameWeights(prune::replay(original, reopened.history()), run.model()));
 
         c.latencyBatch = 0;
         QVERIFY_THROWS_EXCEPTION(Error, prune::PruneRun::start(dir.path().toStdString() + "/bad",

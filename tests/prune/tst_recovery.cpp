@@ -11,6 +11,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "SameWeights.h"
 #include "data/UnlabelledFaces.h"
 #include "io/NativeFormat.h"
 #include "models/ModelLoader.h"
@@ -22,19 +23,6 @@ using namespace fp;
 namespace fs = std::filesystem;
 
 namespace {
-
-bool sameWeights(const graph::Graph& a, const graph::Graph& b) {
-    if (a.nodes().size() != b.nodes().size()) return false;
-    for (size_t i = 0; i < a.nodes().size(); ++i) {
-        const auto &x = a.nodes()[i], &y = b.nodes()[i];
-        if (x.name != y.name || x.params.size() != y.params.size()) return false;
-        for (const auto& [key, t] : x.params) {
-            const auto& u = y.param(key);
-            if (t.shape != u.shape || std::memcmp(t.data.data(), u.data.data(), t.data.size() * 4) != 0) return false;
-        }
-    }
-    return true;
-}
 
 bool allFinite(const graph::Graph& g) {
     for (const auto& n : g.nodes())
@@ -57,6 +45,16 @@ fs::path unlabelledSample(const fs::path& into, size_t count) {
         fs::create_symlink(faces.images[i], dir / faces.images[i].filename());
     }
     return into;
+}
+
+// Eight people, two of them held out, in batches of 16: small runs whose results are still checked.
+prune::DataSettings eightPeople() {
+    prune::DataSettings s;
+    s.trainDir = assets::faceDataDir().string();
+    s.limitIdentities = 8;
+    s.verifyFraction = 0.25;
+    s.batchSize = 16;
+    return s;
 }
 
 prune::PruneConfig halfTheMacs() {
@@ -115,18 +113,13 @@ private slots:
         QVERIFY2(best > afterCuts + 0.03, "the final recovery must raise held-out accuracy clearly");
         QVERIFY2(h.stopReason.find("recovered for 60 steps") != std::string::npos, h.stopReason.c_str());
         // The run's result is the best recovery checkpoint.
-        QVERIFY(sameWeights(io::loadNative(dir / "final.fpm"), io::loadNative(dir / "recovery" / "best.fpm")));
+        QVERIFY(test::sameWeights(io::loadNative(dir / "final.fpm"), io::loadNative(dir / "recovery" / "best.fpm")));
     }
 
     void stoppedRecoveryResumesToTheSameWeights() {
         QTemporaryDir tmp;
-        prune::DataSettings s;
-        s.trainDir = assets::faceDataDir().string();
-        s.limitIdentities = 8;
-        s.verifyFraction = 0.25;
-        s.batchSize = 16;
         const graph::Graph model = models::loadModel("mobilefacenet");
-        auto data = prune::prepareRunData(s, model.preprocess);
+        auto data = prune::prepareRunData(eightPeople(), model.preprocess);
         prune::PruneConfig c = halfTheMacs();
         c.target->fractionLeft = 0.85;
         c.scoringBatches = 1;
@@ -154,20 +147,15 @@ private slots:
         QCOMPARE(reopened.history().recovery.stepsDone, 2);
         reopened.run(*data.train, data.evaluate, nullptr, {}, data.recovery.get());
         QVERIFY(reopened.finished());
-        QVERIFY2(sameWeights(io::loadNative(whole / "final.fpm"), io::loadNative(stopped / "final.fpm")),
+        QVERIFY2(test::sameWeights(io::loadNative(whole / "final.fpm"), io::loadNative(stopped / "final.fpm")),
                  "a recovery stopped midway must resume to the uninterrupted run's weights");
         QCOMPARE(reopened.history().recovery.points.size(), a.history().recovery.points.size());
     }
 
     void divergingRecoveryKeepsAGoodModelAndSaysSo() {
         QTemporaryDir tmp;
-        prune::DataSettings s;
-        s.trainDir = assets::faceDataDir().string();
-        s.limitIdentities = 8;
-        s.verifyFraction = 0.25;
-        s.batchSize = 16;
         const graph::Graph model = models::loadModel("mobilefacenet");
-        auto data = prune::prepareRunData(s, model.preprocess);
+        auto data = prune::prepareRunData(eightPeople(), model.preprocess);
         prune::PruneConfig c = halfTheMacs();
         c.target->fractionLeft = 0.85;
         c.scoringBatches = 1;
@@ -185,7 +173,7 @@ private slots:
         const graph::Graph final = io::loadNative(dir / "final.fpm");
         QVERIFY(allFinite(final));
         const int last = int(run.history().iterations.size());
-        QVERIFY(sameWeights(final, io::loadNative(run.checkpoint(last))));
+        QVERIFY(test::sameWeights(final, io::loadNative(run.checkpoint(last))));
     }
 
     void unlabelledFoldersAreReadFlatOrNested() {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "SameWeights.h"
 #include "data/SeededRandom.h"
 #include "exec/Executor.h"
 #include "graph/GraphBuilder.h"
@@ -97,20 +98,6 @@ void perturb(graph::Graph& g, double amount, uint64_t seed) {
     for (auto& n : g.nodes())
         if (n.op == graph::Op::Conv2d)
             for (auto& v : n.param("weight").data) v += static_cast<float>(amount * (rng.unit() - 0.5));
-}
-
-bool sameWeights(const graph::Graph& a, const graph::Graph& b) {
-    if (a.nodes().size() != b.nodes().size()) return false;
-    for (size_t i = 0; i < a.nodes().size(); ++i) {
-        const auto &x = a.nodes()[i], &y = b.nodes()[i];
-        if (x.name != y.name || x.params.size() != y.params.size()) return false;
-        for (const auto& [key, t] : x.params) {
-            if (!y.hasParam(key)) return false;
-            const auto& u = y.param(key);
-            if (t.shape != u.shape || std::memcmp(t.data.data(), u.data.data(), t.data.size() * 4) != 0) return false;
-        }
-    }
-    return true;
 }
 
 TrainOptions distillOnly(int steps) {
@@ -224,8 +211,8 @@ private slots:
             return model;
         };
         const graph::Graph a = train(11), b = train(11), c = train(12);
-        QVERIFY(sameWeights(a, b));
-        QVERIFY(!sameWeights(a, c));
+        QVERIFY(test::sameWeights(a, b));
+        QVERIFY(!test::sameWeights(a, c));
     }
 
     void aResumedRunEndsWhereAnUninterruptedOneDoes() {
@@ -277,7 +264,7 @@ private slots:
         const TrainResult r = second.run();
         QCOMPARE(r.steps, 20);
         QCOMPARE(r.stepsThisRun, 10);
-        QVERIFY2(sameWeights(resumed, whole), "resumed training must end with the uninterrupted run's weights");
+        QVERIFY2(test::sameWeights(resumed, whole), "resumed training must end with the uninterrupted run's weights");
 
         // Other settings than the checkpoint's are refused, naming the setting.
         TrainOptions other = o;
