@@ -412,7 +412,7 @@ void MainWindow::updateLiveModels() {
         const auto& p = history_.points.back();
         const auto& o = history_.points.front();
         pruned = std::make_shared<graph::Graph>(*model_);
-        pruned->name = tr("run %1, iteration %2 (%3 MACs)")
+        pruned->name = tr("iteration %2 of %1 (%3 MACs)")
                            .arg(QFileInfo(runDir_).fileName())
                            .arg(p.iteration)
                            .arg(pct(double(p.macs) / double(std::max<qint64>(1, o.macs))))
