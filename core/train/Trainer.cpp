@@ -378,11 +378,14 @@ int Trainer::resume(const fs::path& dir) {
             throw Error(path.string() + ": checkpoint format " + j.at("format").dump() + " is not supported");
         const json now = optionsToJson(d.options);
         const json& then = j.at("options");
-        for (const auto& [key, value] : now.items())
-            if (!then.contains(key) || then.at(key) != value)
-                throw Error(path.string() + ": the checkpoint was made with " + key + " = " +
-                            (then.contains(key) ? then.at(key).dump() : std::string("(unset)")) + ", this run has " +
-                            value.dump() + "; resume with the same settings");
+        // A setting newer than the checkpoint had its default then.
+        const json defaults = optionsToJson(TrainOptions{});
+        for (const auto& [key, value] : now.items()) {
+            const json& was = then.contains(key) ? then.at(key) : defaults.at(key);
+            if (was != value)
+                throw Error(path.string() + ": the checkpoint was made with " + key + " = " + was.dump() +
+                            ", this run has " + value.dump() + "; resume with the same settings");
+        }
         const json& files = j.at("files");
         graph::Graph model = io::loadNative(dir / files.at("model").get<std::string>());
         d.resumedMomentum = io::loadNative(dir / files.at("momentum").get<std::string>());
