@@ -61,10 +61,10 @@ cv::Mat toBgr(const QVideoFrame& frame) {
     return bgr;
 }
 
-LiveModelInfo modelInfo(const live::InferenceBackend& b) {
+LiveModelInfo modelInfo(const live::InferenceBackend& b, const QString& title) {
     LiveModelInfo m;
     const auto& g = b.graph();
-    m.name = QString::fromStdString(g.name);
+    m.name = title.isEmpty() ? QString::fromStdString(g.name) : title;
     const auto cost = g.totalCost(false);
     m.params = cost.params;
     m.macs = cost.macs;
@@ -119,6 +119,7 @@ struct LiveJob::Worker {
 
     // Worker-thread state.
     std::shared_ptr<const graph::Graph> original, pruned;
+    QString originalTitle, prunedTitle;
     bool modelsDirty = true;
     std::unique_ptr<live::LivePipeline> pipeline;
     std::optional<live::Gallery> pendingGallery;  // loaded before the pipeline exists
@@ -272,10 +273,10 @@ struct LiveJob::Worker {
         std::shared_ptr<const graph::Graph> a = original, b = pruned;
         if (!a) a = std::make_shared<const graph::Graph>(models::loadModel("mobilefacenet"));
         // Dead filters: MobileFaceNet loses no accuracy down to ~65% of its MACs by L1 alone.
+        QString titleB = prunedTitle;
         if (!b) {
-            auto quick = std::make_shared<graph::Graph>(live::pruneToMacs(*a, 0.65));
-            quick->name = a->name + tr(": quick L1 copy at 65% MACs (no pruning run)").toStdString();
-            b = quick;
+            b = std::make_shared<const graph::Graph>(live::pruneToMacs(*a, 0.65));
+            titleB = QString::fromStdString(a->name) + tr(": quick L1 copy at 65% MACs (no pruning run)");
         }
         live::LiveOptions o;
         o.threshold = threshold;
@@ -294,8 +295,8 @@ struct LiveJob::Worker {
             saveGallery();
         }
         resetFigures();
-        const LiveModelInfo ia = modelInfo(pipeline->backend(live::Original));
-        const LiveModelInfo ib = modelInfo(pipeline->backend(live::Pruned));
+        const LiveModelInfo ia = modelInfo(pipeline->backend(live::Original), originalTitle);
+        const LiveModelInfo ib = modelInfo(pipeline->backend(live::Pruned), titleB);
         const auto people = peopleOf(pipeline->gallery());
         post([j = job, ia, ib, people] {
             emit j->modelsReady(ia, ib);
@@ -465,13 +466,14 @@ void LiveJob::post(std::function<void()> fn) {
     QMetaObject::invokeMethod(this, std::move(fn), Qt::QueuedConnection);
 }
 
-void LiveJob::setModels(std::shared_ptr<const graph::Graph> original,
-                        std::shared_ptr<const graph::Graph> pruned) {
-    modelNames_ = {original ? QString::fromStdString(original->name) : QString(),
-                   pruned ? QString::fromStdString(pruned->name) : QString()};
-    worker_->command([w = worker_.get(), original, pruned] {
+void LiveJob::setModels(std::shared_ptr<const graph::Graph> original, std::shared_ptr<const graph::Graph> pruned,
+                        const QString& originalTitle, const QString& prunedTitle) {
+    modelNames_ = {originalTitle, prunedTitle};
+    worker_->command([w = worker_.get(), original, pruned, originalTitle, prunedTitle] {
         w->original = original;
         w->pruned = pruned;
+        w->originalTitle = originalTitle;
+        w->prunedTitle = prunedTitle;
         w->modelsDirty = true;
         // Built right away when frames are flowing, else with the next start (or enrolment).
         if (w->running) w->ensurePipeline();

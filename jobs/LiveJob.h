@@ -36,8 +36,10 @@ public:
     // The models to compare. A null original means MobileFaceNet; a null pruned model means the original
     // pruned in one shot (L1, to 65% of its MACs, which this model loses no accuracy for). Takes effect
     // on the worker (export to ONNX and backend measurement: a second or two), keeps the gallery.
-    void setModels(std::shared_ptr<const graph::Graph> original, std::shared_ptr<const graph::Graph> pruned);
-    // The names of the models last given to setModels (empty for a null one): the panes' titles.
+    // Titles name the models in their panes (empty: the graph's own name).
+    void setModels(std::shared_ptr<const graph::Graph> original, std::shared_ptr<const graph::Graph> pruned,
+                   const QString& originalTitle = {}, const QString& prunedTitle = {});
+    // The titles last given to setModels: what the panes will show.
     QPair<QString, QString> modelNames() const { return modelNames_; }
     // Where the gallery lives (default: the application data folder, live-gallery.fpg). Loaded right away.
     void setGalleryPath(const QString& path);

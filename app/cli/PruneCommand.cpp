@@ -29,13 +29,10 @@ int runPrune(const PruneOptions& o) {
     prune::RunCallbacks cb;
     std::unique_ptr<prune::PruneRun> run;
     cb.iterationDone = [&](const prune::IterationRecord& r, const graph::Graph&) { printIteration(run->history(), r); };
-    size_t recoveryPointsShown = 0;
+    cb.recoveryEvaluated = [&](const prune::RecoveryPoint& p) {
+        printRecoveryPoint(p, run->history().config.recoverySteps);
+    };
     cb.progress = [&](const prune::ProgressEvent& e) {
-        if (run) {  // a recovery evaluation just recorded is printed once
-            const auto& points = run->history().recovery.points;
-            for (; recoveryPointsShown < points.size(); ++recoveryPointsShown)
-                printRecoveryPoint(points[recoveryPointsShown], run->history().config.recoverySteps);
-        }
         printProgress(e, run ? run->history().config.maxIterations : maxIterations);
     };
 
@@ -49,7 +46,6 @@ int runPrune(const PruneOptions& o) {
         auto settings = prune::DataSettings::fromMap(run->history().data);
         if (!o.train.empty()) settings.trainDir = o.train;
         data = prune::prepareRunData(settings, run->model().preprocess);
-        recoveryPointsShown = run->history().recovery.points.size();
         std::printf("resuming %s after iteration %zu%s\n", o.resume.c_str(), run->history().iterations.size(),
                     run->history().recovery.started
                         ? (", recovery step " + std::to_string(run->history().recovery.stepsDone)).c_str()
@@ -77,9 +73,6 @@ int runPrune(const PruneOptions& o) {
     }
     run->run(*data.train, data.evaluate, &interrupted, cb, data.recovery.get());
     if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\r%80s\r", "");
-    const auto& points = run->history().recovery.points;
-    for (; recoveryPointsShown < points.size(); ++recoveryPointsShown)
-        printRecoveryPoint(points[recoveryPointsShown], run->history().config.recoverySteps);
     if (!run->finished()) {
         std::printf("stopped after iteration %zu; everything up to it is saved. Resume with: faceprune-cli prune "
                     "--resume %s\n",

@@ -87,6 +87,9 @@ int runStudy(StudyOptions o) {
             cb.iterationDone = [&](const prune::IterationRecord& r, const graph::Graph&) {
                 printIteration(run->history(), r);
             };
+            cb.recoveryEvaluated = [&](const prune::RecoveryPoint& p) {
+                printRecoveryPoint(p, run->history().config.recoverySteps);
+            };
             if (prune::PruneRun::isRunDir(dir))
                 run = std::make_unique<prune::PruneRun>(prune::PruneRun::open(dir));
             else

@@ -404,21 +404,18 @@ void MainWindow::onLoadFailed(const QString& spec, const QString& message) {
 
 void MainWindow::updateLiveModels() {
     if (!liveOriginal_) return;
-    auto original = std::make_shared<graph::Graph>(*liveOriginal_);
-    original->name = (original->name.empty() ? QFileInfo(spec_).fileName().toStdString() : original->name) +
-                     tr(" (original)").toStdString();
-    std::shared_ptr<graph::Graph> pruned;
-    if (!runDir_.isEmpty() && !history_.points.isEmpty() && model_ && model_ != liveOriginal_) {
-        const auto& p = history_.points.back();
-        const auto& o = history_.points.front();
-        pruned = std::make_shared<graph::Graph>(*model_);
-        pruned->name = tr("iteration %2 of %1 (%3 MACs)")
-                           .arg(QFileInfo(runDir_).fileName())
-                           .arg(p.iteration)
-                           .arg(pct(double(p.macs) / double(std::max<qint64>(1, o.macs))))
-                           .toStdString();
-    }
-    live_->setModels(original, pruned);
+    const QString original =
+        (liveOriginal_->name.empty() ? QFileInfo(spec_).fileName() : QString::fromStdString(liveOriginal_->name)) +
+        tr(" (original)");
+    if (runDir_.isEmpty() || history_.points.isEmpty() || !model_ || model_ == liveOriginal_)
+        return live_->setModels(liveOriginal_, nullptr, original);
+    const auto& p = history_.points.back();
+    const auto& o = history_.points.front();
+    live_->setModels(liveOriginal_, model_, original,
+                     tr("iteration %2 of %1 (%3 MACs)")
+                         .arg(QFileInfo(runDir_).fileName())
+                         .arg(p.iteration)
+                         .arg(pct(double(p.macs) / double(std::max<qint64>(1, o.macs)))));
 }
 
 void MainWindow::showIteration(const jobs::IterationSummary& s, bool log) {

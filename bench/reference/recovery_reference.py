@@ -15,13 +15,12 @@ import os
 import resource
 import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taylor_reference import OnnxNet  # noqa: E402
+from taylor_reference import OnnxNet, time_steps  # noqa: E402
 
 
 def relational(s, t):
@@ -62,13 +61,7 @@ def main():
         torch.nn.utils.clip_grad_norm_(student.parameters(), 5.0)
         opt.step()
 
-    for _ in range(args.warmup):
-        step()
-    seconds = []
-    for _ in range(args.reps):
-        t0 = time.perf_counter()
-        step()
-        seconds.append(time.perf_counter() - t0)
+    seconds = time_steps(step, args.warmup, args.reps)
     median = statistics.median(seconds)
     json.dump({"torch": torch.__version__, "threads": args.threads, "batch": args.batch,
                "seconds_per_step": median, "images_per_second": args.batch / median, "all_seconds": seconds,

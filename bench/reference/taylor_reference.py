@@ -169,6 +169,18 @@ class TaylorScorer:
         self.acts.clear()
 
 
+def time_steps(step, warmup, reps):
+    """Wall seconds of each of `reps` calls of step() after `warmup` untimed ones."""
+    for _ in range(warmup):
+        step()
+    seconds = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        step()
+        seconds.append(time.perf_counter() - t0)
+    return seconds
+
+
 def measure(name, mode, threads, args):
     torch.set_num_threads(threads)
     torch.manual_seed(1)
@@ -192,13 +204,7 @@ def measure(name, mode, threads, args):
         loss.backward()
         scorer.accumulate()
 
-    for _ in range(args.warmup):
-        step()
-    seconds = []
-    for _ in range(args.reps):
-        t0 = time.perf_counter()
-        step()
-        seconds.append(time.perf_counter() - t0)
+    seconds = time_steps(step, args.warmup, args.reps)
     median = statistics.median(seconds)
     result = {"model": name, "mode": mode, "threads": threads, "batch": args.batch, "input": size,
               "seconds_per_batch": median, "images_per_second": args.batch / median,

@@ -6,16 +6,14 @@ namespace fp::data {
 
 FolderBatchSource::FolderBatchSource(const FaceFolders& folders, const graph::Preprocess& pre,
                                      LoaderOptions options, std::filesystem::path cacheDir)
-    : samples_(folders.samples()), classes_(static_cast<int>(folders.identityCount())), pre_(pre),
-      options_(options), cache_(pre, std::move(cacheDir)) {
-    if (samples_.empty()) throw InputError(folders.root().string() + ": no training images");
-    options_.epochs = 1;
-}
+    : FolderBatchSource(folders.samples(), static_cast<int>(folders.identityCount()), pre, options,
+                        std::move(cacheDir), folders.root().string() + ": no training images") {}
 
 FolderBatchSource::FolderBatchSource(std::vector<Sample> samples, int classes, const graph::Preprocess& pre,
-                                     LoaderOptions options, std::filesystem::path cacheDir)
+                                     LoaderOptions options, std::filesystem::path cacheDir,
+                                     const std::string& whenEmpty)
     : samples_(std::move(samples)), classes_(classes), pre_(pre), options_(options), cache_(pre, std::move(cacheDir)) {
-    if (samples_.empty()) throw InputError("no training images");
+    if (samples_.empty()) throw InputError(whenEmpty);
     options_.epochs = 1;
 }
 

@@ -3,6 +3,7 @@
 // fresh BatchLoader (threads, aligned cache, augmentation) shuffled by the
 // pass's seed, so a pass's batches depend on that seed alone.
 #include <memory>
+#include <string>
 
 #include "data/AlignedCache.h"
 #include "data/BatchLoader.h"
@@ -17,9 +18,10 @@ public:
     FolderBatchSource(const FaceFolders& folders, const graph::Preprocess& pre, LoaderOptions options = {},
                       std::filesystem::path cacheDir = {});
     // Any samples (labels -1 for unlabelled faces) over `classes` identities. Throws
-    // fp::InputError when there are none.
+    // fp::InputError(whenEmpty) when there are none.
     FolderBatchSource(std::vector<Sample> samples, int classes, const graph::Preprocess& pre,
-                      LoaderOptions options = {}, std::filesystem::path cacheDir = {});
+                      LoaderOptions options = {}, std::filesystem::path cacheDir = {},
+                      const std::string& whenEmpty = "no training images");
     ~FolderBatchSource() override;
 
     void restart(uint64_t seed) override;

@@ -61,6 +61,9 @@ struct PruneConfig {
     std::set<std::string> locked;       // layers the user keeps whole
     uint64_t seed = 1;
     int batchSize = 32;
+
+    // Whether training learns from the original model (and so needs it as the teacher).
+    bool distils() const { return distillWeight > 0.0 || relationWeight > 0.0; }
 };
 
 // The recipe `prune` and the window's Start use unless told otherwise: gentle cuts that land on

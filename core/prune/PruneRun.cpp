@@ -123,8 +123,7 @@ PruneRun PruneRun::start(const fs::path& runDir, graph::Graph model, const std::
     if (config.finetuneSteps < 0 || config.recoverySteps < 0 || config.recoveryWarmup < 0 ||
         config.recoveryEvalEvery < 0)
         throw Error("fine-tuning and recovery steps cannot be negative");
-    if (config.recoverySteps > 0 && !config.finetuneLabels && config.distillWeight <= 0.0 &&
-        config.relationWeight <= 0.0)
+    if (config.recoverySteps > 0 && !config.finetuneLabels && !config.distils())
         throw Error("the final recovery needs the identification loss or distillation from the original");
     if (config.regulariserCost == RegulariserCost::Latency && config.latencyBatch < 1)
         throw Error("latency must be measured at a batch of at least one image");
@@ -244,9 +243,8 @@ bool PruneRun::recover(data::BatchSource& source, const Evaluator& evaluate, con
     const auto t0 = std::chrono::steady_clock::now();
     const double secondsBefore = r.seconds;
     const train::TrainOptions o = recoveryOptions(c, iterationSeed(c.seed, iteration + 1, SeedPurpose::Recovery), folder);
-    const bool distils = c.distillWeight > 0.0 || c.relationWeight > 0.0;
     train::Trainer trainer(model_, source, o);
-    if (distils) trainer.setTeacher(original());
+    if (c.distils()) trainer.setTeacher(original());
     trainer.setCancel(cancel);
     trainer.setProgress([&](const train::TrainProgress& p) {
         emit(callbacks, iteration, Phase::Recovering, p.step, p.steps);
@@ -274,6 +272,7 @@ bool PruneRun::recover(data::BatchSource& source, const Evaluator& evaluate, con
         r.stepsDone = trainer.step();
         r.seconds = secondsBefore + secondsSince(t0);
         saveHistory(history_, dir_ / "run.json");
+        if (callbacks.recoveryEvaluated) callbacks.recoveryEvaluated(r.points.back());
     };
     // Killed after a checkpoint but before its evaluation was recorded: evaluate it now.
     if (trainer.step() > 0 && (r.points.empty() || r.points.back().step < trainer.step())) evaluateNow(0.0);
@@ -395,7 +394,7 @@ void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const st
         if (c.finetuneSteps > 0) {
             t0 = std::chrono::steady_clock::now();
             const auto ft = fineTuneOptions(c, iterationSeed(c.seed, k, SeedPurpose::FineTuning),
-                                            c.distillWeight > 0.0 || c.relationWeight > 0.0 ? &original() : nullptr);
+                                            c.distils() ? &original() : nullptr);
             const int last = k - 1;
             try {
                 rec.metrics["finetune_loss"] = fineTune(model_, recovery, ft, cancel, [&](int step) {

@@ -43,6 +43,7 @@ using Evaluator = std::function<Evaluation(const graph::Graph&)>;
 struct RunCallbacks {
     std::function<void(const ProgressEvent&)> progress;
     std::function<void(const IterationRecord&, const graph::Graph&)> iterationDone;
+    std::function<void(const RecoveryPoint&)> recoveryEvaluated;  // each evaluation of the final recovery
 };
 
 class PruneRun {

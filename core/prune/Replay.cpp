@@ -45,7 +45,7 @@ graph::Graph replay(const graph::Graph& original, const History& history, const 
         replayIteration(g, it, c.locked);
         if (!training.train || !historyFineTunes(history)) continue;
         const auto options = fineTuneOptions(c, iterationSeed(c.seed, it.iteration, SeedPurpose::FineTuning),
-                                             c.distillWeight > 0.0 || c.relationWeight > 0.0 ? &original : nullptr);
+                                             c.distils() ? &original : nullptr);
         fineTune(g, *training.train, options, training.cancel, [&](int step) {
             if (training.progress) training.progress(it.iteration, step, c.finetuneSteps);
         });
