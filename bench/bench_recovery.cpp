@@ -38,7 +38,6 @@ struct Options {
     double distill = -1, relation = -1, lr = -1, recoveryLr = -1, perIteration = -1;
     bool labels = false, jitter = false, noUnlabelled = false, throughput = false;
     int batch = 32, steps = 8;
-    int centred = -1;  // -1 = the recipe's choice, 0 = plain, 1 = centred distillation
 };
 
 std::vector<double> parseTargets(const std::string& s) {
@@ -58,7 +57,6 @@ prune::PruneConfig recipe(const Options& o, double target) {
     if (o.scoringBatches >= 0) c.scoringBatches = o.scoringBatches;
     if (o.distill >= 0) c.distillWeight = o.distill;
     if (o.relation >= 0) c.relationWeight = o.relation;
-    if (o.centred >= 0) c.centredDistillation = o.centred == 1;
     if (o.lr > 0) c.finetuneLearningRate = o.lr;
     if (o.recoveryLr > 0) c.recoveryLearningRate = o.recoveryLr;
     if (o.perIteration > 0) c.perIterationPercent = o.perIteration;
@@ -190,7 +188,6 @@ int main(int argc, char** argv) {
     app.add_option("--scoring-batches", o.scoringBatches);
     app.add_option("--distill", o.distill);
     app.add_option("--relation", o.relation);
-    app.add_option("--centred", o.centred, "1: distil from the teacher's centre, 0: plain 1 - cos");
     app.add_option("--lr", o.lr);
     app.add_option("--recovery-lr", o.recoveryLr);
     app.add_option("--per-iteration", o.perIteration, "Percent of the prunable groups per iteration");

@@ -16,7 +16,6 @@ PruneOptions::PruneOptions() {
     recoveryLr = recipe.recoveryLearningRate;
     distill = recipe.distillWeight;
     relation = recipe.relationWeight;
-    centred = recipe.centredDistillation;
     labels = recipe.finetuneLabels;
 }
 
@@ -55,10 +54,6 @@ void addRunOptions(CLI::App* cmd, PruneOptions& o) {
     cmd->add_option("--schedule", o.schedule, "Fine-tuning learning rate: constant | step | cosine")
         ->capture_default_str();
     cmd->add_option("--distill", o.distill, "Weight of distillation from the original model (0 = none)")
-        ->capture_default_str();
-    cmd->add_flag("--centred,!--no-centred", o.centred,
-                  "Measure distillation from the centre of the original's embeddings, for models whose faces "
-                  "all share a narrow cone (dlib's ResNet)")
         ->capture_default_str();
     cmd->add_option("--scoring-batches", o.scoringBatches, "Mini-batches scored per iteration (0 = one pass)")
         ->capture_default_str();
@@ -107,7 +102,6 @@ prune::PruneConfig toConfig(const PruneOptions& o) {
     c.finetuneLabels = o.labels;
     c.distillWeight = o.quick ? 0.0 : o.distill;
     c.relationWeight = o.quick ? 0.0 : o.relation;
-    c.centredDistillation = o.centred;
     c.recoverySteps = o.quick ? 0 : o.recoverySteps;
     c.recoveryLearningRate = o.recoveryLr;
     c.recoveryWarmup = o.recoveryWarmup;

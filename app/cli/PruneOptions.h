@@ -21,7 +21,6 @@ struct PruneOptions {
     int finetuneSteps = 0, recoverySteps = 0, recoveryWarmup = 0, recoveryEvalEvery = 0;
     double lr = 0, recoveryLr = 0, minWidth = 0.1, verifyFraction = 0.2, flopsLambda = 0.0;
     double distill = 0, relation = 0;
-    bool centred = false;
     bool labels = false, quick = false, jitter = false, verbose = false;
     bool iterationsGiven = false;
     std::vector<std::string> locked, unlabelled;

@@ -81,7 +81,6 @@ FineTuneOptions fineTuneOptions(const PruneConfig& c, uint64_t seed, const graph
     o.schedule = c.finetuneSchedule;
     o.distillWeight = c.distillWeight;
     o.relationWeight = c.relationWeight;
-    o.centredDistillation = c.centredDistillation;
     o.useLabels = c.finetuneLabels;
     o.teacher = teacher;
     return o;
@@ -100,7 +99,6 @@ double fineTune(graph::Graph& g, data::BatchSource& source, const FineTuneOption
     t.loss.kind = opt.loss;
     t.distillWeight = opt.distillWeight;
     t.relationWeight = opt.relationWeight;
-    t.centredDistillation = opt.centredDistillation;
     t.useLabels = opt.useLabels;
     t.cacheTeacher = false;  // a few steps each, on augmented views: the cache would rarely hit
     t.seed = opt.seed;

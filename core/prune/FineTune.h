@@ -36,7 +36,6 @@ struct FineTuneOptions {
     train::ScheduleKind schedule = train::ScheduleKind::Constant;
     double distillWeight = 0.0;                            // lambda of 1 - cos(student, teacher)
     double relationWeight = 0.0;                           // mu of the relational term
-    bool centredDistillation = false;                      // lambda's term from the teacher's centre
     bool useLabels = true;                                 // identification loss as well
     const graph::Graph* teacher = nullptr;                 // the unpruned model; needed when distilling
 };

@@ -41,7 +41,6 @@ struct PruneConfig {
     train::ScheduleKind finetuneSchedule = train::ScheduleKind::Constant;  // over each fine-tune's steps
     double distillWeight = 0.0;         // lambda of distillation from the original model (0 = none)
     double relationWeight = 0.0;        // mu of the relational term (pairwise similarities; 0 = none)
-    bool centredDistillation = false;   // lambda's term measured from the teacher's centre (Losses.h)
     bool finetuneLabels = true;         // identification loss too (false: the teacher alone)
     // Final recovery once the stop condition holds: warm-up, then a cosine to 0, evaluating every
     // recoveryEvalEvery steps and keeping the best checkpoint by held-out verification.

@@ -56,7 +56,6 @@ train::TrainOptions recoveryOptions(const PruneConfig& c, uint64_t seed, const f
     o.loss.kind = c.finetuneLoss;
     o.distillWeight = c.distillWeight;
     o.relationWeight = c.relationWeight;
-    o.centredDistillation = c.centredDistillation;
     o.cacheTeacher = false;  // augmented views are never seen twice
     o.seed = seed;
     o.checkpointDir = checkpointDir;

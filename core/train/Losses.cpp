@@ -75,15 +75,6 @@ torch::Tensor distillationLoss(const torch::Tensor& student, const torch::Tensor
     return (1.0 - torch::cosine_similarity(student, teacher, 1, 1e-8)).mean();
 }
 
-torch::Tensor centredDistillationLoss(const torch::Tensor& student, const torch::Tensor& teacher) {
-    if (student.size(0) < 2) return distillationLoss(student, teacher);
-    namespace F = torch::nn::functional;
-    const auto normalise = F::NormalizeFuncOptions().p(2).dim(1).eps(1e-12);
-    const torch::Tensor s = F::normalize(student, normalise), t = F::normalize(teacher, normalise);
-    const torch::Tensor centre = t.mean(0, true).detach();
-    return (1.0 - torch::cosine_similarity(s - centre, t - centre, 1, 1e-8)).mean();
-}
-
 torch::Tensor relationalLoss(const torch::Tensor& student, const torch::Tensor& teacher) {
     namespace F = torch::nn::functional;
     const auto normalise = F::NormalizeFuncOptions().p(2).dim(1).eps(1e-12);
@@ -119,14 +110,6 @@ double distillationLoss(const Tensor& student, const Tensor& teacher) {
                          teacher.shapeString() + " embeddings must both be [N, D]");
     torch::NoGradGuard noGrad;
     return distillationLoss(exec::toTorch(student), exec::toTorch(teacher)).item<double>();
-}
-
-double centredDistillationLoss(const Tensor& student, const Tensor& teacher) {
-    if (student.shape != teacher.shape || student.shape.size() != 2)
-        throw InputError("centred distillation loss: student " + student.shapeString() + " and teacher " +
-                         teacher.shapeString() + " embeddings must both be [N, D]");
-    torch::NoGradGuard noGrad;
-    return centredDistillationLoss(exec::toTorch(student), exec::toTorch(teacher)).item<double>();
 }
 
 double relationalLoss(const Tensor& student, const Tensor& teacher) {

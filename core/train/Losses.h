@@ -43,14 +43,6 @@ double identificationLoss(const Tensor& embeddings, const Tensor& weight, const 
 // The distillation term: mean over the batch of 1 - cos(student_i, teacher_i). [N, D] both.
 double distillationLoss(const Tensor& student, const Tensor& teacher);
 
-// The distillation term measured from the centre of the teacher's embeddings: both embeddings are
-// L2-normalised, the mean of the batch's teacher embeddings is subtracted from both, and the loss is
-// the mean of 1 - cos of what is left. Where a teacher puts every face inside a narrow cone (dlib's
-// ResNet: even two different people have a high cosine), plain 1 - cos is nearly satisfied by an
-// embedding that has lost who the face is; measured from the cone's axis the same error is large.
-// A batch of one falls back to the plain term. [N, D] both.
-double centredDistillationLoss(const Tensor& student, const Tensor& teacher);
-
 // The relational term (RKD / CoupleFace style): how far the batch's pairwise cosine similarities
 // under the student are from the teacher's, mean over the N*(N-1) off-diagonal pairs of
 // (cos(s_i, s_j) - cos(t_i, t_j))^2. It only compares similarities within each model, so the two

@@ -21,7 +21,6 @@ torch::Tensor identificationLoss(const torch::Tensor& embeddings, const torch::T
 
 // Mean over the batch of 1 - cos(student_i, teacher_i).
 torch::Tensor distillationLoss(const torch::Tensor& student, const torch::Tensor& teacher);
-torch::Tensor centredDistillationLoss(const torch::Tensor& student, const torch::Tensor& teacher);
 torch::Tensor relationalLoss(const torch::Tensor& student, const torch::Tensor& teacher);
 
 // A batch preprocessed for `from` as `to` wants it (TeacherFeed Converted or Resized): back to

@@ -53,7 +53,6 @@ json optionsToJson(const TrainOptions& o) {
             {"loss", {{"kind", lossKindName(o.loss.kind)}, {"scale", o.loss.scale}, {"margin", o.loss.marginValue()}}},
             {"distill_weight", o.distillWeight},
             {"relation_weight", o.relationWeight},
-            {"centred_distillation", o.centredDistillation},
             {"head_from_centres", o.headFromCentres},
             {"cache_teacher", o.cacheTeacher},
             {"seed", o.seed}};
@@ -478,8 +477,7 @@ TrainResult Trainer::runUntil(int stopAt) {
             if (o.distillWeight > 0.0) {
                 torch::Tensor student = out.at(emb);
                 if (d.projection.defined()) student = torch::linear(student, d.projection);
-                const torch::Tensor term = o.centredDistillation ? centredDistillationLoss(student, target)
-                                                                 : distillationLoss(student, target);
+                const torch::Tensor term = distillationLoss(student, target);
                 p.distillation = term.item<double>();
                 loss = loss + o.distillWeight * term;
             }

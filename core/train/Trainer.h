@@ -45,7 +45,6 @@ struct TrainOptions {
     LossOptions loss{};              // the identification head
     double distillWeight = 0.0;      // lambda; > 0 needs a teacher
     double relationWeight = 0.0;     // mu; > 0 needs a teacher
-    bool centredDistillation = false;  // the lambda term measured from the teacher's centre (Losses.h)
     bool headFromCentres = true;     // a new head starts at the class centres (Head.h)
     bool cacheTeacher = true;        // remember the teacher's embeddings by input (TeacherCache.h)
     uint64_t seed = 1;
