@@ -35,7 +35,7 @@ struct Options {
     int threads = 2;
     // Recipe overrides: negative = the recipe's value.
     int finetuneSteps = -1, recoverySteps = -1, scoringBatches = -1;
-    double distill = -1, relation = -1, lr = -1, recoveryLr = -1, perIteration = -1;
+    double distill = -1, relation = -1, lr = -1, recoveryLr = -1, perIteration = -1, minWidth = -1;
     bool labels = false, jitter = false, noUnlabelled = false, throughput = false;
     int batch = 32, steps = 8;
 };
@@ -60,6 +60,7 @@ prune::PruneConfig recipe(const Options& o, double target) {
     if (o.lr > 0) c.finetuneLearningRate = o.lr;
     if (o.recoveryLr > 0) c.recoveryLearningRate = o.recoveryLr;
     if (o.perIteration > 0) c.perIterationPercent = o.perIteration;
+    if (o.minWidth >= 0) c.constraints.minWidthFraction = o.minWidth;
     if (o.labels) c.finetuneLabels = true;
     return c;
 }
@@ -191,6 +192,7 @@ int main(int argc, char** argv) {
     app.add_option("--lr", o.lr);
     app.add_option("--recovery-lr", o.recoveryLr);
     app.add_option("--per-iteration", o.perIteration, "Percent of the prunable groups per iteration");
+    app.add_option("--min-width", o.minWidth, "Smallest share of each layer's original width");
     app.add_flag("--labels", o.labels, "Identification loss as well");
     app.add_flag("--jitter", o.jitter, "Colour, blur, JPEG and pose jitter as well as flips");
     app.add_flag("--throughput", o.throughput, "Time one recovery step against PyTorch instead");

@@ -9,7 +9,7 @@
 namespace fp::jobs {
 
 struct IterationSummary {
-    int iteration = 0;            // 0 = the run's original model
+    int iteration = 0;            // 0 = the run's original model, -1 = its final model (the run ended)
     ModelSummary model;
     RunHistory history;
 };

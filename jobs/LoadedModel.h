@@ -17,6 +17,9 @@ struct LoadedModel {
     bool runFinished = false;     // false: an interrupted run that can be resumed
     RunHistory history;           // isRun only
     PruneSettings settings;       // isRun only: what the run was started with
+    // A checkpoint of a run (ModelLoadJob::loadCheckpoint): its iteration (0 = the original,
+    // -1 = the final model); -2 for anything else.
+    int checkpoint = -2;
 };
 
 }  // namespace fp::jobs

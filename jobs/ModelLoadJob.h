@@ -5,6 +5,7 @@
 #include <QFutureWatcher>
 #include <QObject>
 #include <QString>
+#include <functional>
 #include <memory>
 
 #include "graph/Graph.h"
@@ -20,12 +21,17 @@ public:
 
     // False while a load is going on.
     bool load(const QString& spec);
+    // One model of a run folder: iteration 0 = original.fpm, -1 = final.fpm, k = checkpoints/iter-k.
+    // Its summary measures the widths against the run's original. False while a load is going on.
+    bool loadCheckpoint(const QString& runDir, int iteration);
     bool isBusy() const { return watcher_.isRunning(); }
     // The last model loaded successfully (for export and saving).
     std::shared_ptr<const graph::Graph> model() const { return model_; }
 
     // The same on the calling thread (for the command line and tests). Throws fp::Error.
     static LoadedModel loadNow(const QString& spec, std::shared_ptr<const graph::Graph>* graph = nullptr);
+    static LoadedModel loadCheckpointNow(const QString& runDir, int iteration,
+                                         std::shared_ptr<const graph::Graph>* graph = nullptr);
 
 signals:
     void loaded(const fp::jobs::LoadedModel& model);
@@ -37,6 +43,7 @@ private:
         std::shared_ptr<const graph::Graph> graph;
         QString error;
     };
+    bool start(const QString& spec, std::function<LoadedModel(std::shared_ptr<const graph::Graph>*)> work);
     void onDone();
 
     QString spec_;

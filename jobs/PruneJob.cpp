@@ -305,7 +305,13 @@ PruneJob::Outcome PruneJob::work(const Request& req) {
         if (cancel_.load()) return {Outcome::Cancelled, {}};
         eta.done = 0;
         run->run(*source, evaluate, &cancel_, callbacks, recoverySource.get());
-        if (run->finished()) return {Outcome::Finished, QString::fromStdString(run->history().stopReason)};
+        if (run->finished()) {
+            // The final model (after the final recovery) and the history that says how it was chosen.
+            publishModel(run->model());
+            IterationSummary s = snapshot(prune::PruneRun::kFinalModel);
+            post([this, s] { emit iterationFinished(s); });
+            return {Outcome::Finished, QString::fromStdString(run->history().stopReason)};
+        }
         return {Outcome::Cancelled, {}};
     } catch (const Cancelled&) {
         return {Outcome::Cancelled, {}};

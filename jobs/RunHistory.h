@@ -28,6 +28,11 @@ struct RunHistory {
     QVector<IterationPoint> points;      // [0] is the original model
     QVector<QPointF> originalRoc;        // (FAR, TAR)
     QVector<QPointF> currentRoc;         // of the last iteration
+    // The final recovery's kept checkpoint (empty while none was evaluated): verification figures,
+    // and its step of recoverySteps.
+    QMap<QString, double> recoveredMetrics;
+    int recoveredStep = -1;
+    bool finished() const { return !stopReason.isEmpty(); }   // final.fpm is written
 
     bool isEmpty() const { return points.isEmpty(); }
     int iterations() const { return points.isEmpty() ? 0 : int(points.size()) - 1; }

@@ -134,6 +134,13 @@ RunHistory SummaryBuilder::history(const prune::History& h, const QString& runDi
         p.latencyMs = latency.value(it.iteration, -1.0);
         r.points.push_back(p);
     }
+    const auto& rec = h.recovery;
+    for (const auto& point : rec.points)
+        if (point.step == rec.bestStep) {
+            r.recoveredMetrics = toQt(point.metrics);
+            r.recoveredMetrics.remove(QStringLiteral("loss"));
+            r.recoveredStep = point.step;
+        }
     for (const auto& [far, tar] : h.originalRoc) r.originalRoc.push_back({far, tar});
     const auto& roc = h.iterations.empty() ? h.originalRoc : h.iterations.back().roc;
     for (const auto& [far, tar] : roc) r.currentRoc.push_back({far, tar});

@@ -158,18 +158,18 @@ void GraphView::rebuild() {
     m_scene->setSceneRect(bounds.adjusted(-kSceneMargin, -kSceneMargin, kSceneMargin, kSceneMargin));
     if (auto* keep = m_byName.value(selected)) keep->setSelected(true);
     m_initialViewPending = !isVisible();
-    showTop();
+    showInput();
 }
 
 void GraphView::showEvent(QShowEvent* event) {
     QGraphicsView::showEvent(event);
     if (m_initialViewPending) {
         m_initialViewPending = false;
-        showTop();
+        showInput();
     }
 }
 
-void GraphView::showTop() {
+void GraphView::showInput() {
     // Deep nets are tall towers: fitting all of ResNet50 would make every label unreadable. Start with
     // the width fitted (never above 100%) at the input; F shows everything.
     const QRectF r = sceneRect();

@@ -45,6 +45,7 @@ public slots:
     void selectLayer(const QString& layer);  // from the table: no layerSelected echo
     void setLocked(const QString& layer, bool locked);
     void fitAll();
+    void showInput();  // the input end, at a readable zoom (how a model opens)
     void zoomIn();
     void zoomOut();
     void resetZoom();
@@ -69,7 +70,6 @@ private:
     };
 
     void rebuild();
-    void showTop();
     void zoomBy(double factor);
     void highlightEdges();
     bool selectMatch(const QString& text, int start);

@@ -366,6 +366,10 @@ void PruningPanel::setProgress(int iteration, int maxIterations, const QString& 
 
 void PruningPanel::setStatus(const QString& text) { status_->setText(text); }
 QString PruningPanel::statusText() const { return status_->text(); }
+QString PruningPanel::progressText() const { return bar_->text(); }
+double PruningPanel::progressShare() const {
+    return double(bar_->value() - bar_->minimum()) / double(std::max(1, bar_->maximum() - bar_->minimum()));
+}
 
 void PruningPanel::browseTrain() {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Training folder (one sub-folder per person)"),

@@ -40,6 +40,9 @@ public:
     void setProgress(int iteration, int maxIterations, const QString& phase, int step, int steps, double etaSeconds);
     void setStatus(const QString& text);    // below the bar: "finished: reached 10 iterations"
     QString statusText() const;
+    // What the progress bar says ("iteration 3/40: scoring 5/10 · 2 min left") and its share done (0..1).
+    QString progressText() const;
+    double progressShare() const;
     static QString formatEta(double seconds);
 
 signals:

@@ -24,6 +24,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QToolBar>
+#include <utility>
 
 #include "app/gui/ExportDialog.h"
 #include "io/NativeFormat.h"
@@ -33,6 +34,7 @@
 #include "prune/PruneRun.h"
 #include "util/Assets.h"
 #include "widgets/AnalysisPlot.h"
+#include "widgets/CheckpointList.h"
 #include "widgets/CostPlot.h"
 #include "widgets/FiltersPerLayerPlot.h"
 #include "widgets/GraphView.h"
@@ -49,7 +51,7 @@ namespace fp::gui {
 namespace {
 
 constexpr int kMaxRecent = 10;
-constexpr int kLayoutVersion = 1;
+constexpr int kLayoutVersion = 2;  // 2: the Checkpoints dock
 
 QString pct(double v) { return QString::number(100.0 * v, 'f', 1) + QLatin1Char('%'); }
 
@@ -63,7 +65,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setObjectName(QStringLiteral("MainWindow"));
     setAcceptDrops(true);
     setDockNestingEnabled(true);
+    runProgress_ = new QLabel(this);
+    runProgress_->setObjectName(QStringLiteral("RunProgress"));
+    runProgress_->hide();
+    statusBar()->addPermanentWidget(runProgress_);
     loader_ = new jobs::ModelLoadJob(this);
+    checkpointLoader_ = new jobs::ModelLoadJob(this);
     pruner_ = new jobs::PruneJob(this);
     buildDocks();
     buildActions();
@@ -142,6 +149,11 @@ void MainWindow::buildDocks() {
     };
     auto* panelDock = dock(tr("Pruning"), QStringLiteral("PruningDock"), panelScroll, Qt::LeftDockWidgetArea);
     auto* tableDock = dock(tr("Layers"), QStringLiteral("LayersDock"), table_, Qt::RightDockWidgetArea);
+    checkpoints_ = new widgets::CheckpointList;
+    checkpoints_->setObjectName(QStringLiteral("CheckpointList"));
+    auto* checkpointDock =
+        dock(tr("Checkpoints"), QStringLiteral("CheckpointsDock"), checkpoints_, Qt::RightDockWidgetArea);
+    splitDockWidget(tableDock, checkpointDock, Qt::Vertical);
     auto* plotDock = dock(tr("Plots"), QStringLiteral("PlotsDock"), plotTabs_, Qt::BottomDockWidgetArea);
     auto* logDock = dock(tr("Log"), QStringLiteral("LogDock"), log_, Qt::BottomDockWidgetArea);
     splitDockWidget(plotDock, logDock, Qt::Horizontal);
@@ -155,6 +167,7 @@ void MainWindow::buildDocks() {
     resizeDocks({panelDock, tableDock}, {400, 440}, Qt::Horizontal);
     resizeDocks({plotDock, logDock}, {900, 380}, Qt::Horizontal);
     resizeDocks({plotDock}, {380}, Qt::Vertical);
+    resizeDocks({tableDock, checkpointDock}, {500, 160}, Qt::Vertical);
 }
 
 void MainWindow::buildActions() {
@@ -194,7 +207,10 @@ void MainWindow::buildActions() {
         findEdit_->selectAll();
     });
     find->setShortcut(QKeySequence::Find);
-    viewMenu_->addAction(tr("&Fit Graph"), graph_, &widgets::GraphView::fitAll);
+    auto* fit = viewMenu_->addAction(tr("&Fit Graph"), graph_, &widgets::GraphView::fitAll);
+    fit->setShortcut(QKeySequence(Qt::Key_F));
+    auto* top = viewMenu_->addAction(tr("Graph at the &Input"), graph_, &widgets::GraphView::showInput);
+    top->setShortcut(QKeySequence(Qt::Key_Home));
     viewMenu_->addSeparator();
     for (auto* d : docks_) viewMenu_->addAction(d->toggleViewAction());
     viewMenu_->addSeparator();
@@ -208,6 +224,8 @@ void MainWindow::buildActions() {
     });
 
     auto* help = menuBar()->addMenu(tr("&Help"));
+    auto* keys = help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts);
+    keys->setShortcut(QKeySequence::HelpContents);
     help->addAction(tr("&About FacePrune"), this, [this] {
         QMessageBox::about(this, tr("About FacePrune"),
                            tr("<b>FacePrune %1</b><p>Iterative Taylor filter pruning for face-recognition CNNs: "
@@ -240,6 +258,13 @@ void MainWindow::buildActions() {
 void MainWindow::connectJobs() {
     connect(loader_, &jobs::ModelLoadJob::loaded, this, &MainWindow::onLoaded);
     connect(loader_, &jobs::ModelLoadJob::failed, this, &MainWindow::onLoadFailed);
+    connect(checkpoints_, &widgets::CheckpointList::checkpointChosen, this, &MainWindow::chooseCheckpoint);
+    connect(checkpointLoader_, &jobs::ModelLoadJob::loaded, this, &MainWindow::onCheckpointLoaded);
+    connect(checkpointLoader_, &jobs::ModelLoadJob::failed, this, [this](const QString& spec, const QString& message) {
+        pendingCheckpoint_ = -2;
+        log_->append(message, widgets::LogPanel::Level::Error);
+        statusBar()->showMessage(tr("Could not open %1").arg(spec), 8000);
+    });
 
     connect(panel_, &widgets::PruningPanel::startRequested, this, &MainWindow::startPruning);
     connect(panel_, &widgets::PruningPanel::pauseRequested, pruner_, &jobs::PruneJob::pause);
@@ -269,6 +294,9 @@ void MainWindow::connectJobs() {
     connect(pruner_, &jobs::PruneJob::progress, this,
             [this](int iteration, const QString& phase, int step, int steps, double eta) {
                 panel_->setProgress(iteration, runMaxIterations_, phase, step, steps, eta);
+                // The same line in the status bar, visible whatever the docks show.
+                runProgress_->setText(tr("%1 (%2%)").arg(panel_->progressText()).arg(int(100 * panel_->progressShare())));
+                runProgress_->show();
             });
     connect(pruner_, &jobs::PruneJob::iterationFinished, this,
             [this](const jobs::IterationSummary& s) { showIteration(s, true); });
@@ -281,6 +309,7 @@ void MainWindow::connectJobs() {
         updateActions();
         emit runEnded();
     });
+    connect(this, &MainWindow::runEnded, runProgress_, &QWidget::hide);
     const auto interrupted = [this](const QString& how) {
         runResumable_ = isRunFolder(runDir_);
         const QString text = tr("%1 after iteration %2; every completed iteration is saved in %3. Resume goes on.")
@@ -366,14 +395,13 @@ void MainWindow::onLoaded(const jobs::LoadedModel& m) {
         panel_->setSettings(s);
         panel_->setStatus({});
     }
-    graph_->setSummary(summary_);
-    graph_->fitAll();
-    tableModel_->setSummary(summary_);
+    showModel(summary_);  // the graph opens readable at the input; F (View > Fit Graph) shows it all
     table_->resizeColumnsToContents();
-    for (auto* p : plots_) {
-        p->setModel(summary_);
-        p->setRun(history_);
-    }
+    for (auto* p : plots_) p->setRun(history_);
+    checkpoints_->setRun(history_);
+    modelTitle_ = m.isRun && !history_.isEmpty()
+                      ? widgets::CheckpointList::describe(history_, checkpoints_->chosenIteration())
+                      : QString();
     panel_->setModelName(summary_.name.isEmpty() || summary_.name == spec_ ? spec_
                                                                            : QStringLiteral("%1 (%2)").arg(summary_.name, spec_));
     panel_->setRunState(runResumable_ ? widgets::PruningPanel::RunState::Resumable
@@ -407,31 +435,56 @@ void MainWindow::updateLiveModels() {
     const QString original =
         (liveOriginal_->name.empty() ? QFileInfo(spec_).fileName() : QString::fromStdString(liveOriginal_->name)) +
         tr(" (original)");
-    if (runDir_.isEmpty() || history_.points.isEmpty() || !model_ || model_ == liveOriginal_)
+    if (runDir_.isEmpty() || history_.points.isEmpty() || !model_ || model_ == liveOriginal_ || modelTitle_.isEmpty())
         return live_->setModels(liveOriginal_, nullptr, original);
-    const auto& p = history_.points.back();
-    const auto& o = history_.points.front();
-    live_->setModels(liveOriginal_, model_, original,
-                     tr("iteration %2 of %1 (%3 MACs)")
-                         .arg(QFileInfo(runDir_).fileName())
-                         .arg(p.iteration)
-                         .arg(pct(double(p.macs) / double(std::max<qint64>(1, o.macs)))));
+    live_->setModels(liveOriginal_, model_, original, modelTitle_);
+}
+
+void MainWindow::showModel(const jobs::ModelSummary& summary) {
+    summary_ = summary;
+    graph_->setSummary(summary_);
+    tableModel_->setSummary(summary_);
+    for (auto* p : plots_) p->setModel(summary_);
+}
+
+void MainWindow::chooseCheckpoint(const QString& runDir, int iteration, const QString& title) {
+    if (!checkpointLoader_->loadCheckpoint(runDir, iteration)) {
+        pendingCheckpoint_ = iteration;  // after the one loading now
+        return;
+    }
+    statusBar()->showMessage(tr("Opening %1 ...").arg(title));
+}
+
+void MainWindow::onCheckpointLoaded(const jobs::LoadedModel& m) {
+    if (pendingCheckpoint_ != -2) {
+        const int next = std::exchange(pendingCheckpoint_, -2);
+        if (next != m.checkpoint && checkpointLoader_->loadCheckpoint(runDir_, next)) return;
+    }
+    // A run that went on meanwhile, or another folder opened, makes this choice stale.
+    if (runDir_.isEmpty() || !m.spec.startsWith(runDir_)) return;
+    model_ = checkpointLoader_->model();
+    modelTitle_ = widgets::CheckpointList::describe(history_, m.checkpoint);
+    showModel(m.summary);
+    updateLiveModels();
+    log_->append(tr("Showing the %1 in the graph, the layer table, the live faces and Export").arg(modelTitle_));
+    statusBar()->showMessage(tr("Showing the %1").arg(modelTitle_), 8000);
+    emit checkpointShown(m.checkpoint);
 }
 
 void MainWindow::showIteration(const jobs::IterationSummary& s, bool log) {
-    summary_ = s.model;
     history_ = s.history;
-    if (auto m = pruner_->currentModel(); m && m != model_) {
-        model_ = m;
-        updateLiveModels();
+    for (auto* p : plots_) p->setRun(history_);
+    checkpoints_->setRun(history_);
+    // The newest model shows everywhere unless the user chose an earlier one in the timeline.
+    if (checkpoints_->following()) {
+        if (auto m = pruner_->currentModel(); m && m != model_) {
+            model_ = m;
+            modelTitle_ = widgets::CheckpointList::describe(history_, s.iteration);
+            updateLiveModels();
+        }
+        showModel(s.model);
     }
-    graph_->setSummary(summary_);
-    tableModel_->setSummary(summary_);
-    for (auto* p : plots_) {
-        p->setModel(summary_);
-        p->setRun(history_);
-    }
-    if (!log || history_.points.isEmpty()) return;
+    if (!log || history_.points.isEmpty() || s.iteration == widgets::CheckpointList::kFinal) return;
     const auto& o = history_.points.front();
     const auto& p = history_.points.back();
     QString line = tr("Iteration %1: -%2 filters; filters %3, parameters %4 (%5), MACs %6 (%7)")
@@ -478,6 +531,8 @@ void MainWindow::startPruning() {
     runMaxIterations_ = s.maxIterations;
     runDir_ = s.runDir;
     history_ = {};
+    checkpoints_->clear();
+    checkpoints_->setFollowing(true);
     // The run starts from what is open: a run folder's latest model, a file, or a zoo name.
     if (pruner_->start(spec_, s)) {
         panel_->setStatus(tr("Running in %1").arg(s.runDir));
@@ -552,6 +607,33 @@ void MainWindow::findLayer() {
     if (text.isEmpty()) return;
     if (!graph_->findNextLayer(text)) statusBar()->showMessage(tr("No layer name contains \"%1\"").arg(text), 5000);
 }
+
+QList<QPair<QString, QString>> MainWindow::shortcuts() const {
+    QList<QPair<QString, QString>> out;
+    for (const QAction* menu : menuBar()->actions()) {
+        if (!menu->menu()) continue;
+        for (const QAction* a : menu->menu()->actions())
+            if (!a->shortcut().isEmpty())
+                out.append({a->shortcut().toString(QKeySequence::NativeText), a->text().remove(QLatin1Char('&'))});
+    }
+    // Keys the graph handles itself, when it has the focus.
+    out.append({QStringLiteral("+ / -"), tr("Zoom the graph in / out")});
+    out.append({QStringLiteral("0"), tr("Graph at 100%")});
+    out.append({tr("Double-click a layer"), tr("Lock or unlock it (a locked layer keeps all its filters)")});
+    out.append({tr("Right-click a plot"), tr("Save it as PNG or PDF, or reset its view")});
+    return out;
+}
+
+void MainWindow::showShortcuts() {
+    QString rows;
+    for (const auto& [keys, what] : shortcuts())
+        rows += QStringLiteral("<tr><td><b>%1</b>&nbsp;&nbsp;</td><td>%2</td></tr>").arg(keys.toHtmlEscaped(), what.toHtmlEscaped());
+    QMessageBox box(QMessageBox::NoIcon, tr("Keyboard Shortcuts"), QStringLiteral("<table>%1</table>").arg(rows),
+                    QMessageBox::Close, this);
+    box.exec();
+}
+
+QString MainWindow::runProgressText() const { return runProgress_->isVisible() ? runProgress_->text() : QString(); }
 
 void MainWindow::openFileDialog() {
     const QString dir = QSettings().value(QStringLiteral("dialogs/modelDir"), QDir::homePath()).toString();

@@ -15,6 +15,7 @@
 #include "jobs/PruneJob.h"
 
 class QAction;
+class QLabel;
 class QDockWidget;
 class QLineEdit;
 class QMenu;
@@ -28,6 +29,7 @@ class ModelLoadJob;
 }  // namespace fp::jobs
 
 namespace fp::widgets {
+class CheckpointList;
 class GraphView;
 class LayerTableModel;
 class LogPanel;
@@ -52,12 +54,17 @@ public:
     // Starts a run with the panel's settings (what Start does).
     void startPruning();
 
+    // Every menu action with a shortcut, and the graph's own keys: (keys, what they do).
+    QList<QPair<QString, QString>> shortcuts() const;
+    QString runProgressText() const;  // the status bar's progress line (empty when no run goes on)
+
     // For tests and the screenshot driver.
     widgets::GraphView* graphView() const { return graph_; }
     QTableView* layerTable() const { return table_; }
     widgets::LayerTableModel* layerModel() const { return tableModel_; }
     widgets::PruningPanel* pruningPanel() const { return panel_; }
     widgets::LogPanel* logPanel() const { return log_; }
+    widgets::CheckpointList* checkpointList() const { return checkpoints_; }
     QTabWidget* plotTabs() const { return plotTabs_; }
     const QVector<widgets::PlotBase*>& plots() const { return plots_; }
     jobs::PruneJob* pruneJob() const { return pruner_; }
@@ -74,6 +81,7 @@ signals:
     void modelOpened(const QString& spec);
     void openFailed(const QString& spec, const QString& message);
     void runEnded();  // finished, stopped, paused or failed
+    void checkpointShown(int iteration);  // a run's model chosen in the timeline is shown everywhere
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -92,9 +100,14 @@ private:
     void saveModelDialog();
     void exportGraphDialog();
     void findLayer();
+    void showShortcuts();
     void onLoaded(const jobs::LoadedModel& loaded);
     void onLoadFailed(const QString& spec, const QString& message);
     void showIteration(const jobs::IterationSummary& s, bool log);
+    // A model of the run chosen in the timeline: graph, table, plots, live tab and Export use it.
+    void chooseCheckpoint(const QString& runDir, int iteration, const QString& title);
+    void onCheckpointLoaded(const jobs::LoadedModel& loaded);
+    void showModel(const jobs::ModelSummary& summary);
     // The live tab compares the model the window opened (or the run's original) with the run's
     // latest model, or with a quick L1 copy when there is no run.
     void updateLiveModels();
@@ -115,6 +128,7 @@ private:
     QTableView* table_ = nullptr;
     widgets::PruningPanel* panel_ = nullptr;
     widgets::LogPanel* log_ = nullptr;
+    widgets::CheckpointList* checkpoints_ = nullptr;
     QTabWidget* plotTabs_ = nullptr;
     QVector<widgets::PlotBase*> plots_;
     QVector<QDockWidget*> docks_;
@@ -127,9 +141,11 @@ private:
     QAction* stopAction_ = nullptr;
     QAction* exportAction_ = nullptr;
     QAction* saveAction_ = nullptr;
+    QLabel* runProgress_ = nullptr;     // the run's progress line in the status bar
 
     // Jobs
     jobs::ModelLoadJob* loader_ = nullptr;
+    jobs::ModelLoadJob* checkpointLoader_ = nullptr;
     jobs::PruneJob* pruner_ = nullptr;
     jobs::LiveJob* live_ = nullptr;
 
@@ -140,6 +156,8 @@ private:
     int runMaxIterations_ = 0;
     std::shared_ptr<const graph::Graph> model_;
     std::shared_ptr<const graph::Graph> liveOriginal_;  // the unpruned model of what is open
+    QString modelTitle_;                // the run's model shown, as the live pane names it
+    int pendingCheckpoint_ = -2;        // chosen while another checkpoint was loading
     jobs::ModelSummary summary_;
     jobs::RunHistory history_;
     QSet<QString> locked_;

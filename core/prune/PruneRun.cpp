@@ -93,11 +93,15 @@ const char* phaseName(Phase p) {
 PruneRun::PruneRun(fs::path dir, History history, graph::Graph model)
     : dir_(std::move(dir)), history_(std::move(history)), model_(std::move(model)) {}
 
-fs::path PruneRun::checkpoint(int iteration) const {
+fs::path PruneRun::modelFile(const fs::path& runDir, int iteration) {
+    if (iteration == 0) return runDir / "original.fpm";
+    if (iteration == kFinalModel) return runDir / "final.fpm";
     char name[32];
     std::snprintf(name, sizeof name, "iter-%03d.fpm", iteration);
-    return dir_ / "checkpoints" / name;
+    return runDir / "checkpoints" / name;
 }
+
+fs::path PruneRun::checkpoint(int iteration) const { return modelFile(dir_, iteration); }
 
 bool PruneRun::isRunDir(const fs::path& dir) {
     std::error_code ec;

@@ -58,6 +58,10 @@ public:
     // Reopens a run directory at its last completed iteration.
     static PruneRun open(const std::filesystem::path& runDir);
     static bool isRunDir(const std::filesystem::path& dir);
+    // A model file of a run folder: iteration 0 = original.fpm, kFinalModel = final.fpm, k = the
+    // checkpoint of iteration k.
+    static constexpr int kFinalModel = -1;
+    static std::filesystem::path modelFile(const std::filesystem::path& runDir, int iteration);
 
     // Runs iterations until a stop condition holds or `cancel` is set, then the final recovery; a
     // cancelled iteration is dropped, the completed ones stay on disk, and a cancelled recovery

@@ -16,7 +16,9 @@
 #include "jobs/LiveJob.h"
 #include "util/Assets.h"
 #include "util/Errors.h"
+#include "widgets/CheckpointList.h"
 #include "widgets/GraphView.h"
+#include "widgets/LayerNodeItem.h"
 #include "widgets/LayerTableModel.h"
 #include "widgets/PlotBase.h"
 #include "widgets/PruningPanel.h"
@@ -77,6 +79,17 @@ private slots:
             if (p->title() == "Filters per layer" || p->title() == "Channel widths" || p->title().startsWith("Share"))
                 QVERIFY2(p->pointCount() > 0, qPrintable(p->title()));
         QVERIFY(w.windowTitle().contains("mobilefacenet"));
+        // A tall net opens readable at its input (labels at half size or more), not as a fitted strip;
+        // F fits the whole of it, and Help lists that key with the others.
+        QVERIFY2(w.graphView()->zoom() >= 0.5, qPrintable(QString::number(w.graphView()->zoom())));
+        const QRectF shown = w.graphView()->mapToScene(w.graphView()->viewport()->rect()).boundingRect();
+        QVERIFY(shown.contains(w.graphView()->nodeItem(w.summary().layers.front().name)->sceneBoundingRect().center()));
+        QTest::keyClick(w.graphView(), Qt::Key_F);
+        QVERIFY(w.graphView()->zoom() < 0.5);
+        QStringList keys;
+        for (const auto& [key, what] : w.shortcuts()) keys << key + " " + what;
+        for (const char* expected : {"F Fit Graph", "F5 Start Pruning", "Ctrl+E Export...", "Ctrl+F Find Layer..."})
+            QVERIFY2(keys.contains(expected), qPrintable(keys.join(" | ")));
         QCOMPARE(w.pruningPanel()->settings().trainDir, QDir::cleanPath(QString::fromStdString(assets::faceDataDir().string())));
     }
 
@@ -242,8 +255,12 @@ private slots:
             QSignalSpy ended(&w, &gui::MainWindow::runEnded);
             QStringList events;  // when the job's reports arrived, to tell a stall of ours from machine load
             QElapsedTimer clock;
+            QString statusLine;  // the status bar's progress line, as the user sees it during the run
             connect(w.pruneJob(), &jobs::PruneJob::progress, &w, [&](int it, const QString& phase, int step) {
                 events << QString("%1 ms: %2 %3 %4").arg(clock.elapsed()).arg(it).arg(phase).arg(step);
+                QTimer::singleShot(0, &w, [&] {
+                    if (w.runProgressText().contains("iteration")) statusLine = w.runProgressText();
+                });
             });
             connect(w.pruneJob(), &jobs::PruneJob::iterationFinished, &w,
                     [&] { events << QString("%1 ms: iteration done").arg(clock.elapsed()); });
@@ -267,14 +284,35 @@ private slots:
 
             QCOMPARE(w.runHistory().iterations(), 2);
             QVERIFY(w.pruningPanel()->statusText().startsWith("Finished"));
+            QVERIFY2(statusLine.contains("iteration") && statusLine.contains("%"), qPrintable(statusLine));
+            QVERIFY(w.runProgressText().isEmpty());  // gone once the run ended
             QVERIFY(w.summary().filters < w.summary().originalFilters);
             for (auto* p : w.plots()) QVERIFY2(p->pointCount() > 0, qPrintable(p->title()));
             QVERIFY(w.runHistory().points.back().latencyMs > 0);
             QVERIFY(QFile::exists(runDir + "/final.fpm"));
-            // The live tab compares the opened model with this run's latest model, named in its pane.
+            // The live tab compares the opened model with this run's final model, named in its pane.
             const auto live = w.liveJob()->modelNames();
             QVERIFY2(live.first.contains("original"), qPrintable(live.first));
-            QVERIFY2(live.second.contains("iteration 2") && live.second.contains("MACs"), qPrintable(live.second));
+            QVERIFY2(live.second.contains("final model") && live.second.contains("MACs"), qPrintable(live.second));
+
+            // The timeline lists the original, both iterations and the final model; choosing iteration 1
+            // shows its widths and costs everywhere and hands it to the live tab and Export.
+            auto* timeline = w.checkpointList();
+            QCOMPARE(timeline->count(), 4);
+            QCOMPARE(timeline->iterationAt(3), int(widgets::CheckpointList::kFinal));
+            {
+                QSignalSpy shown(&w, &gui::MainWindow::checkpointShown);
+                QVERIFY(timeline->choose(1));
+                QVERIFY(shown.wait(30000));
+                QCOMPARE(shown.at(0).at(0).toInt(), 1);
+            }
+            QVERIFY(!timeline->following());
+            QCOMPARE(w.summary().macs, w.runHistory().points[1].macs);
+            QCOMPARE(w.summary().params, w.runHistory().points[1].params);
+            QCOMPARE(w.currentModel()->totalCost(false).macs, w.runHistory().points[1].macs);
+            QVERIFY(w.summary().macs > w.runHistory().points[2].macs);
+            QVERIFY2(w.liveJob()->modelNames().second.contains("iteration 1"),
+                     qPrintable(w.liveJob()->modelNames().second));
 
             // Every plot saves as a picture with something drawn on it, and as a vector PDF.
             for (int i = 0; i < w.plots().size(); ++i) {
@@ -312,7 +350,9 @@ private slots:
         QCOMPARE(w.runHistory().iterations(), 2);
         QCOMPARE(w.pruningPanel()->settings().limitIdentities, 16);
         QCOMPARE(w.pruningPanel()->settings().maxIterations, 2);
-        QVERIFY2(w.liveJob()->modelNames().second.contains("iteration 2"), qPrintable(w.liveJob()->modelNames().second));
+        QVERIFY2(w.liveJob()->modelNames().second.contains("final model"), qPrintable(w.liveJob()->modelNames().second));
+        QCOMPARE(w.checkpointList()->count(), 4);
+        QVERIFY(w.checkpointList()->following());
         for (auto* p : w.plots()) QVERIFY2(p->pointCount() > 0, qPrintable(p->title()));
         QVERIFY(w.summary().filters < w.summary().originalFilters);
     }
