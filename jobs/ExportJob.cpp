@@ -1,11 +1,13 @@
 #include "jobs/ExportJob.h"
 
 #include <QFileInfo>
+#include <QTemporaryDir>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include "io/NativeFormat.h"
 #include "io/OnnxExporter.h"
 #include "jobs/JobTypes.h"
+#include "jobs/LatencyMeter.h"
 
 namespace fp::jobs {
 
@@ -29,7 +31,7 @@ ExportResult ExportJob::exportNow(const graph::Graph& g, const ExportRequest& re
         o.keepBatchNorm = req.keepBatchNorm;
         o.withHead = req.withHead;
         o.opset = req.opset;
-        io::exportOnnx(g, path, o);
+        const auto report = io::exportOnnx(g, path, o);
         const auto cost = io::inferenceGraph(g, o).totalCost();
         r.params = cost.params;
         r.macs = cost.macs;
@@ -39,7 +41,20 @@ ExportResult ExportJob::exportNow(const graph::Graph& g, const ExportRequest& re
                             .arg(req.keepBatchNorm ? QStringLiteral("kept") : QStringLiteral("folded"))
                             .arg(head ? QStringLiteral("outputs embedding + logits") : QStringLiteral("output embedding"));
         if (req.withHead && !g.hasHead()) r.description += QStringLiteral(" (the model has no identification head)");
+        r.denormalsFlushed = report.denormalsFlushed;
+        if (report.denormalsFlushed > 0)
+            r.description += QStringLiteral(", %1 denormal weights written as 0").arg(report.denormalsFlushed);
         r.check = AgreementCheck::onnx(g, req.path, head);
+        if (r.check.ran) {
+            const auto& pre = g.preprocess;
+            r.dnnMs = LatencyMeter::onnxDnnMs(req.path, pre.height, pre.width);
+            if (req.original) {
+                QTemporaryDir tmp;
+                const QString file = tmp.filePath(QStringLiteral("original.onnx"));
+                io::exportOnnx(*req.original, file.toStdString(), o);
+                r.originalDnnMs = LatencyMeter::onnxDnnMs(file, req.original->preprocess.height, req.original->preprocess.width);
+            }
+        }
     } else {
         io::saveNative(g, path);
         const auto cost = g.totalCost();

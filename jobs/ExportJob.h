@@ -19,6 +19,9 @@ struct ExportRequest {
     bool keepBatchNorm = false;   // ONNX: BatchNorm as its own nodes instead of folded
     bool withHead = false;        // ONNX: also output the identification logits
     int opset = 13;
+    // ONNX: the unpruned model, written the same way into a temporary file so that the dialog can
+    // put its cv::dnn latency beside the export's. Optional.
+    std::shared_ptr<const graph::Graph> original;
 };
 
 struct ExportResult {
@@ -26,7 +29,11 @@ struct ExportResult {
     qint64 bytes = 0;
     qint64 params = 0, macs = 0;  // of the graph as the file holds it
     QString description;          // "ONNX opset 13, BatchNorm folded, output embedding"
+    qint64 denormalsFlushed = 0;  // ONNX: weights below float32's normal range written as 0
     AgreementResult check;
+    // Batch-1 latency of the written file in OpenCV's cv::dnn, and of the original model written the
+    // same way (ONNX with an original only); < 0 when not measured.
+    double dnnMs = -1, originalDnnMs = -1;
 };
 
 class ExportJob : public QObject {

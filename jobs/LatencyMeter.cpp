@@ -9,7 +9,10 @@
 #include <chrono>
 #include <vector>
 
+#include <opencv2/dnn.hpp>
+
 #include "exec/Executor.h"
+#include "util/Errors.h"
 
 namespace fp::jobs {
 
@@ -30,6 +33,26 @@ double LatencyMeter::measureMs(const graph::Graph& graph, int runs) {
     }
     // The fastest run is the model's own cost; slower ones also measured whatever else ran.
     return *std::min_element(ms.begin(), ms.end());
+}
+
+double LatencyMeter::onnxDnnMs(const QString& path, int height, int width, int runs) {
+    try {
+        cv::dnn::Net net = cv::dnn::readNetFromONNX(path.toStdString());
+        const int dims[] = {1, 3, height, width};
+        const cv::Mat input(4, dims, CV_32F, cv::Scalar(0));
+        const auto once = [&] {
+            net.setInput(input);
+            const auto t0 = std::chrono::steady_clock::now();
+            net.forward();
+            return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        };
+        once();  // cv::dnn sets its layers up on the first forward
+        double best = once();
+        for (int i = 1; i < runs; ++i) best = std::min(best, once());
+        return best;
+    } catch (const cv::Exception& e) {
+        throw Error(path.toStdString() + ": OpenCV cannot run it (" + e.what() + ")");
+    }
 }
 
 QMap<int, double> LatencyMeter::load(const QString& runDir) {

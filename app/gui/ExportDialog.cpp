@@ -102,6 +102,10 @@ void ExportDialog::setFormat(jobs::ExportRequest::Format f) {
 
 void ExportDialog::setPath(const QString& path) { path_->setText(path); }
 
+void ExportDialog::setOriginal(std::shared_ptr<const graph::Graph> original) {
+    original_ = original == model_ ? nullptr : std::move(original);
+}
+
 void ExportDialog::updateOptions() {
     const bool onnx = onnx_->isChecked();
     keepBn_->setEnabled(onnx);
@@ -120,6 +124,7 @@ jobs::ExportRequest ExportDialog::request() const {
     r.keepBatchNorm = keepBn_->isChecked();
     r.withHead = withHead_->isChecked();
     r.opset = opset_->value();
+    r.original = original_;
     return r;
 }
 
@@ -154,6 +159,12 @@ void ExportDialog::onExported(const jobs::ExportResult& r) {
                          .arg(double(r.params) / 1e6, 0, 'f', 3)
                          .arg(double(r.macs) / 1e6, 0, 'f', 1)
                          .arg(color, r.check.text.toHtmlEscaped()));
+    if (r.dnnMs >= 0) {
+        QString speed = tr("<br>cv::dnn, batch 1: %1 ms per face").arg(r.dnnMs, 0, 'f', 2);
+        if (r.originalDnnMs > 0)
+            speed += tr(" (the original: %1 ms, %2x faster)").arg(r.originalDnnMs, 0, 'f', 2).arg(r.originalDnnMs / r.dnnMs, 0, 'f', 2);
+        result_->setText(result_->text() + speed);
+    }
     emit exported(r);
 }
 

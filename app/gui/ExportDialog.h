@@ -28,6 +28,8 @@ public:
 
     void setFormat(jobs::ExportRequest::Format format);
     void setPath(const QString& path);
+    // The unpruned model: an ONNX export then shows its cv::dnn latency beside the file's.
+    void setOriginal(std::shared_ptr<const graph::Graph> original);
     jobs::ExportRequest request() const;
     // Starts the export (what the Export button does). False when one is going on.
     bool startExport();
@@ -43,7 +45,7 @@ private:
     void onExported(const jobs::ExportResult& r);
     void onFailed(const QString& message);
 
-    std::shared_ptr<const graph::Graph> model_;
+    std::shared_ptr<const graph::Graph> model_, original_;
     QString baseName_;
     jobs::ExportJob* job_;
     QRadioButton* onnx_;

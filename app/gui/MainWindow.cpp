@@ -669,6 +669,7 @@ QDialog* MainWindow::showExportDialog() {
         return nullptr;
     }
     auto* d = new ExportDialog(model_, summary_, runDir_.isEmpty() ? QDir::homePath() : runDir_, this);
+    d->setOriginal(liveOriginal_);
     d->setAttribute(Qt::WA_DeleteOnClose);
     connect(d, &ExportDialog::exported, this, [this](const jobs::ExportResult& r) {
         log_->append(tr("Wrote %1 (%2, %3 bytes). %4").arg(r.path, r.description).arg(r.bytes).arg(r.check.text),

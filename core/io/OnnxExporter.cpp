@@ -10,6 +10,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include "graph/Denormals.h"
 #include "io/PreprocessJson.h"
 #include "util/AtomicFile.h"
 #include "util/Errors.h"
@@ -417,7 +418,7 @@ void addMetadata(onnx::ModelProto& model, const graph::Graph& g, const OnnxExpor
 
 }  // namespace
 
-graph::Graph inferenceGraph(const graph::Graph& source, const OnnxExportOptions& options) {
+graph::Graph inferenceGraph(const graph::Graph& source, const OnnxExportOptions& options, int64_t* flushed) {
     // Surgery edits nodes() directly: check what Graph::add would have before trusting the links.
     std::set<std::string> seen;
     int inputs = 0;
@@ -449,14 +450,19 @@ graph::Graph inferenceGraph(const graph::Graph& source, const OnnxExportOptions&
     g.removeUnused();
 
     if (!options.keepBatchNorm) foldNormalisations(g);
+    // After folding: a fold can make a weight denormal.
+    const int64_t zeroed = options.flushDenormals ? graph::flushDenormals(g) : 0;
+    if (flushed) *flushed = zeroed;
     g.inferShapes();
     return g;
 }
 
-void exportOnnx(const graph::Graph& graph, const std::filesystem::path& path, const OnnxExportOptions& options) {
+OnnxExportReport exportOnnx(const graph::Graph& graph, const std::filesystem::path& path,
+                            const OnnxExportOptions& options) {
     if (options.opset < 11 || options.opset > 17)
         throw Error("ONNX opset " + std::to_string(options.opset) + " is not supported; FacePrune writes opsets 11 to 17");
-    const graph::Graph g = inferenceGraph(graph, options);
+    OnnxExportReport report;
+    const graph::Graph g = inferenceGraph(graph, options, &report.denormalsFlushed);
 
     onnx::ModelProto model = Writer(g, options).build();
     addMetadata(model, graph, options);
@@ -472,6 +478,7 @@ void exportOnnx(const graph::Graph& graph, const std::filesystem::path& path, co
     util::AtomicFile file(path);
     file.stream().write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     file.commit();
+    return report;
 }
 
 }  // namespace fp::io

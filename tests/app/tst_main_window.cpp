@@ -341,6 +341,10 @@ private slots:
             const auto r = exported.at(0).at(0).value<jobs::ExportResult>();
             QVERIFY2(r.check.ran && r.check.agrees, qPrintable(r.check.text));
             QVERIFY(dialog->resultText().contains("agrees"));
+            // Beside the original written the same way, in the runtime many apps deploy with.
+            QVERIFY(r.dnnMs > 0 && r.originalDnnMs > 0);
+            QVERIFY2(dialog->resultText().contains("cv::dnn") && dialog->resultText().contains("the original"),
+                     qPrintable(dialog->resultText()));
             dialog->close();
         }
         // Reopened later: the same model, settings, history and plots.

@@ -11,6 +11,7 @@
 
 #include "exec/Executor.h"
 #include "faces/FacePipeline.h"
+#include "graph/Denormals.h"
 #include "graph/GraphBuilder.h"
 #include "io/OnnxExporter.h"
 #include "io/OnnxImporter.h"
@@ -466,6 +467,28 @@ private slots:
         } catch (const std::exception& e) {
             QFAIL(e.what());
         }
+    }
+
+    void denormalWeightsAreWrittenAsZero() {
+        // The npm MobileFaceNet holds weights below float32's normal range; the file must not.
+        const graph::Graph g = models::loadModel("mobilefacenet");
+        const int64_t denormals = graph::countDenormals(g);
+        QVERIFY2(denormals > 1000, qPrintable(QString::number(denormals)));
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("flushed.onnx").toStdString();
+        const auto report = io::exportOnnx(g, path);
+        QCOMPARE(report.denormalsFlushed, denormals);  // BatchNorm is folded already: nothing new
+        const graph::Graph back = io::importOnnx(path);
+        QCOMPARE(graph::countDenormals(back), int64_t(0));
+        // FacePrune runs with flush-to-zero: the outputs are the same.
+        const Tensor batch = faces(g.preprocess, 2);
+        exec::Executor before(g), after(back);
+        QVERIFY(compare(before.embed(batch), after.embed(batch)).max <= kTolerance);
+        // Asked not to, the exporter keeps them.
+        io::OnnxExportOptions keep;
+        keep.flushDenormals = false;
+        QCOMPARE(io::exportOnnx(g, path, keep).denormalsFlushed, int64_t(0));
+        QCOMPARE(graph::countDenormals(io::importOnnx(path)), denormals);
     }
 
     void keepBatchNormAndHeadVariants() {
