@@ -23,6 +23,7 @@ struct IterationPoint {
 struct RunHistory {
     QString model;                // what the run started from (zoo name or file)
     QString runDir;
+    QString criterion;            // taylor, l1 ...
     int maxIterations = 0;
     QString stopReason;           // empty while the run can go on
     QVector<IterationPoint> points;      // [0] is the original model

@@ -108,6 +108,7 @@ RunHistory SummaryBuilder::history(const prune::History& h, const QString& runDi
     RunHistory r;
     r.model = qs(h.model);
     r.runDir = runDir;
+    r.criterion = qs(prune::criterionName(h.config.criterion));
     r.maxIterations = h.config.maxIterations;
     r.stopReason = qs(h.stopReason);
     const auto toQt = [](const std::map<std::string, double>& m) {

@@ -24,17 +24,21 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QToolBar>
+#include <algorithm>
 #include <utility>
 
 #include "app/gui/ExportDialog.h"
 #include "io/NativeFormat.h"
 #include "jobs/LiveJob.h"
 #include "jobs/ModelLoadJob.h"
+#include "jobs/RunComparison.h"
 #include "models/ModelLoader.h"
 #include "prune/PruneRun.h"
 #include "util/Assets.h"
 #include "widgets/AnalysisPlot.h"
 #include "widgets/CheckpointList.h"
+#include "widgets/ComparisonPlot.h"
+#include "widgets/ComparisonView.h"
 #include "widgets/CostPlot.h"
 #include "widgets/FiltersPerLayerPlot.h"
 #include "widgets/GraphView.h"
@@ -133,6 +137,9 @@ void MainWindow::buildDocks() {
         plots_[i]->setMinimumSize(320, 220);
         plotTabs_->addTab(plots_[i], tabNames[i]);
     }
+    comparison_ = new widgets::ComparisonView;
+    comparison_->setObjectName(QStringLiteral("ComparisonView"));
+    plotTabs_->addTab(comparison_, tr("Compare"));
 
     log_ = new widgets::LogPanel;
     log_->setObjectName(QStringLiteral("LogPanel"));
@@ -182,6 +189,7 @@ void MainWindow::buildActions() {
         connect(a, &QAction::triggered, this, [this, name] { openModel(name); });
     }
     file->addAction(tr("Open &Run Folder..."), this, &MainWindow::openRunDialog);
+    file->addAction(tr("&Compare Runs..."), this, &MainWindow::compareRunsDialog);
     recentMenu_ = file->addMenu(tr("Open &Recent"));
     file->addSeparator();
     saveAction_ = file->addAction(tr("&Save Model As..."), this, &MainWindow::saveModelDialog);
@@ -342,6 +350,7 @@ void MainWindow::connectJobs() {
             });
     connect(graph_, &widgets::GraphView::lockRequested, this, &MainWindow::setLock);
     connect(tableModel_, &widgets::LayerTableModel::lockToggled, this, &MainWindow::setLock);
+    connect(comparison_, &widgets::ComparisonView::addRunsRequested, this, &MainWindow::compareRunsDialog);
 }
 
 bool MainWindow::isLoading() const { return loader_->isBusy(); }
@@ -655,6 +664,34 @@ void MainWindow::openRunDialog() {
         return;
     }
     openModel(dir);
+}
+
+void MainWindow::compareRunsDialog() {
+    const QString dir = QFileDialog::getExistingDirectory(
+        this, tr("A run folder, or a study folder (one run per criterion)"),
+        runDir_.isEmpty() ? QFileInfo(defaultRunDir()).path() : QFileInfo(runDir_).path());
+    if (!dir.isEmpty()) compareRuns({dir});
+}
+
+bool MainWindow::compareRuns(const QStringList& folders) {
+    QVector<jobs::RunHistory> runs = comparison_->runs();
+    try {
+        for (const auto& run : jobs::RunComparison::load(folders)) {
+            // The same folder twice would draw one curve over another: the newer read replaces it.
+            runs.erase(std::remove_if(runs.begin(), runs.end(), [&](const auto& r) { return r.runDir == run.runDir; }),
+                       runs.end());
+            runs.push_back(run);
+        }
+    } catch (const std::exception& e) {
+        const QString message = QString::fromUtf8(e.what());
+        log_->append(message, widgets::LogPanel::Level::Error);
+        QMessageBox::warning(this, tr("Compare runs"), message);
+        return false;
+    }
+    comparison_->setRuns(runs);
+    plotTabs_->setCurrentWidget(comparison_);
+    log_->append(tr("Comparing %1 runs").arg(runs.size()));
+    return true;
 }
 
 void MainWindow::saveModelDialog() {

@@ -30,6 +30,7 @@ class ModelLoadJob;
 
 namespace fp::widgets {
 class CheckpointList;
+class ComparisonView;
 class GraphView;
 class LayerTableModel;
 class LogPanel;
@@ -51,6 +52,9 @@ public:
 
     // Zoo name, model file or run folder; loads in the background. False while busy.
     bool openModel(const QString& spec);
+    // Adds run folders, or every run of a study folder, to the Compare tab. False (after a message
+    // box naming the folder) when one is neither.
+    bool compareRuns(const QStringList& folders);
     // Starts a run with the panel's settings (what Start does).
     void startPruning();
 
@@ -65,6 +69,7 @@ public:
     widgets::PruningPanel* pruningPanel() const { return panel_; }
     widgets::LogPanel* logPanel() const { return log_; }
     widgets::CheckpointList* checkpointList() const { return checkpoints_; }
+    widgets::ComparisonView* comparisonView() const { return comparison_; }
     QTabWidget* plotTabs() const { return plotTabs_; }
     const QVector<widgets::PlotBase*>& plots() const { return plots_; }
     jobs::PruneJob* pruneJob() const { return pruner_; }
@@ -97,6 +102,7 @@ private:
 
     void openFileDialog();
     void openRunDialog();
+    void compareRunsDialog();
     void saveModelDialog();
     void exportGraphDialog();
     void findLayer();
@@ -129,6 +135,7 @@ private:
     widgets::PruningPanel* panel_ = nullptr;
     widgets::LogPanel* log_ = nullptr;
     widgets::CheckpointList* checkpoints_ = nullptr;
+    widgets::ComparisonView* comparison_ = nullptr;
     QTabWidget* plotTabs_ = nullptr;
     QVector<widgets::PlotBase*> plots_;
     QVector<QDockWidget*> docks_;

@@ -8,6 +8,7 @@
 #include <QMessageBox>
 #include <QSortFilterProxyModel>
 #include <QTableView>
+#include <QTableWidget>
 #include <QtTest>
 
 #include "app/gui/EventLoopProbe.h"
@@ -17,6 +18,8 @@
 #include "util/Assets.h"
 #include "util/Errors.h"
 #include "widgets/CheckpointList.h"
+#include "widgets/ComparisonPlot.h"
+#include "widgets/ComparisonView.h"
 #include "widgets/GraphView.h"
 #include "widgets/LayerNodeItem.h"
 #include "widgets/LayerTableModel.h"
@@ -232,7 +235,8 @@ private slots:
     void shortRealRunFillsThePlotsAndReopensAsASession() {
         if (assets::faceDataDir().empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
         QTemporaryDir tmp;
-        const QString runDir = tmp.filePath("run");
+        // Two runs in one folder, as `faceprune-cli study` lays them out, to compare afterwards.
+        const QString studyDir = tmp.filePath("study"), runDir = studyDir + "/taylor";
         {
             gui::MainWindow w;
             w.resize(1400, 900);
@@ -346,6 +350,35 @@ private slots:
             QVERIFY2(dialog->resultText().contains("cv::dnn") && dialog->resultText().contains("the original"),
                      qPrintable(dialog->resultText()));
             dialog->close();
+
+            // A second run with another criterion, then both compared: one curve and one table row each.
+            s.criterion = "l1";
+            s.runDir = studyDir + "/l1";
+            w.pruningPanel()->setSettings(s);
+            w.startPruning();
+            QVERIFY(ended.wait(180000));
+            QVERIFY(QFile::exists(s.runDir + "/final.fpm"));
+            QVERIFY(w.compareRuns({studyDir}));
+            auto* compare = w.comparisonView();
+            QCOMPARE(compare->runs().size(), 2);
+            QCOMPARE(compare->plot()->curveCount(), 2);
+            QCOMPARE(compare->table()->rowCount(), 2);
+            QStringList criteria;
+            for (int r = 0; r < 2; ++r) criteria << compare->table()->item(r, 1)->text();
+            criteria.sort();
+            QCOMPARE(criteria, QStringList({"l1", "taylor"}));
+            QVERIFY(compare->table()->item(0, 5)->text().endsWith("%"));  // final accuracy
+            compare->plot()->setMetric("tar_far1e-3");
+            QCOMPARE(compare->plot()->curveCount(), 2);
+            QVERIFY(compare->plot()->save(tmp.filePath("compare.png")));
+            QVERIFY(!QImage(tmp.filePath("compare.png")).isNull());
+            // Adding a run that is already there replaces it; a folder of no runs is named in a message.
+            QVERIFY(w.compareRuns({runDir}));
+            QCOMPARE(compare->runs().size(), 2);
+            MessageBoxCatcher box;
+            QVERIFY(!w.compareRuns({tmp.path()}));
+            QVERIFY(box.wait());
+            QVERIFY2(box.text.contains(tmp.path()) && box.text.contains("study"), qPrintable(box.text));
         }
         // Reopened later: the same model, settings, history and plots.
         gui::MainWindow w;
