@@ -46,14 +46,16 @@ ExportResult ExportJob::exportNow(const graph::Graph& g, const ExportRequest& re
             r.description += QStringLiteral(", %1 denormal weights written as 0").arg(report.denormalsFlushed);
         r.check = AgreementCheck::onnx(g, req.path, head);
         if (r.check.ran) {
+            QStringList files{req.path};
+            QTemporaryDir tmp;
             const auto& pre = g.preprocess;
-            r.dnnMs = LatencyMeter::onnxDnnMs(req.path, pre.height, pre.width);
-            if (req.original) {
-                QTemporaryDir tmp;
-                const QString file = tmp.filePath(QStringLiteral("original.onnx"));
-                io::exportOnnx(*req.original, file.toStdString(), o);
-                r.originalDnnMs = LatencyMeter::onnxDnnMs(file, req.original->preprocess.height, req.original->preprocess.width);
+            if (req.original && req.original->preprocess == pre) {
+                files << tmp.filePath(QStringLiteral("original.onnx"));
+                io::exportOnnx(*req.original, files.back().toStdString(), o);
             }
+            const auto ms = LatencyMeter::onnxDnnMs(files, pre.height, pre.width);
+            r.dnnMs = ms[0];
+            if (ms.size() > 1) r.originalDnnMs = ms[1];
         }
     } else {
         io::saveNative(g, path);

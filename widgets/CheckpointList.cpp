@@ -17,12 +17,13 @@ double share(qint64 part, qint64 whole) { return double(part) / double(std::max<
 // The figures of a point: MACs and parameters left, and verification when there is some.
 QString figures(const jobs::IterationPoint& p, const jobs::IterationPoint& original,
                 const QMap<QString, double>& metrics) {
-    QString text = QObject::tr("%1 MACs, %2 params").arg(pct(share(p.macs, original.macs)), pct(share(p.params, original.params)));
+    // Short enough for a narrow dock: the MACs first, then what a user checks.
+    QString text = QObject::tr("MACs %1").arg(pct(share(p.macs, original.macs)));
     if (metrics.contains(QStringLiteral("accuracy")))
-        text += QObject::tr(", accuracy %1").arg(pct(metrics.value(QStringLiteral("accuracy"))));
+        text += QObject::tr(" · acc %1").arg(pct(metrics.value(QStringLiteral("accuracy"))));
     if (metrics.contains(QStringLiteral("tar_far1e-3")))
-        text += QObject::tr(", TAR@1e-3 %1").arg(pct(metrics.value(QStringLiteral("tar_far1e-3"))));
-    return text;
+        text += QObject::tr(" · TAR@1e-3 %1").arg(pct(metrics.value(QStringLiteral("tar_far1e-3"))));
+    return text + QObject::tr(" · params %1").arg(pct(share(p.params, original.params)));
 }
 
 }  // namespace
@@ -67,17 +68,22 @@ void CheckpointList::setRun(const jobs::RunHistory& h) {
     if (!h.points.isEmpty()) {
         const auto& original = h.points.front();
         for (const auto& p : h.points) {
-            const QString name = p.iteration == 0 ? tr("Original") : tr("Iteration %1").arg(p.iteration);
+            const QString name = p.iteration == 0 ? tr("Original") : tr("It. %1").arg(p.iteration);
             auto* item = new QListWidgetItem(QStringLiteral("%1 — %2").arg(name, figures(p, original, p.metrics)));
+            item->setToolTip(describe(h, p.iteration));
             item->setData(Qt::UserRole, p.iteration);
             list_->addItem(item);
         }
         if (h.finished()) {
             const bool recovered = h.recoveredStep >= 0;
-            const QString name = recovered ? tr("Final (recovered, step %1)").arg(h.recoveredStep) : tr("Final");
+            const QString name = recovered ? tr("Final (recovered)") : tr("Final");
             auto* item = new QListWidgetItem(QStringLiteral("%1 — %2").arg(
                 name, figures(h.points.back(), original, recovered ? h.recoveredMetrics : h.points.back().metrics)));
             item->setData(Qt::UserRole, kFinal);
+            item->setToolTip(recovered ? tr("%1; the final recovery's best checkpoint, step %2")
+                                             .arg(describe(h, kFinal))
+                                             .arg(h.recoveredStep)
+                                       : describe(h, kFinal));
             QFont bold = item->font();
             bold.setBold(true);
             item->setFont(bold);

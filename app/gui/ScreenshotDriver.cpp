@@ -21,6 +21,7 @@
 #include "widgets/LiveTab.h"
 #include "widgets/LogPanel.h"
 #include "widgets/PlotBase.h"
+#include "widgets/CheckpointList.h"
 #include "widgets/PruningPanel.h"
 
 namespace fp::gui {
@@ -96,8 +97,8 @@ void ScreenshotDriver::capture() {
     auto* tabs = window_->plotTabs();
     const QStringList names{QStringLiteral("plot-filters"), QStringLiteral("plot-widths"), QStringLiteral("plot-roc"),
                             QStringLiteral("plot-metrics"), QStringLiteral("plot-cost"), QStringLiteral("plot-analysis")};
-    for (int i = 0; i < tabs->count(); ++i) {
-        tabs->setCurrentIndex(i);
+    for (int i = 0; i < window_->plots().size(); ++i) {
+        tabs->setCurrentIndex(tabs->indexOf(window_->plots()[i]));
         settle(100);
         window_->plots()[i]->replotNow();
         ok &= grab(tabs, names.value(i, QStringLiteral("plot-%1").arg(i)));
@@ -106,7 +107,13 @@ void ScreenshotDriver::capture() {
             ok = false;
         }
     }
+    // The run in the Compare tab (a study folder would add one curve per criterion).
+    if (window_->compareRuns({window_->runHistory().runDir})) {
+        settle(100);
+        ok &= grab(tabs, QStringLiteral("plot-compare"));
+    }
     tabs->setCurrentIndex(0);
+    ok &= grab(window_->checkpointList(), QStringLiteral("checkpoints"));
 
     auto* dialog = qobject_cast<ExportDialog*>(window_->showExportDialog());
     if (!dialog) return fail(QStringLiteral("the export dialog did not open"));
