@@ -3,7 +3,7 @@
 # $FACEPRUNE_DATA (16 people), then saves a picture of every view (window, graph,
 # layer table, panel, log, each plot tab, the Compare tab, the checkpoints timeline,
 # export dialog, the live-faces tab on the
-# demo video with the faces shown enrolled) into OUT_DIR.
+# demo video with the faces shown enrolled) into OUT_DIR, with the run's report.html.
 #   scripts/screenshots.sh [OUT_DIR]      (default: build/screenshots)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -1,5 +1,6 @@
 #include "widgets/PlotBase.h"
 
+#include <QBuffer>
 #include <QContextMenuEvent>
 #include <QDir>
 #include <QFileDialog>
@@ -79,6 +80,16 @@ bool PlotBase::savePng(const QString& path) {
     replotNow();
     const int w = std::max(plot_->width(), 800), h = std::max(plot_->height(), 500);
     return plot_->savePng(path, w, h, 2.0);
+}
+
+QByteArray PlotBase::pngBytes() {
+    replotNow();
+    const int w = std::max(plot_->width(), 800), h = std::max(plot_->height(), 500);
+    QByteArray bytes;
+    QBuffer buffer(&bytes);
+    buffer.open(QIODevice::WriteOnly);
+    plot_->toPixmap(w, h, 2.0).save(&buffer, "PNG");
+    return bytes;
 }
 
 bool PlotBase::savePdf(const QString& path) {

@@ -33,6 +33,7 @@ public:
     bool save(const QString& path);
     bool savePng(const QString& path);
     bool savePdf(const QString& path);
+    QByteArray pngBytes();  // the PNG savePng writes, in memory
     // Redraws now instead of on the timer (before grabbing or saving).
     void replotNow();
 

@@ -28,6 +28,7 @@
 #include <utility>
 
 #include "app/gui/ExportDialog.h"
+#include "app/gui/ReportWriter.h"
 #include "io/NativeFormat.h"
 #include "jobs/LiveJob.h"
 #include "jobs/ModelLoadJob.h"
@@ -197,6 +198,8 @@ void MainWindow::buildActions() {
     exportAction_ = file->addAction(tr("&Export..."), this, [this] { showExportDialog(); });
     exportAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     file->addAction(tr("Export &Graph Picture..."), this, &MainWindow::exportGraphDialog);
+    reportAction_ = file->addAction(tr("Write &Report..."), this, &MainWindow::reportDialog);
+    reportAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
     file->addSeparator();
     auto* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -711,9 +714,37 @@ QDialog* MainWindow::showExportDialog() {
     connect(d, &ExportDialog::exported, this, [this](const jobs::ExportResult& r) {
         log_->append(tr("Wrote %1 (%2, %3 bytes). %4").arg(r.path, r.description).arg(r.bytes).arg(r.check.text),
                      r.check.agrees ? widgets::LogPanel::Level::Info : widgets::LogPanel::Level::Warning);
+        lastExport_ = r;
     });
     d->show();
     return d;
+}
+
+bool MainWindow::writeReport(const QString& path) {
+    if (runDir_.isEmpty() || history_.isEmpty()) {
+        QMessageBox::information(this, tr("Report"), tr("Open or run a pruning run first: the report describes a run."));
+        return false;
+    }
+    ReportInput in;
+    in.history = history_;
+    in.model = summary_;
+    in.modelTitle = modelTitle_;
+    in.plots = plots_;
+    if (lastExport_ && QFileInfo::exists(lastExport_->path)) in.lastExport = lastExport_;
+    if (const QString error = ReportWriter::write(path, in); !error.isEmpty()) {
+        log_->append(error, widgets::LogPanel::Level::Error);
+        QMessageBox::warning(this, tr("Report"), error);
+        return false;
+    }
+    log_->append(tr("Wrote the report %1").arg(path));
+    statusBar()->showMessage(tr("Wrote the report %1").arg(path), 8000);
+    return true;
+}
+
+void MainWindow::reportDialog() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Write Report"), QDir(runDir_).filePath("report.html"),
+                                                      tr("HTML (*.html)"));
+    if (!path.isEmpty()) writeReport(path);
 }
 
 void MainWindow::exportGraphDialog() {

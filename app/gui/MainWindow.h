@@ -8,8 +8,10 @@
 #include <QString>
 #include <QVector>
 #include <memory>
+#include <optional>
 
 #include "graph/Graph.h"
+#include "jobs/ExportJob.h"
 #include "jobs/IterationSummary.h"
 #include "jobs/LoadedModel.h"
 #include "jobs/PruneJob.h"
@@ -55,6 +57,8 @@ public:
     // Adds run folders, or every run of a study folder, to the Compare tab. False (after a message
     // box naming the folder) when one is neither.
     bool compareRuns(const QStringList& folders);
+    // A self-contained HTML report of the run shown (ReportWriter). False after a message box.
+    bool writeReport(const QString& path);
     // Starts a run with the panel's settings (what Start does).
     void startPruning();
 
@@ -103,6 +107,7 @@ private:
     void openFileDialog();
     void openRunDialog();
     void compareRunsDialog();
+    void reportDialog();
     void saveModelDialog();
     void exportGraphDialog();
     void findLayer();
@@ -148,6 +153,7 @@ private:
     QAction* stopAction_ = nullptr;
     QAction* exportAction_ = nullptr;
     QAction* saveAction_ = nullptr;
+    QAction* reportAction_ = nullptr;
     QLabel* runProgress_ = nullptr;     // the run's progress line in the status bar
 
     // Jobs
@@ -165,6 +171,7 @@ private:
     std::shared_ptr<const graph::Graph> liveOriginal_;  // the unpruned model of what is open
     QString modelTitle_;                // the run's model shown, as the live pane names it
     int pendingCheckpoint_ = -2;        // chosen while another checkpoint was loading
+    std::optional<jobs::ExportResult> lastExport_;  // for the report
     jobs::ModelSummary summary_;
     jobs::RunHistory history_;
     QSet<QString> locked_;

@@ -128,6 +128,7 @@ void ScreenshotDriver::capture() {
     std::printf("export: %s\n", qPrintable(dialog->resultText()));
     ok &= grab(dialog, QStringLiteral("export-dialog"));
     dialog->close();
+    ok &= window_->writeReport(QDir(options_.outDir).filePath(QStringLiteral("report.html")));
     ok &= captureLive();
     emit done(ok ? 0 : 1);
 }

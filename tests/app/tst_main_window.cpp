@@ -351,6 +351,20 @@ private slots:
                      qPrintable(dialog->resultText()));
             dialog->close();
 
+            // The report: one file naming every plot (embedded), the layers, the export and the settings.
+            const QString report = tmp.filePath("report.html");
+            QVERIFY(w.writeReport(report));
+            QFile html(report);
+            QVERIFY(html.open(QIODevice::ReadOnly));
+            const QString text = QString::fromUtf8(html.readAll());
+            for (auto* p : w.plots()) QVERIFY2(text.contains("<h3>" + p->title().toHtmlEscaped() + "</h3>"), qPrintable(p->title()));
+            QCOMPARE(text.count("src=\"data:image/png;base64,"), int(w.plots().size()));
+            for (const auto& l : w.summary().layers)
+                if (l.prunable) QVERIFY2(text.contains("<td>" + l.name + "</td>"), qPrintable(l.name));
+            QVERIFY(text.contains("pruned.onnx") && text.contains("agrees"));
+            QVERIFY(text.contains("<td>criterion</td><td>taylor</td>"));
+            QVERIFY(text.contains("x faster"));  // measured latency, original against final
+
             // A second run with another criterion, then both compared: one curve and one table row each.
             s.criterion = "l1";
             s.runDir = studyDir + "/l1";
