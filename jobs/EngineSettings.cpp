@@ -28,6 +28,8 @@ prune::PruneConfig toPruneConfig(const PruneSettings& s) {
         c.flopsLambda = s.regulariserWeight;
     }
     for (const auto& l : s.locked) c.locked.insert(l.toStdString());
+    for (auto it = s.minWidthOf.begin(); it != s.minWidthOf.end(); ++it)
+        c.constraints.minWidthOf[it.key().toStdString()] = it.value();
     c.seed = s.seed;
     c.batchSize = s.batchSize;
     return s.recover ? prune::withRecoveryRecipe(c) : c;
@@ -70,6 +72,7 @@ PruneSettings settingsFromHistory(const prune::History& h, const QString& runDir
         s.regulariserWeight = c.flopsLambda;
     }
     for (const auto& l : c.locked) s.locked << QString::fromStdString(l);
+    for (const auto& [layer, width] : c.constraints.minWidthOf) s.minWidthOf.insert(QString::fromStdString(layer), int(width));
     s.seed = c.seed;
     s.batchSize = c.batchSize;
     try {

@@ -6,6 +6,7 @@
 #include "jobs/IterationSummary.h"
 #include "jobs/LoadedModel.h"
 #include "jobs/PruneSettings.h"
+#include "jobs/SensitivityTable.h"
 
 namespace fp::jobs {
 
@@ -18,6 +19,7 @@ void registerJobTypes() {
     qRegisterMetaType<PruneSettings>();
     qRegisterMetaType<LoadedModel>();
     qRegisterMetaType<ExportResult>();
+    qRegisterMetaType<SensitivityTable>();
 }
 
 }  // namespace fp::jobs

@@ -1,6 +1,7 @@
 #pragma once
 // Everything the pruning panel asks for, as Qt values (widgets never see the
 // engine's types); jobs/EngineSettings.h converts to and from the engine's.
+#include <QMap>
 #include <QMetaType>
 #include <QString>
 #include <QStringList>
@@ -37,6 +38,7 @@ struct PruneSettings {
     QString floorMetric;          // "", "accuracy", ...
     double floorValue = 0.0;
     QStringList locked;           // layers kept whole
+    QMap<QString, int> minWidthOf;  // per-layer smallest width (filters), e.g. from sensitivity
     quint64 seed = 1;
     QString runDir;               // where checkpoints and history go
 

@@ -61,6 +61,12 @@ int LayerTableModel::rowCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : int(m_summary.layers.size());
 }
 
+void LayerTableModel::setSensitivity(const QMap<QString, double>& accuracyLoss, double share) {
+    m_sensitivity = accuracyLoss;
+    m_sensitivityShare = share;
+    if (rowCount() > 0) emit dataChanged(index(0, Sensitivity), index(rowCount() - 1, Sensitivity));
+}
+
 int LayerTableModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
 QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
@@ -106,6 +112,9 @@ QVariant LayerTableModel::displayData(const jobs::LayerInfo& layer, int column) 
         if (!layer.hasScore) return QString();
         return QStringLiteral("%1 / %2 / %3")
             .arg(scoreText(layer.scoreMin), scoreText(layer.scoreMean), scoreText(layer.scoreMax));
+    case Sensitivity:
+        if (!m_sensitivity.contains(layer.name)) return QString();
+        return tr("%1 pts").arg(-100.0 * m_sensitivity.value(layer.name), 0, 'f', 2);
     default: return {};
     }
 }
@@ -119,6 +128,7 @@ QVariant LayerTableModel::sortData(const jobs::LayerInfo& layer, int column) con
     case Macs: return layer.macs;
     // Layers without scores sort before every scored one.
     case Score: return layer.hasScore ? layer.scoreMean : std::numeric_limits<double>::lowest();
+    case Sensitivity: return m_sensitivity.value(layer.name, std::numeric_limits<double>::lowest());
     case Locked: return layer.prunable ? (layer.locked ? 1 : 0) : -1;
     default: return {};
     }
@@ -141,6 +151,12 @@ QString LayerTableModel::toolTip(const jobs::LayerInfo& layer, int column) const
                                     .arg(layer.scoreMean)
                                     .arg(layer.scoreMax)
                               : tr("No scores yet");
+    case Sensitivity:
+        return m_sensitivity.contains(layer.name)
+                   ? tr("Verification accuracy changes by %1 points when this layer's block alone loses %2% of its filters")
+                         .arg(-100.0 * m_sensitivity.value(layer.name), 0, 'f', 2)
+                         .arg(100.0 * m_sensitivityShare, 0, 'f', 0)
+                   : tr("Not measured: Run > Measure Layer Sensitivity");
     case Locked:
         return layer.prunable ? tr("Locked layers keep all their filters")
                               : tr("This layer has no filters of its own to prune");
@@ -158,6 +174,7 @@ QVariant LayerTableModel::headerData(int section, Qt::Orientation orientation, i
         case Params: return tr("Params");
         case Macs: return tr("MACs");
         case Score: return tr("Score min / mean / max");
+        case Sensitivity: return tr("Sensitivity");
         case Locked: return tr("Locked");
         default: return {};
         }
@@ -166,6 +183,7 @@ QVariant LayerTableModel::headerData(int section, Qt::Orientation orientation, i
         switch (section) {
         case Channels: return tr("Output channels now / originally; sorts by the share left");
         case Score: return tr("The last pruning criterion values of the layer's filters");
+        case Sensitivity: return tr("Accuracy change when the layer alone loses the largest measured share of its filters");
         case Locked: return tr("Locked layers are never pruned");
         default: return {};
         }

@@ -2,6 +2,7 @@
 // The layer table: one row per layer of the model being pruned. Numbers change every iteration
 // while the layer list stays the same, so updates keep rows (and the user's selection) in place.
 #include <QAbstractTableModel>
+#include <QMap>
 #include <QString>
 #include <QVector>
 
@@ -12,7 +13,7 @@ namespace fp::widgets {
 class LayerTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Name, Op, Channels, Params, Macs, Score, Locked, ColumnCount };
+    enum Column { Name, Op, Channels, Params, Macs, Score, Sensitivity, Locked, ColumnCount };
     // Numeric value of a cell for sorting (QSortFilterProxyModel::setSortRole):
     // channels -> share left, params/MACs -> count, score -> mean, locked -> 0/1.
     static constexpr int SortRole = Qt::UserRole;
@@ -22,6 +23,8 @@ public:
     void setSummary(const jobs::ModelSummary& summary);
     const jobs::ModelSummary& summary() const { return m_summary; }
 
+    // Accuracy lost (0..1) when the layer's block alone loses `share` of its filters (SensitivityJob).
+    void setSensitivity(const QMap<QString, double>& accuracyLoss, double share);
     int rowOf(const QString& layer) const;  // -1 when absent
     QString layerAt(int row) const;         // empty when out of range
 
@@ -47,6 +50,8 @@ private:
     QString toolTip(const jobs::LayerInfo& layer, int column) const;
 
     jobs::ModelSummary m_summary;
+    QMap<QString, double> m_sensitivity;
+    double m_sensitivityShare = 0;
 };
 
 }  // namespace fp::widgets

@@ -33,6 +33,7 @@
 #include "jobs/LiveJob.h"
 #include "jobs/ModelLoadJob.h"
 #include "jobs/RunComparison.h"
+#include "jobs/SensitivityJob.h"
 #include "models/ModelLoader.h"
 #include "prune/PruneRun.h"
 #include "util/Assets.h"
@@ -49,6 +50,7 @@
 #include "widgets/MetricPlot.h"
 #include "widgets/PruningPanel.h"
 #include "widgets/RocPlot.h"
+#include "widgets/SensitivityView.h"
 #include "widgets/WidthHistogramPlot.h"
 
 namespace fp::gui {
@@ -76,6 +78,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     statusBar()->addPermanentWidget(runProgress_);
     loader_ = new jobs::ModelLoadJob(this);
     checkpointLoader_ = new jobs::ModelLoadJob(this);
+    sensitivityJob_ = new jobs::SensitivityJob(this);
     pruner_ = new jobs::PruneJob(this);
     buildDocks();
     buildActions();
@@ -141,6 +144,9 @@ void MainWindow::buildDocks() {
     comparison_ = new widgets::ComparisonView;
     comparison_->setObjectName(QStringLiteral("ComparisonView"));
     plotTabs_->addTab(comparison_, tr("Compare"));
+    sensitivity_ = new widgets::SensitivityView;
+    sensitivity_->setObjectName(QStringLiteral("SensitivityView"));
+    plotTabs_->addTab(sensitivity_, tr("Sensitivity"));
 
     log_ = new widgets::LogPanel;
     log_->setObjectName(QStringLiteral("LogPanel"));
@@ -211,6 +217,8 @@ void MainWindow::buildActions() {
     resumeAction_ = run->addAction(tr("&Resume"), this, &MainWindow::resumeRun);
     stopAction_ = run->addAction(tr("S&top"), pruner_, &jobs::PruneJob::stop);
     stopAction_->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
+    run->addSeparator();
+    run->addAction(tr("Measure Layer &Sensitivity"), this, &MainWindow::measureSensitivity);
 
     viewMenu_ = menuBar()->addMenu(tr("&View"));
     auto* find = viewMenu_->addAction(tr("&Find Layer..."), this, [this] {
@@ -354,6 +362,33 @@ void MainWindow::connectJobs() {
     connect(graph_, &widgets::GraphView::lockRequested, this, &MainWindow::setLock);
     connect(tableModel_, &widgets::LayerTableModel::lockToggled, this, &MainWindow::setLock);
     connect(comparison_, &widgets::ComparisonView::addRunsRequested, this, &MainWindow::compareRunsDialog);
+
+    connect(sensitivity_, &widgets::SensitivityView::measureRequested, this, &MainWindow::measureSensitivity);
+    connect(sensitivity_, &widgets::SensitivityView::cancelRequested, sensitivityJob_, &jobs::SensitivityJob::cancel);
+    connect(sensitivity_, &widgets::SensitivityView::applyRequested, this, &MainWindow::applyLimits);
+    connect(sensitivityJob_, &jobs::SensitivityJob::progress, this, [this](int done, int total, double left) {
+        sensitivity_->setProgress(done, total, left);
+        runProgress_->setText(tr("Sensitivity: %1").arg(sensitivity_->status()));
+        runProgress_->show();
+    });
+    connect(sensitivityJob_, &jobs::SensitivityJob::finished, this, [this](const jobs::SensitivityTable& t) {
+        runProgress_->hide();
+        sensitivity_->setBusy(false);
+        showSensitivity(t);
+        log_->append(tr("Sensitivity measured (%1 blocks), saved in %2").arg(t.blocks.size()).arg(t.file));
+    });
+    connect(sensitivityJob_, &jobs::SensitivityJob::cancelled, this, [this] {
+        runProgress_->hide();
+        sensitivity_->setBusy(false);
+        sensitivity_->setStatus(tr("Cancelled: nothing was saved, the earlier measurement (if any) stays."));
+    });
+    connect(sensitivityJob_, &jobs::SensitivityJob::failed, this, [this](const QString& message) {
+        runProgress_->hide();
+        sensitivity_->setBusy(false);
+        sensitivity_->setStatus(tr("Failed: %1").arg(message));
+        log_->append(message, widgets::LogPanel::Level::Error);
+        QMessageBox::warning(this, tr("Layer sensitivity"), message);
+    });
 }
 
 bool MainWindow::isLoading() const { return loader_->isBusy(); }
@@ -379,6 +414,16 @@ void MainWindow::onLoaded(const jobs::LoadedModel& m) {
     model_ = loader_->model();
     summary_ = m.summary;
     locked_.clear();
+    minWidthOf_.clear();
+    // A measurement saved with what is opened (a run folder's sensitivity.json), else none.
+    showSensitivity({});
+    if (m.isRun && QFileInfo::exists(QDir(m.history.runDir).filePath(QStringLiteral("sensitivity.json")))) {
+        try {
+            showSensitivity(jobs::SensitivityJob::load(QDir(m.history.runDir).filePath(QStringLiteral("sensitivity.json"))));
+        } catch (const std::exception& e) {
+            log_->append(QString::fromUtf8(e.what()), widgets::LogPanel::Level::Warning);
+        }
+    }
     if (m.isRun) {
         runDir_ = m.history.runDir;
         history_ = m.history;
@@ -386,6 +431,7 @@ void MainWindow::onLoaded(const jobs::LoadedModel& m) {
         runMaxIterations_ = m.history.maxIterations;
         panel_->setSettings(m.settings);
         for (const auto& l : m.settings.locked) locked_.insert(l);
+        minWidthOf_ = m.settings.minWidthOf;
         panel_->setStatus(m.runFinished ? tr("This run finished: %1.").arg(m.history.stopReason)
                                         : tr("Interrupted after iteration %1: Resume goes on.").arg(m.history.iterations()));
         try {
@@ -539,6 +585,7 @@ void MainWindow::startPruning() {
     }
     if (s.runDir.isEmpty() || isRunFolder(s.runDir)) s.runDir = defaultRunDir();
     s.locked = QStringList(locked_.begin(), locked_.end());
+    s.minWidthOf = minWidthOf_;
     s.locked.sort();
     runMaxIterations_ = s.maxIterations;
     runDir_ = s.runDir;
@@ -618,6 +665,61 @@ void MainWindow::findLayer() {
     const QString text = findEdit_->text().trimmed();
     if (text.isEmpty()) return;
     if (!graph_->findNextLayer(text)) statusBar()->showMessage(tr("No layer name contains \"%1\"").arg(text), 5000);
+}
+
+QString MainWindow::sensitivityFile() const {
+    if (!runDir_.isEmpty() && isRunFolder(runDir_)) return QDir(runDir_).filePath(QStringLiteral("sensitivity.json"));
+    QString name = summary_.name.isEmpty() ? QStringLiteral("model") : summary_.name;
+    name.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_.-]")), QStringLiteral("_"));
+    const QString dir = QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath("sensitivity");
+    QDir().mkpath(dir);
+    return QDir(dir).filePath(name + QStringLiteral(".json"));
+}
+
+bool MainWindow::measureSensitivity() {
+    if (!model_) {
+        QMessageBox::information(this, tr("Layer sensitivity"), tr("Open a model first."));
+        return false;
+    }
+    if (pruner_->isBusy() || sensitivityJob_->isBusy()) return false;
+    auto s = panel_->settings();
+    s.locked = QStringList(locked_.begin(), locked_.end());
+    if (s.verifyFraction <= 0 && s.pairsFile.isEmpty()) {
+        QMessageBox::information(this, tr("Layer sensitivity"),
+                                 tr("Sensitivity is measured by verification: hold out some people (Data > Held out "
+                                    "for verification) or give a pairs file."));
+        return false;
+    }
+    if (!sensitivityJob_->start(model_, s, sensitivityFile())) return false;
+    sensitivity_->setBusy(true);
+    sensitivity_->setStatus(tr("Preparing the faces ..."));
+    plotTabs_->setCurrentWidget(sensitivity_);
+    log_->append(tr("Measuring layer sensitivity of %1 on %2").arg(summary_.name, s.trainDir));
+    return true;
+}
+
+void MainWindow::showSensitivity(const jobs::SensitivityTable& t) {
+    sensitivity_->setTable(t);
+    QMap<QString, double> loss;  // at the largest share, for every layer of each block
+    for (const auto& b : t.blocks)
+        for (const auto& layer : b.members) loss.insert(layer, b.accuracyLoss.isEmpty() ? 0.0 : b.accuracyLoss.back());
+    tableModel_->setSensitivity(loss, t.shares.isEmpty() ? 0.0 : t.shares.back());
+}
+
+void MainWindow::applyLimits(const QVector<jobs::SensitivityTable::Limit>& limits) {
+    int locks = 0, widths = 0;
+    for (const auto& l : limits) {
+        if (l.lock) {
+            setLock(l.layer, true);
+            ++locks;
+        } else if (l.minWidth > 0) {
+            minWidthOf_.insert(l.layer, l.minWidth);
+            ++widths;
+        }
+    }
+    const QString text = tr("Applied to the next run: %1 layers locked, %2 minimum widths").arg(locks).arg(widths);
+    log_->append(text);
+    statusBar()->showMessage(text, 8000);
 }
 
 QList<QPair<QString, QString>> MainWindow::shortcuts() const {

@@ -4,6 +4,7 @@
 // (remembered across runs). Opens models (zoo, pretrained, files, drag and
 // drop, run folders as sessions), runs pruning through PruneJob and exports.
 #include <QMainWindow>
+#include <QMap>
 #include <QSet>
 #include <QString>
 #include <QVector>
@@ -15,6 +16,7 @@
 #include "jobs/IterationSummary.h"
 #include "jobs/LoadedModel.h"
 #include "jobs/PruneJob.h"
+#include "jobs/SensitivityTable.h"
 
 class QAction;
 class QLabel;
@@ -28,10 +30,12 @@ class QTabWidget;
 namespace fp::jobs {
 class ExportJob;
 class ModelLoadJob;
+class SensitivityJob;
 }  // namespace fp::jobs
 
 namespace fp::widgets {
 class CheckpointList;
+class SensitivityView;
 class ComparisonView;
 class GraphView;
 class LayerTableModel;
@@ -59,6 +63,9 @@ public:
     bool compareRuns(const QStringList& folders);
     // A self-contained HTML report of the run shown (ReportWriter). False after a message box.
     bool writeReport(const QString& path);
+    // Measures per-layer sensitivity of the model shown on the panel's data, in the background; the
+    // result goes to the run folder (or the app's data folder) and into the Sensitivity tab.
+    bool measureSensitivity();
     // Starts a run with the panel's settings (what Start does).
     void startPruning();
 
@@ -74,6 +81,10 @@ public:
     widgets::LogPanel* logPanel() const { return log_; }
     widgets::CheckpointList* checkpointList() const { return checkpoints_; }
     widgets::ComparisonView* comparisonView() const { return comparison_; }
+    widgets::SensitivityView* sensitivityView() const { return sensitivity_; }
+    jobs::SensitivityJob* sensitivityJob() const { return sensitivityJob_; }
+    // Per-layer minimum widths the next run keeps (applied from sensitivity, or the run reopened).
+    const QMap<QString, int>& minWidths() const { return minWidthOf_; }
     QTabWidget* plotTabs() const { return plotTabs_; }
     const QVector<widgets::PlotBase*>& plots() const { return plots_; }
     jobs::PruneJob* pruneJob() const { return pruner_; }
@@ -112,6 +123,9 @@ private:
     void exportGraphDialog();
     void findLayer();
     void showShortcuts();
+    void showSensitivity(const jobs::SensitivityTable& table);
+    void applyLimits(const QVector<jobs::SensitivityTable::Limit>& limits);
+    QString sensitivityFile() const;
     void onLoaded(const jobs::LoadedModel& loaded);
     void onLoadFailed(const QString& spec, const QString& message);
     void showIteration(const jobs::IterationSummary& s, bool log);
@@ -141,6 +155,7 @@ private:
     widgets::LogPanel* log_ = nullptr;
     widgets::CheckpointList* checkpoints_ = nullptr;
     widgets::ComparisonView* comparison_ = nullptr;
+    widgets::SensitivityView* sensitivity_ = nullptr;
     QTabWidget* plotTabs_ = nullptr;
     QVector<widgets::PlotBase*> plots_;
     QVector<QDockWidget*> docks_;
@@ -159,6 +174,7 @@ private:
     // Jobs
     jobs::ModelLoadJob* loader_ = nullptr;
     jobs::ModelLoadJob* checkpointLoader_ = nullptr;
+    jobs::SensitivityJob* sensitivityJob_ = nullptr;
     jobs::PruneJob* pruner_ = nullptr;
     jobs::LiveJob* live_ = nullptr;
 
@@ -175,6 +191,7 @@ private:
     jobs::ModelSummary summary_;
     jobs::RunHistory history_;
     QSet<QString> locked_;
+    QMap<QString, int> minWidthOf_;
     bool syncing_ = false;              // table <-> graph selection echo guard
 };
 

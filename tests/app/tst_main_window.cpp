@@ -15,6 +15,7 @@
 #include "app/gui/ExportDialog.h"
 #include "app/gui/MainWindow.h"
 #include "jobs/LiveJob.h"
+#include "jobs/SensitivityJob.h"
 #include "util/Assets.h"
 #include "util/Errors.h"
 #include "widgets/CheckpointList.h"
@@ -25,6 +26,7 @@
 #include "widgets/LayerTableModel.h"
 #include "widgets/PlotBase.h"
 #include "widgets/PruningPanel.h"
+#include "widgets/SensitivityView.h"
 
 using namespace fp;
 
@@ -230,6 +232,45 @@ private slots:
         QVERIFY2(box.text.contains("pairs.txt:2") && box.text.contains("0099"), qPrintable(box.text));
         QVERIFY(QTest::qWaitFor([&] { return !w.pruneJob()->isBusy(); }, 10000));
         QCOMPARE(w.pruningPanel()->runState(), widgets::PruningPanel::RunState::Idle);
+    }
+
+    void sensitivityMeasuresEveryBlockAndAppliesLimits() {
+        if (assets::faceDataDir().empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        gui::MainWindow w;
+        w.show();
+        QVERIFY(openAndWait(w, "mobilefacenet"));
+        auto s = w.pruningPanel()->settings();
+        s.limitIdentities = 8;
+        s.verifyFraction = 0.5;
+        w.pruningPanel()->setSettings(s);
+        QSignalSpy done(w.sensitivityJob(), &jobs::SensitivityJob::finished);
+        QSignalSpy progress(w.sensitivityJob(), &jobs::SensitivityJob::progress);
+        QVERIFY(w.measureSensitivity());
+        QVERIFY(done.wait(300000));
+        QVERIFY(progress.count() > 2);
+        const auto table = done.at(0).at(0).value<jobs::SensitivityTable>();
+        QVERIFY(QFile::exists(table.file));
+        // One value per block at each share, drawn, and a column of the layer table.
+        QCOMPARE(w.sensitivityView()->table().blocks.size(), table.blocks.size());
+        QVERIFY(table.blocks.size() > 10);
+        for (const auto& b : table.blocks) QCOMPARE(b.accuracyLoss.size(), 2);
+        QCOMPARE(w.sensitivityView()->plot()->pointCount(), int(2 * table.blocks.size()));
+        const int row = w.layerModel()->rowOf(table.blocks.front().layer);
+        QVERIFY(w.layerModel()->index(row, widgets::LayerTableModel::Sensitivity).data().toString().endsWith("pts"));
+        // The proposed limits reach the next run: locks in the table, minimum widths in its settings.
+        QVERIFY(!table.proposed.isEmpty());
+        emit w.sensitivityView()->applyRequested(table.proposed);
+        int locks = 0;
+        for (const auto& l : table.proposed) {
+            if (l.lock) {
+                ++locks;
+                QCOMPARE(w.layerModel()->index(w.layerModel()->rowOf(l.layer), widgets::LayerTableModel::Locked)
+                             .data(Qt::CheckStateRole).toInt(), int(Qt::Checked));
+            } else {
+                QCOMPARE(w.minWidths().value(l.layer), l.minWidth);
+            }
+        }
+        QCOMPARE(w.minWidths().size() + locks, int(table.proposed.size()));
     }
 
     void shortRealRunFillsThePlotsAndReopensAsASession() {
