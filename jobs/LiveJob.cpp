@@ -469,6 +469,7 @@ void LiveJob::post(std::function<void()> fn) {
 void LiveJob::setModels(std::shared_ptr<const graph::Graph> original, std::shared_ptr<const graph::Graph> pruned,
                         const QString& originalTitle, const QString& prunedTitle) {
     modelNames_ = {originalTitle, prunedTitle};
+    prunedModel_ = pruned;
     worker_->command([w = worker_.get(), original, pruned, originalTitle, prunedTitle] {
         w->original = original;
         w->pruned = pruned;

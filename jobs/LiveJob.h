@@ -41,6 +41,8 @@ public:
                    const QString& originalTitle = {}, const QString& prunedTitle = {});
     // The titles last given to setModels: what the panes will show.
     QPair<QString, QString> modelNames() const { return modelNames_; }
+    // The pruned model last given to setModels (null: the quick L1 copy).
+    std::shared_ptr<const graph::Graph> prunedModel() const { return prunedModel_; }
     // Where the gallery lives (default: the application data folder, live-gallery.fpg). Loaded right away.
     void setGalleryPath(const QString& path);
     QString galleryPath() const { return galleryPath_; }
@@ -87,6 +89,7 @@ private:
     QMediaDevices* devices_ = nullptr;
     QString galleryPath_;
     QPair<QString, QString> modelNames_;
+    std::shared_ptr<const graph::Graph> prunedModel_;
     LiveSource source_;
     bool active_ = false;
     bool paused_ = false;

@@ -79,6 +79,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     loader_ = new jobs::ModelLoadJob(this);
     checkpointLoader_ = new jobs::ModelLoadJob(this);
     sensitivityJob_ = new jobs::SensitivityJob(this);
+    liveFileLoader_ = new jobs::ModelLoadJob(this);
     pruner_ = new jobs::PruneJob(this);
     buildDocks();
     buildActions();
@@ -197,6 +198,12 @@ void MainWindow::buildActions() {
     }
     file->addAction(tr("Open &Run Folder..."), this, &MainWindow::openRunDialog);
     file->addAction(tr("&Compare Runs..."), this, &MainWindow::compareRunsDialog);
+    file->addAction(tr("Model File on &Live Faces..."), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("A model to compare with the original on live faces"), runDir_.isEmpty() ? QDir::homePath() : runDir_,
+            tr("Models (*.fpm *.onnx *.json);;All files (*)"));
+        if (!path.isEmpty()) showFileOnLiveFaces(path);
+    });
     recentMenu_ = file->addMenu(tr("Open &Recent"));
     file->addSeparator();
     saveAction_ = file->addAction(tr("&Save Model As..."), this, &MainWindow::saveModelDialog);
@@ -279,6 +286,17 @@ void MainWindow::connectJobs() {
     connect(loader_, &jobs::ModelLoadJob::failed, this, &MainWindow::onLoadFailed);
     connect(checkpoints_, &widgets::CheckpointList::checkpointChosen, this, &MainWindow::chooseCheckpoint);
     connect(checkpointLoader_, &jobs::ModelLoadJob::loaded, this, &MainWindow::onCheckpointLoaded);
+    connect(liveFileLoader_, &jobs::ModelLoadJob::loaded, this, [this](const jobs::LoadedModel& m) {
+        const auto& s = m.summary;
+        const QString original = live_->modelNames().first;
+        const QString title = tr("%1 (%2M MACs, %3M params)")
+                                  .arg(QFileInfo(m.spec).fileName())
+                                  .arg(double(s.macs) / 1e6, 0, 'f', 1)
+                                  .arg(double(s.params) / 1e6, 0, 'f', 2);
+        live_->setModels(liveOriginal_, liveFileLoader_->model(), original, title);
+        log_->append(tr("Live faces: %1 against %2").arg(title, original));
+    });
+    connect(liveFileLoader_, &jobs::ModelLoadJob::failed, this, &MainWindow::onLoadFailed);
     connect(checkpointLoader_, &jobs::ModelLoadJob::failed, this, [this](const QString& spec, const QString& message) {
         pendingCheckpoint_ = -2;
         log_->append(message, widgets::LogPanel::Level::Error);
@@ -674,6 +692,14 @@ QString MainWindow::sensitivityFile() const {
     const QString dir = QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath("sensitivity");
     QDir().mkpath(dir);
     return QDir(dir).filePath(name + QStringLiteral(".json"));
+}
+
+bool MainWindow::showFileOnLiveFaces(const QString& path) {
+    if (!liveOriginal_) {
+        QMessageBox::information(this, tr("Live faces"), tr("Open the original model first: the file is compared with it."));
+        return false;
+    }
+    return liveFileLoader_->load(path);
 }
 
 bool MainWindow::measureSensitivity() {

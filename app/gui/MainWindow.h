@@ -66,6 +66,8 @@ public:
     // Measures per-layer sensitivity of the model shown on the panel's data, in the background; the
     // result goes to the run folder (or the app's data folder) and into the Sensitivity tab.
     bool measureSensitivity();
+    // Any model file as the live tab's pruned model (beside the model the window opened).
+    bool showFileOnLiveFaces(const QString& path);
     // Starts a run with the panel's settings (what Start does).
     void startPruning();
 
@@ -175,6 +177,7 @@ private:
     jobs::ModelLoadJob* loader_ = nullptr;
     jobs::ModelLoadJob* checkpointLoader_ = nullptr;
     jobs::SensitivityJob* sensitivityJob_ = nullptr;
+    jobs::ModelLoadJob* liveFileLoader_ = nullptr;
     jobs::PruneJob* pruner_ = nullptr;
     jobs::LiveJob* live_ = nullptr;
 

@@ -358,6 +358,11 @@ private slots:
             QVERIFY(w.summary().macs > w.runHistory().points[2].macs);
             QVERIFY2(w.liveJob()->modelNames().second.contains("iteration 1"),
                      qPrintable(w.liveJob()->modelNames().second));
+            QCOMPARE(w.liveJob()->prunedModel()->totalCost(false).macs, w.runHistory().points[1].macs);
+            // Any model file can take the pruned pane.
+            QVERIFY(w.showFileOnLiveFaces(runDir + "/checkpoints/iter-002.fpm"));
+            QTRY_VERIFY_WITH_TIMEOUT(w.liveJob()->modelNames().second.contains("iter-002.fpm"), 30000);
+            QCOMPARE(w.liveJob()->prunedModel()->totalCost(false).macs, w.runHistory().points[2].macs);
 
             // Every plot saves as a picture with something drawn on it, and as a vector PDF.
             for (int i = 0; i < w.plots().size(); ++i) {
