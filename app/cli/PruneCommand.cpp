@@ -53,7 +53,7 @@ int runPrune(const PruneOptions& o) {
     } else {
         if (o.model.empty() || o.train.empty() || o.out.empty())
             throw Error("prune needs --model, --train and --out (or --resume RUN_DIR)");
-        const prune::PruneConfig config = toConfig(o);  // bad option names fail before data loads
+        prune::PruneConfig config = toConfig(o);  // bad option names fail before data loads
         graph::Graph model = models::loadModel(o.model);
         const prune::DataSettings settings = toDataSettings(o);
         data = prune::prepareRunData(settings, model.preprocess);
@@ -61,6 +61,7 @@ int runPrune(const PruneOptions& o) {
                     data.trainIdentities, data.trainImages, data.verifyIdentities, data.verifyPairs);
         describeRecoveryData(data, o.verbose);
         for (const auto& s : data.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
+        applyRecoveryEpochs(config, o, data);
         run = std::make_unique<prune::PruneRun>(prune::PruneRun::start(
             o.out, std::move(model), o.model, config, *data.train, data.evaluate, &interrupted, cb,
             settings.toMap()));

@@ -1,5 +1,6 @@
 #include "app/cli/PruneOptions.h"
 
+#include <cmath>
 #include <cstdio>
 
 #include "util/Errors.h"
@@ -37,6 +38,9 @@ void addRunOptions(CLI::App* cmd, PruneOptions& o) {
         ->capture_default_str();
     cmd->add_option("--recovery-steps", o.recoverySteps, "Final recovery after the last cut (0 = none)")
         ->capture_default_str();
+    cmd->add_option("--recovery-epochs", o.recoveryEpochs,
+                    "Final recovery as passes over the recovery faces (training plus unlabelled) instead of steps")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_option("--recovery-lr", o.recoveryLr, "Final recovery's peak learning rate (cosine schedule)")
         ->capture_default_str();
     cmd->add_option("--recovery-warmup", o.recoveryWarmup, "Final recovery's warm-up steps")->capture_default_str();
@@ -131,6 +135,14 @@ prune::PruneConfig toConfig(const PruneOptions& o) {
     }
     if (!o.floor.empty()) std::tie(c.floorMetric, c.floorValue) = split(o.floor, "--floor");
     return c;
+}
+
+void applyRecoveryEpochs(prune::PruneConfig& c, const PruneOptions& o, const prune::RunData& data) {
+    if (o.quick || o.recoveryEpochs <= 0.0 || !data.recovery) return;
+    const auto perPass = data.recovery->batchesPerPass();
+    c.recoverySteps = std::max(1, static_cast<int>(std::ceil(o.recoveryEpochs * static_cast<double>(perPass))));
+    std::printf("final recovery: %g passes of %lld batches = %d steps\n", o.recoveryEpochs,
+                static_cast<long long>(perPass), c.recoverySteps);
 }
 
 prune::DataSettings toDataSettings(const PruneOptions& o) {

@@ -21,6 +21,7 @@ struct PruneOptions {
     int finetuneSteps = 0, recoverySteps = 0, recoveryWarmup = 0, recoveryEvalEvery = 0;
     double lr = 0, recoveryLr = 0, minWidth = 0.1, verifyFraction = 0.2, flopsLambda = 0.0;
     double distill = 0, relation = 0;
+    double recoveryEpochs = 0;  // > 0: replaces recoverySteps
     bool labels = false, quick = false, jitter = false, verbose = false;
     bool iterationsGiven = false;
     std::vector<std::string> locked, unlabelled;
@@ -32,6 +33,9 @@ struct PruneOptions {
 void addRunOptions(CLI::App* cmd, PruneOptions& o);
 
 prune::PruneConfig toConfig(const PruneOptions& o);      // throws fp::Error for bad names and values
+// --recovery-epochs: the final recovery's length in passes over the recovery faces, once they are
+// known (run.json keeps the steps it comes to). Prints the conversion.
+void applyRecoveryEpochs(prune::PruneConfig& c, const PruneOptions& o, const prune::RunData& data);
 prune::DataSettings toDataSettings(const PruneOptions& o);
 
 // "unlabelled recovery faces: N (M left out ...)"; with verbose, every image left out on stderr.

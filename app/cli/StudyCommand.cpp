@@ -90,11 +90,14 @@ int runStudy(StudyOptions o) {
             cb.recoveryEvaluated = [&](const prune::RecoveryPoint& p) {
                 printRecoveryPoint(p, run->history().config.recoverySteps);
             };
-            if (prune::PruneRun::isRunDir(dir))
+            if (prune::PruneRun::isRunDir(dir)) {
                 run = std::make_unique<prune::PruneRun>(prune::PruneRun::open(dir));
-            else
+            } else {
+                prune::PruneConfig config = toConfig(o);
+                applyRecoveryEpochs(config, o, data);
                 run = std::make_unique<prune::PruneRun>(prune::PruneRun::start(
-                    dir, model, o.model, toConfig(o), *data.train, data.evaluate, &stopStudy, cb, settings.toMap()));
+                    dir, model, o.model, config, *data.train, data.evaluate, &stopStudy, cb, settings.toMap()));
+            }
             run->run(*data.train, data.evaluate, &stopStudy, cb, data.recovery.get());
             if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\r%80s\r", "");
             if (!run->finished()) break;  // stopped by the user: the table below holds what finished

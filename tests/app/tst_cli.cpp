@@ -2,6 +2,7 @@
 // output, and errors that name the file and the problem.
 #include <QtTest>
 
+#include <cmath>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -182,7 +183,7 @@ private slots:
         const QString study = dir.path() + "/study";
         const QStringList common{"--model", "mobilefacenet", "--train", root, "--limit-identities", "8",
                                  "--verify-fraction", "0.5", "--batch-size", "16", "--per-iteration", "10%",
-                                 "--target", "macs:0.8", "--finetune-steps", "1", "--recovery-steps", "2",
+                                 "--target", "macs:0.8", "--finetune-steps", "1", "--recovery-epochs", "0.5",
                                  "--recovery-eval-every", "2", "--scoring-batches", "1", "--out", study};
         const auto r = cli(QStringList{"study", "--criteria", "l1,random,bn"} + common);
         QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
@@ -204,6 +205,15 @@ private slots:
             return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
         }()).object();
         QVERIFY2(json["failures"].toObject().contains("bn"), "BN-folded MobileFaceNet has no BatchNorm to rank by");
+
+        // The final recovery's length in passes over the recovery faces, kept in run.json as steps.
+        const auto conversion = QRegularExpression("final recovery: 0.5 passes of (\\d+) batches = (\\d+) steps").match(r.out);
+        QVERIFY2(conversion.hasMatch(), qPrintable(r.out));
+        QCOMPARE(conversion.captured(2).toInt(), int(std::ceil(0.5 * conversion.captured(1).toInt())));
+        QFile runJson(study + "/l1/run.json");
+        QVERIFY(runJson.open(QIODevice::ReadOnly));
+        QCOMPARE(QJsonDocument::fromJson(runJson.readAll()).object()["config"].toObject()["recovery_steps"].toInt(),
+                 conversion.captured(2).toInt());
 
         const auto bad = cli(QStringList{"study", "--criteria", "l1,magic"} + common);
         QVERIFY(bad.code != 0);
