@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the real workbench under Xvfb: opens MobileFaceNet, prunes 2 iterations on
 # $FACEPRUNE_DATA (16 people), then saves a picture of every view (window, graph,
-# layer table, panel, log, each plot tab, the Compare tab, the checkpoints timeline,
+# layer table, panel, log, each plot tab, the Compare and Sensitivity tabs, the checkpoints timeline,
 # export dialog, the live-faces tab on the
 # demo video with the faces shown enrolled) into OUT_DIR, with the run's report.html.
 #   scripts/screenshots.sh [OUT_DIR]      (default: build/screenshots)

@@ -68,7 +68,7 @@ case "$mode" in
 build) ;;
 test)
     export FACEPRUNE_DATA="${FACEPRUNE_DATA:-$root/../shared/data/lfw-ids}"
-    [ -d "$FACEPRUNE_DATA" ] || echo "setup: FACEPRUNE_DATA=$FACEPRUNE_DATA does not exist; data tests will skip"
+    [ -d "$FACEPRUNE_DATA" ] || echo "setup: FACEPRUNE_DATA=$FACEPRUNE_DATA does not exist; data tests will skip (or fail, with FACEPRUNE_REQUIRE_DATA=1)"
     ctest --test-dir "$build" --output-on-failure --timeout 1200
     ;;
 run)

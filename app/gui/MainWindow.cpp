@@ -433,15 +433,6 @@ void MainWindow::onLoaded(const jobs::LoadedModel& m) {
     summary_ = m.summary;
     locked_.clear();
     minWidthOf_.clear();
-    // A measurement saved with what is opened (a run folder's sensitivity.json), else none.
-    showSensitivity({});
-    if (m.isRun && QFileInfo::exists(QDir(m.history.runDir).filePath(QStringLiteral("sensitivity.json")))) {
-        try {
-            showSensitivity(jobs::SensitivityJob::load(QDir(m.history.runDir).filePath(QStringLiteral("sensitivity.json"))));
-        } catch (const std::exception& e) {
-            log_->append(QString::fromUtf8(e.what()), widgets::LogPanel::Level::Warning);
-        }
-    }
     if (m.isRun) {
         runDir_ = m.history.runDir;
         history_ = m.history;
@@ -495,6 +486,15 @@ void MainWindow::onLoaded(const jobs::LoadedModel& m) {
     updateTitle();
     updateActions();
     updateLiveModels();
+    // A measurement saved with what is opened (a run folder's sensitivity.json, or the model's), else none.
+    showSensitivity({});
+    if (const QString saved = sensitivityFile(); QFileInfo::exists(saved)) {
+        try {
+            showSensitivity(jobs::SensitivityJob::load(saved));
+        } catch (const std::exception& e) {
+            log_->append(QString::fromUtf8(e.what()), widgets::LogPanel::Level::Warning);
+        }
+    }
     emit modelOpened(spec_);
 }
 
@@ -586,6 +586,11 @@ QString MainWindow::defaultRunDir() const {
 
 void MainWindow::startPruning() {
     if (pruner_->isBusy()) return;
+    if (sensitivityJob_->isBusy()) {
+        QMessageBox::information(this, tr("Sensitivity is being measured"),
+                                 tr("Wait for the sensitivity measurement to end, or cancel it, before starting a run."));
+        return;
+    }
     if (spec_.isEmpty() || !model_) {
         QMessageBox::information(this, tr("No model"), tr("Open a model first (File > Open Model, or Ctrl+O)."));
         return;

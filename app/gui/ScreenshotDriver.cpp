@@ -16,13 +16,15 @@
 
 #include "app/gui/ExportDialog.h"
 #include "app/gui/MainWindow.h"
+#include "jobs/SensitivityJob.h"
+#include "widgets/CheckpointList.h"
 #include "widgets/GraphView.h"
 #include "widgets/LiveFramePane.h"
 #include "widgets/LiveTab.h"
 #include "widgets/LogPanel.h"
 #include "widgets/PlotBase.h"
-#include "widgets/CheckpointList.h"
 #include "widgets/PruningPanel.h"
+#include "widgets/SensitivityView.h"
 
 namespace fp::gui {
 
@@ -112,6 +114,7 @@ void ScreenshotDriver::capture() {
         settle(100);
         ok &= grab(tabs, QStringLiteral("plot-compare"));
     }
+    ok &= captureSensitivity();
     tabs->setCurrentIndex(0);
     ok &= grab(window_->checkpointList(), QStringLiteral("checkpoints"));
 
@@ -131,6 +134,27 @@ void ScreenshotDriver::capture() {
     ok &= window_->writeReport(QDir(options_.outDir).filePath(QStringLiteral("report.html")));
     ok &= captureLive();
     emit done(ok ? 0 : 1);
+}
+
+// The Sensitivity tab after a measurement on the run's data.
+bool ScreenshotDriver::captureSensitivity() {
+    QEventLoop wait;
+    bool measured = false;
+    connect(window_->sensitivityJob(), &jobs::SensitivityJob::finished, &wait, [&] {
+        measured = true;
+        wait.quit();
+    });
+    connect(window_->sensitivityJob(), &jobs::SensitivityJob::failed, &wait, &QEventLoop::quit);
+    QTimer::singleShot(300000, &wait, &QEventLoop::quit);
+    if (!window_->measureSensitivity()) return false;
+    wait.exec();
+    if (!measured) {
+        std::printf("sensitivity: no measurement (%s)\n", qPrintable(window_->sensitivityView()->status()));
+        return false;
+    }
+    settle(100);
+    window_->sensitivityView()->plot()->replotNow();
+    return grab(window_->plotTabs(), QStringLiteral("plot-sensitivity"));
 }
 
 // The live-faces dock on the demo video: floated to a useful size, the faces shown enrolled, grabbed

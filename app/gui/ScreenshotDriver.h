@@ -38,6 +38,7 @@ private:
     void onRunEnded();
     void capture();
     bool captureLive();
+    bool captureSensitivity();
     bool grab(QWidget* w, const QString& name);
     void fail(const QString& message);
 

@@ -6,6 +6,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "RequireData.h"
 #include "util/Assets.h"
 
 namespace {
@@ -98,7 +99,7 @@ private slots:
     // file is named with its line.
     void evalReportsVerificationOnFolders() {
         const auto data = fp::assets::faceDataDir();
-        if (data.empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        if (data.empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
         QTemporaryDir dir;
         const QString json = dir.path() + "/metrics.json";
         const auto r = cli({"eval", "--model", "mobilefacenet", "--folders", QString::fromStdString(data.string()),
@@ -124,7 +125,7 @@ private slots:
     // that OpenCV runs like the executor; the file holds fewer parameters.
     void pruneReplayExportARun() {
         const auto data = fp::assets::faceDataDir();
-        if (data.empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        if (data.empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
         QTemporaryDir dir;
         const QString root = QString::fromStdString(data.string());
         // Training: the first 10 people (--limit-identities). Pairs: 4 matched, 4 mismatched among the next 8.
@@ -177,7 +178,7 @@ private slots:
     // reported without stopping the others; a bad name is refused before any work.
     void studyComparesCriteriaInOneTable() {
         const auto data = fp::assets::faceDataDir();
-        if (data.empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        if (data.empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
         QTemporaryDir dir;
         const QString root = QString::fromStdString(data.string());
         const QString study = dir.path() + "/study";
@@ -241,7 +242,7 @@ private slots:
     // teacher without a distillation weight refused before any work.
     void trainFineTunesAndWritesTheModel() {
         const auto data = fp::assets::faceDataDir();
-        if (data.empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        if (data.empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
         QTemporaryDir dir;
         const QString out = dir.path() + "/tuned.fpm";
         const QString root = QString::fromStdString(data.string());

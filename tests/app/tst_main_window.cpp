@@ -11,6 +11,7 @@
 #include <QTableWidget>
 #include <QtTest>
 
+#include "RequireData.h"
 #include "app/gui/EventLoopProbe.h"
 #include "app/gui/ExportDialog.h"
 #include "app/gui/MainWindow.h"
@@ -206,7 +207,7 @@ private slots:
     // line and the image, and no run starts.
     void pairsFileWithMissingImagesShowsAMessageNamingIt() {
         const auto data = assets::faceDataDir();
-        if (data.empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        if (data.empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
         QTemporaryDir tmp;
         const QString people = QString::fromStdString(data.string());
         const QString pairs = tmp.filePath("pairs.txt");
@@ -235,7 +236,7 @@ private slots:
     }
 
     void sensitivityMeasuresEveryBlockAndAppliesLimits() {
-        if (assets::faceDataDir().empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        if (assets::faceDataDir().empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
         gui::MainWindow w;
         w.show();
         QVERIFY(openAndWait(w, "mobilefacenet"));
@@ -274,7 +275,7 @@ private slots:
     }
 
     void shortRealRunFillsThePlotsAndReopensAsASession() {
-        if (assets::faceDataDir().empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        if (assets::faceDataDir().empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
         QTemporaryDir tmp;
         // Two runs in one folder, as `faceprune-cli study` lays them out, to compare afterwards.
         const QString studyDir = tmp.filePath("study"), runDir = studyDir + "/taylor";
@@ -447,6 +448,7 @@ private slots:
         QCOMPARE(w.runHistory().iterations(), 2);
         QCOMPARE(w.pruningPanel()->settings().limitIdentities, 16);
         QCOMPARE(w.pruningPanel()->settings().maxIterations, 2);
+        QCOMPARE(w.pruningPanel()->settings().recover, false);  // the quick look, not the recipe
         QVERIFY2(w.liveJob()->modelNames().second.contains("final model"), qPrintable(w.liveJob()->modelNames().second));
         QCOMPARE(w.checkpointList()->count(), 4);
         QVERIFY(w.checkpointList()->following());

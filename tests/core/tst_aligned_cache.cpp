@@ -9,6 +9,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "RequireData.h"
 #include "data/AlignedCache.h"
 #include "data/FaceFolders.h"
 #include "faces/FacePipeline.h"
@@ -52,7 +53,7 @@ private slots:
             QSKIP(e.what());
         }
         const fs::path root = assets::faceDataDir();
-        if (root.empty()) QSKIP("FACEPRUNE_DATA is not set");
+        if (root.empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set");
         ScanOptions ten;
         ten.limitIdentities = 10;
         const FaceFolders folders = FaceFolders::scan(root, ten);

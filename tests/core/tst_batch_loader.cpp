@@ -11,6 +11,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "RequireData.h"
 #include "data/AlignedCache.h"
 #include "data/BatchLoader.h"
 #include "data/FaceFolders.h"
@@ -72,7 +73,7 @@ private slots:
         } catch (const AssetError& e) {
             QSKIP(e.what());
         }
-        if (assets::faceDataDir().empty()) QSKIP("FACEPRUNE_DATA is not set");
+        if (assets::faceDataDir().empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set");
         ScanOptions twenty;
         twenty.limitIdentities = 20;
         faces_ = FaceFolders::scan(assets::faceDataDir(), twenty);

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "RequireData.h"
 #include "data/AlignedCache.h"
 #include "data/FaceAugment.h"
 #include "data/FaceFolders.h"
@@ -45,7 +46,7 @@ class TestFaceAugment : public QObject {
 
 private slots:
     void initTestCase() {
-        if (assets::faceDataDir().empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        if (assets::faceDataDir().empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
         model_ = models::loadModel("mobilefacenet");
         data::ScanOptions scan;
         scan.limitIdentities = 4;

@@ -10,6 +10,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "RequireData.h"
 #include "data/FaceFolders.h"
 #include "util/Assets.h"
 #include "util/Errors.h"
@@ -173,7 +174,7 @@ private slots:
 
     void scansLfwIds() {
         const fs::path root = assets::faceDataDir();
-        if (root.empty()) QSKIP("FACEPRUNE_DATA is not set");
+        if (root.empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set");
         const FaceFolders all = FaceFolders::scan(root);
         qInfo("%s: %zu identities, %zu images, %zu skipped", root.c_str(), all.identityCount(),
               all.imageCount(), all.skipped().size());

@@ -12,6 +12,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "RequireData.h"
 #include "faces/FacePipeline.h"
 #include "util/Assets.h"
 #include "util/Errors.h"
@@ -410,7 +411,7 @@ private slots:
 
     void findsFacesInLfw() {
         const auto root = assets::faceDataDir();
-        if (root.empty()) QSKIP("FACEPRUNE_DATA is not set");
+        if (root.empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set");
         std::vector<std::filesystem::path> people;
         for (const auto& entry : std::filesystem::directory_iterator(root))
             if (entry.is_directory()) people.push_back(entry.path());

@@ -11,6 +11,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "RequireData.h"
 #include "data/FaceFolders.h"
 #include "eval/Pairs.h"
 #include "util/Assets.h"
@@ -222,7 +223,7 @@ private slots:
 
     void generatesLfwIdsPairs() {
         const fs::path root = assets::faceDataDir();
-        if (root.empty()) QSKIP("FACEPRUNE_DATA is not set");
+        if (root.empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set");
         data::ScanOptions twenty;
         twenty.limitIdentities = 20;
         const PairList p = generatePairs(data::FaceFolders::scan(root, twenty));

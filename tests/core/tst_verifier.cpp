@@ -10,6 +10,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "RequireData.h"
 #include "data/BatchLoader.h"
 #include "data/FaceFolders.h"
 #include "eval/Pairs.h"
@@ -37,7 +38,7 @@ private slots:
         } catch (const AssetError& e) {
             QSKIP(e.what());
         }
-        if (assets::faceDataDir().empty()) QSKIP("FACEPRUNE_DATA is not set");
+        if (assets::faceDataDir().empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set");
         data::ScanOptions forty;
         forty.limitIdentities = 40;
         pairs_ = generatePairs(data::FaceFolders::scan(assets::faceDataDir(), forty), 1);

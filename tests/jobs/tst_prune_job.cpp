@@ -4,6 +4,7 @@
 // iteration on disk. Needs FACEPRUNE_DATA (labelled face folders).
 #include <QtTest>
 
+#include "RequireData.h"
 #include "jobs/EngineSettings.h"
 #include "jobs/ModelLoadJob.h"
 #include "jobs/PruneJob.h"
@@ -41,7 +42,7 @@ class TestPruneJob : public QObject {
     Q_OBJECT
 private slots:
     void init() {
-        if (assets::faceDataDir().empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        if (assets::faceDataDir().empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
     }
 
     // The cost regulariser chosen in the panel reaches the engine, and a reopened run shows it again.

@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "RequireData.h"
 #include "jobs/LiveJob.h"
 #include "live/DemoVideo.h"
 #include "live/VideoFileSource.h"
@@ -141,7 +142,7 @@ private slots:
     // a folder without faces is reported and leaves the gallery as it was.
     void enrolFromAFolderOfPhotos() {
         const auto data = fp::assets::faceDataDir();
-        if (data.empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        if (data.empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
         const QString person = QDir(QString::fromStdString(data.string()))
                                    .entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)
                                    .first();

@@ -12,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "RequireData.h"
 #include "data/FaceFolders.h"
 #include "faces/FaceDetector.h"
 #include "live/DemoVideo.h"
@@ -170,7 +171,7 @@ private slots:
     // LFW people enrolled from 3 photos each, then shown in a video of 7 other photos each.
     void recognisesEnrolledPeopleInVideo() {
         const auto root = assets::faceDataDir();
-        if (root.empty()) QSKIP("FACEPRUNE_DATA is not set (labelled faces, e.g. ../shared/data/lfw-ids)");
+        if (root.empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled faces, e.g. ../shared/data/lfw-ids)");
         data::ScanOptions so;
         so.minImages = 10;
         const auto folders = data::FaceFolders::scan(root, so);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "RequireData.h"
 #include "SameWeights.h"
 #include "exec/Executor.h"
 #include "io/NativeFormat.h"
@@ -46,7 +47,7 @@ class TestPruneRun : public QObject {
     Q_OBJECT
 private slots:
     void init() {
-        if (assets::faceDataDir().empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        if (assets::faceDataDir().empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
     }
 
     void squeezeNetRunWritesHistoryAndReplays() {

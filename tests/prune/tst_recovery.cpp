@@ -11,6 +11,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "RequireData.h"
 #include "SameWeights.h"
 #include "data/UnlabelledFaces.h"
 #include "io/NativeFormat.h"
@@ -76,7 +77,7 @@ class TestRecovery : public QObject {
     Q_OBJECT
 private slots:
     void init() {
-        if (assets::faceDataDir().empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        if (assets::faceDataDir().empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
     }
 
     void halfTheMacsLandsOnTargetAndRecovers() {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "RequireData.h"
 #include "models/ModelLoader.h"
 #include "prune/ChannelGraph.h"
 #include "prune/RunData.h"
@@ -19,7 +20,7 @@ class TestSensitivity : public QObject {
     Q_OBJECT
 private slots:
     void everyBlockIsMeasuredAndLimitsFollow() {
-        if (assets::faceDataDir().empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        if (assets::faceDataDir().empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
         const graph::Graph model = models::loadModel("mobilefacenet");
         prune::DataSettings s;
         s.trainDir = assets::faceDataDir().string();

@@ -5,6 +5,7 @@
 
 #include <numeric>
 
+#include "RequireData.h"
 #include "models/ModelLoader.h"
 #include "train/TrainData.h"
 #include "train/Trainer.h"
@@ -16,7 +17,7 @@ class TestDistillSqueezeNet : public QObject {
     Q_OBJECT
 private slots:
     void init() {
-        if (assets::faceDataDir().empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        if (assets::faceDataDir().empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
     }
 
     void seedSqueezeNetLearnsFromMobileFaceNet() {

@@ -2,6 +2,7 @@
 // identification loss) recovers face verification on held-out identities' pairs.
 #include <QtTest>
 
+#include "RequireData.h"
 #include "models/ModelLoader.h"
 #include "prune/ChannelGraph.h"
 #include "prune/FineTune.h"
@@ -39,7 +40,7 @@ class TestFineTuneRecovery : public QObject {
     Q_OBJECT
 private slots:
     void init() {
-        if (assets::faceDataDir().empty()) QSKIP("FACEPRUNE_DATA is not set (labelled face folders)");
+        if (assets::faceDataDir().empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
     }
 
     void prunedMobileFaceNetRecoversVerification() {
