@@ -309,7 +309,7 @@ PruneJob::Outcome PruneJob::work(const Request& req) {
             // The final model (after the final recovery) and the history that says how it was chosen.
             publishModel(run->model());
             IterationSummary s = snapshot(prune::PruneRun::kFinalModel);
-            post([this, s] { emit iterationFinished(s); });
+            post([this, s] { emit finalModelReady(s); });
             return {Outcome::Finished, QString::fromStdString(run->history().stopReason)};
         }
         return {Outcome::Cancelled, {}};

@@ -58,6 +58,8 @@ signals:
     // phase: "fitting head", "scoring", "removing", "fine-tuning", "evaluating"; etaSeconds < 0 when unknown.
     void progress(int iteration, const QString& phase, int step, int steps, double etaSeconds);
     void iterationFinished(const fp::jobs::IterationSummary& summary);
+    // The run ended: its final model (after the final recovery), summary.iteration = -1. Before finished().
+    void finalModelReady(const fp::jobs::IterationSummary& summary);
     void finished(const QString& reason);
     void paused();
     void stopped();

@@ -337,6 +337,8 @@ void MainWindow::connectJobs() {
             });
     connect(pruner_, &jobs::PruneJob::iterationFinished, this,
             [this](const jobs::IterationSummary& s) { showIteration(s, true); });
+    connect(pruner_, &jobs::PruneJob::finalModelReady, this,
+            [this](const jobs::IterationSummary& s) { showIteration(s, false); });
     connect(pruner_, &jobs::PruneJob::finished, this, [this](const QString& reason) {
         runResumable_ = false;
         const QString text = tr("Finished: %1. Final model: %2").arg(reason, QDir(runDir_).filePath("final.fpm"));
@@ -560,7 +562,7 @@ void MainWindow::showIteration(const jobs::IterationSummary& s, bool log) {
         }
         showModel(s.model);
     }
-    if (!log || history_.points.isEmpty() || s.iteration == widgets::CheckpointList::kFinal) return;
+    if (!log || history_.points.isEmpty()) return;
     const auto& o = history_.points.front();
     const auto& p = history_.points.back();
     QString line = tr("Iteration %1: -%2 filters; filters %3, parameters %4 (%5), MACs %6 (%7)")
