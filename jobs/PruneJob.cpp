@@ -125,7 +125,8 @@ bool PruneJob::start(const QString& modelSpec, const prune::DataSettings& data, 
 bool PruneJob::start(const QString& modelSpec, const PruneSettings& settings) {
     if (isBusy()) return false;
     try {
-        return start(modelSpec, toDataSettings(settings), toPruneConfig(settings), settings.runDir);
+        const prune::RunRequest r = toRunRequest(settings);
+        return start(modelSpec, r.data, r.config, settings.runDir);
     } catch (const std::exception& e) {
         const QString text = QString::fromUtf8(e.what());
         post([this, text] { emit failed(text); });

@@ -1,21 +1,35 @@
 #include "jobs/PruneSettings.h"
 
-#include "prune/PruneConfig.h"
-#include "prune/Criterion.h"
+#include "prune/RunSettings.h"
 
 namespace fp::jobs {
 
-QStringList PruneSettings::criterionNames() {
-    QStringList out;
-    for (const auto& n : prune::criterionNames()) out << QString::fromStdString(n);
+QList<SettingField> PruneSettings::fields() {
+    const auto defaults = prune::defaultRunRequest();
+    QList<SettingField> out;
+    for (const auto& s : prune::runSettings()) {
+        SettingField f;
+        f.key = QString::fromStdString(s.key);
+        f.group = QString::fromStdString(s.group);
+        f.label = QString::fromStdString(s.label);
+        f.help = QString::fromStdString(s.help);
+        f.kind = static_cast<SettingField::Kind>(s.kind);
+        f.min = s.min;
+        f.max = s.max;
+        f.decimals = s.decimals;
+        f.percent = s.percent;
+        for (const auto& c : s.choices) f.choices << QString::fromStdString(c);
+        f.noneText = QString::fromStdString(s.noneText);
+        f.defaultValue = QString::fromStdString(s.get(defaults));
+        out << f;
+    }
     return out;
 }
 
-QStringList PruneSettings::targetKindNames() {
-    QStringList out;
-    for (auto k : {prune::TargetKind::Filters, prune::TargetKind::Params, prune::TargetKind::Macs})
-        out << QString::fromLatin1(prune::targetKindName(k));
-    return out;
+PruneSettings PruneSettings::defaults() {
+    PruneSettings s;
+    for (const auto& f : fields()) s.values.insert(f.key, f.defaultValue);
+    return s;
 }
 
 }  // namespace fp::jobs

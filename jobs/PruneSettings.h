@@ -1,6 +1,8 @@
 #pragma once
-// Everything the pruning panel asks for, as Qt values (widgets never see the
-// engine's types); jobs/EngineSettings.h converts to and from the engine's.
+// A pruning run's settings as Qt values, for the panel (widgets never see the engine's types).
+// The settings themselves are defined once, in prune/RunSettings.h; fields() describes them and
+// jobs/EngineSettings.h turns the values into the engine's request and back.
+#include <QList>
 #include <QMap>
 #include <QMetaType>
 #include <QString>
@@ -8,43 +10,47 @@
 
 namespace fp::jobs {
 
-struct PruneSettings {
-    // Data
-    QString trainDir;             // identity folders
-    int limitIdentities = 0;      // 0 = all
-    double verifyFraction = 0.2;  // identities held out for verification pairs
-    QString pairsFile;            // LFW-format pairs.txt (replaces the held-out identities when set)
-    QString pairsImages;          // the folder its names refer to
-    QString unlabelledDir;        // optional: faces without names, for recovery by distillation
-    int batchSize = 32;
-    // Method
-    QString criterion = QStringLiteral("taylor");
-    bool perIterationPercent = true;  // filters per iteration as a share of the prunable groups left
-    double perIterationValue = 5.0;   // percent or count
-    int scoringBatches = 0;       // 0 = one pass
-    // The recovery recipe (prune::withRecoveryRecipe): distillation from the original after every
-    // cut and a final recovery. Off: a quick look, fine-tuning only as finetuneSteps says.
-    bool recover = true;
-    int finetuneSteps = 0;
-    double learningRate = 0.005;
-    double minWidthFraction = 0.1;
-    int roundTo = 1;
-    QString regulariserCost;      // "", "macs", "latency": what the cost regulariser weighs
-    double regulariserWeight = 0.3;  // prune::kDefaultCostWeight (this header stays free of core)
-    // Stop conditions
-    int maxIterations = 10;
-    QString targetKind;           // "", "filters", "params", "macs"
-    double targetFractionLeft = 0.5;
-    QString floorMetric;          // "", "accuracy", ...
-    double floorValue = 0.0;
-    QStringList locked;           // layers kept whole
-    QMap<QString, int> minWidthOf;  // per-layer smallest width (filters), e.g. from sensitivity
-    quint64 seed = 1;
-    QString runDir;               // where checkpoints and history go
+// One setting as the panel shows it (a copy of prune::Setting without its accessors).
+struct SettingField {
+    enum class Kind { Integer, Real, Flag, Choice, Dir, File, DirList, Text, Measure, List };
+    QString key, group, label, help;
+    Kind kind = Kind::Text;
+    double min = 0, max = 0;
+    int decimals = 0;
+    bool percent = false;      // shown as a percentage of 1
+    QStringList choices;
+    QString noneText;          // Integer: what 0 means; Choice / Measure: what "" means
+    QString defaultValue;
+};
 
-    // The engine's names, for combo boxes.
-    static QStringList criterionNames();
-    static QStringList targetKindNames();
+struct PruneSettings {
+    QMap<QString, QString> values;  // setting key -> text as on the command line; missing = default
+    QString runDir;                 // where checkpoints and history go
+
+    QString value(const QString& key) const { return values.value(key); }
+    void setValue(const QString& key, const QString& v) { values.insert(key, v); }
+    // List settings hold one item per line.
+    QStringList list(const QString& key) const { return value(key).split(QLatin1Char('\n'), Qt::SkipEmptyParts); }
+    void setList(const QString& key, const QStringList& items) { setValue(key, items.join(QLatin1Char('\n'))); }
+    // Per-layer minimum widths ("min-width-of": LAYER=FILTERS lines).
+    QMap<QString, int> minWidths() const {
+        QMap<QString, int> out;
+        for (const auto& line : list(QStringLiteral("min-width-of"))) {
+            const auto eq = line.lastIndexOf(QLatin1Char('='));
+            if (eq > 0) out.insert(line.left(eq), line.mid(eq + 1).toInt());
+        }
+        return out;
+    }
+    void setMinWidths(const QMap<QString, int>& widths) {
+        QStringList lines;
+        for (auto it = widths.begin(); it != widths.end(); ++it) lines << it.key() + QLatin1Char('=') + QString::number(it.value());
+        setList(QStringLiteral("min-width-of"), lines);
+    }
+
+    // Every setting, in the order the engine applies them (defined in jobs, not seen by widgets).
+    static QList<SettingField> fields();
+    // Every setting at its default: the recovery recipe, no target.
+    static PruneSettings defaults();
 };
 
 }  // namespace fp::jobs

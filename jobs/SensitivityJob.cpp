@@ -64,9 +64,9 @@ bool SensitivityJob::start(std::shared_ptr<const graph::Graph> model, const Prun
     watcher_.setFuture(QtConcurrent::run([this, self, model, settings, savePath] {
         Outcome o;
         try {
-            const auto data = prune::prepareRunData(toDataSettings(settings), model->preprocess);
+            const auto data = prune::prepareRunData(toRunRequest(settings).data, model->preprocess);
             prune::SensitivityOptions options;
-            for (const auto& l : settings.locked) options.locked.insert(l.toStdString());
+            for (const auto& l : settings.list(QStringLiteral("lock"))) options.locked.insert(l.toStdString());
             const auto started = std::chrono::steady_clock::now();
             const auto report = [&](int done, int total) {
                 const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

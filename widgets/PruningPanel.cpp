@@ -58,7 +58,7 @@ QWidget* row(std::initializer_list<QWidget*> widgets) {
 
 }  // namespace
 
-PruningPanel::PruningPanel(QWidget* parent) : QWidget(parent) {
+PruningPanel::PruningPanel(const QList<jobs::SettingField>& fields, QWidget* parent) : QWidget(parent) {
     auto* top = new QVBoxLayout(this);
     model_ = new QLabel(tr("No model open"));
     model_->setWordWrap(true);
@@ -67,116 +67,11 @@ PruningPanel::PruningPanel(QWidget* parent) : QWidget(parent) {
     model_->setFont(bold);
     top->addWidget(model_);
 
-    // Data
-    auto* data = new QGroupBox(tr("Data"));
-    auto* df = new QFormLayout(data);
-    trainDir_ = new QLineEdit;
-    trainDir_->setPlaceholderText(tr("folder with one sub-folder of face images per person"));
-    auto* browse = browseButton(tr("Choose the training folder"));
-    connect(browse, &QToolButton::clicked, this, &PruningPanel::browseTrain);
-    df->addRow(tr("Training folder"), row({trainDir_, browse}));
-    limitIdentities_ = spin(0, 100000, 0, tr("all"), tr("Use only the first N people (0 = all)"));
-    df->addRow(tr("People"), limitIdentities_);
-    verifyPercent_ = dspin(0, 90, 20, 0, QStringLiteral(" %"),
-                           tr("People held out to make verification pairs (0 = no evaluation)"));
-    df->addRow(tr("Held out for verification"), verifyPercent_);
-    pairsFile_ = new QLineEdit;
-    pairsFile_->setPlaceholderText(tr("optional: LFW-format pairs.txt"));
-    pairsFile_->setToolTip(tr("Verify on these pairs instead of held-out people (all people then train)"));
-    auto* browsePairs = browseButton(tr("Choose a pairs file"));
-    connect(browsePairs, &QToolButton::clicked, this, &PruningPanel::browsePairs);
-    df->addRow(tr("Verification pairs"), row({pairsFile_, browsePairs}));
-    pairsImages_ = new QLineEdit;
-    pairsImages_->setPlaceholderText(tr("folder the pairs file's names refer to"));
-    auto* browseImages = browseButton(tr("Choose the pairs' image folder"));
-    connect(browseImages, &QToolButton::clicked, this, &PruningPanel::browsePairsImages);
-    df->addRow(tr("Pairs images"), row({pairsImages_, browseImages}));
-    // A pairs file replaces the held-out people.
-    connect(pairsFile_, &QLineEdit::textChanged, this, &PruningPanel::updateEnabled);
-    unlabelledDir_ = new QLineEdit;
-    unlabelledDir_->setPlaceholderText(tr("optional: more faces, no names needed"));
-    unlabelledDir_->setToolTip(tr("Faces of other people (any folder layout) the pruned model learns from by\n"
-                                  "matching the original model: more variety, better recovery"));
-    auto* browseUnlabelled = browseButton(tr("Choose a folder of unlabelled faces"));
-    connect(browseUnlabelled, &QToolButton::clicked, this, &PruningPanel::browseUnlabelled);
-    df->addRow(tr("Unlabelled faces"), row({unlabelledDir_, browseUnlabelled}));
-    batchSize_ = spin(1, 512, 32, {}, tr("Images per mini-batch (scoring, fine-tuning, evaluation)"));
-    df->addRow(tr("Batch size"), batchSize_);
-    top->addWidget(data);
-
-    // Method
-    auto* method = new QGroupBox(tr("Method"));
-    auto* mf = new QFormLayout(method);
-    criterion_ = new QComboBox;
-    criterion_->setToolTip(tr("taylor: Molchanov 2017, |activation x gradient| per feature map\n"
-                              "taylor-bn: Molchanov 2019, BatchNorm parameters x gradients\n"
-                              "l1: filter weight norm; bn: |BatchNorm gamma|; random: baseline"));
-    mf->addRow(tr("Criterion"), criterion_);
-    perIteration_ = dspin(0.1, 100000, 5, 1, {}, tr("Filters removed in every iteration"));
-    perIterationUnit_ = new QComboBox;
-    perIterationUnit_->addItems({tr("% of prunable"), tr("filters")});
-    connect(perIterationUnit_, &QComboBox::currentIndexChanged, this, [this](int i) {
-        perIteration_->setDecimals(i == 0 ? 1 : 0);
-        perIteration_->setMaximum(i == 0 ? 100 : 100000);
-    });
-    mf->addRow(tr("Per iteration"), row({perIteration_, perIterationUnit_}));
-    scoringBatches_ = spin(0, 100000, 0, tr("one pass"), tr("Mini-batches scored per iteration (0 = one pass)"));
-    mf->addRow(tr("Scoring batches"), scoringBatches_);
-    recover_ = new QCheckBox(tr("Recover (distil from the original)"));
-    recover_->setChecked(jobs::PruneSettings{}.recover);
-    recover_->setToolTip(tr("After every cut the pruned model learns to reproduce the original's embeddings,\n"
-                            "and a final recovery follows the last cut, keeping its best checkpoint.\n"
-                            "Off: a quick look, fine-tuning only as the steps below say."));
-    connect(recover_, &QCheckBox::toggled, this, [this] { updateEnabled(); });
-    mf->addRow(tr("Recovery"), recover_);
-    finetuneSteps_ = spin(0, 1000000, 0, tr("none"), tr("SGD steps after each removal"));
-    learningRate_ = dspin(0.00001, 1.0, 0.005, 5, {}, tr("Fine-tuning learning rate"));
-    learningRate_->setSingleStep(0.001);
-    mf->addRow(tr("Fine-tune steps"), finetuneSteps_);
-    mf->addRow(tr("Learning rate"), learningRate_);
-    minWidth_ = dspin(0, 100, 10, 0, QStringLiteral(" %"), tr("No layer keeps fewer than this share of its filters"));
-    mf->addRow(tr("Minimum layer width"), minWidth_);
-    regulariserCost_ = new QComboBox;
-    regulariserCost_->addItem(tr("none"), QString());
-    regulariserCost_->addItem(tr("MACs"), QStringLiteral("macs"));
-    regulariserCost_->addItem(tr("measured latency"), QStringLiteral("latency"));
-    regulariserCost_->setToolTip(tr("Prefer removing filters that cost most: by MACs, or by each layer's inference\n"
-                                    "time measured on this machine before every iteration (realises more speed-up)"));
-    // A weight of 0 would be "none" under another name.
-    regulariserWeight_ = dspin(0.01, 10.0, jobs::PruneSettings{}.regulariserWeight, 2, {}, tr("How much cost outweighs importance: each score loses\n"
-                                                           "weight x the filter's saving / the largest saving"));
-    regulariserWeight_->setSingleStep(0.05);
-    connect(regulariserCost_, &QComboBox::currentIndexChanged, this, [this] { updateEnabled(); });
-    mf->addRow(tr("Cost regulariser"), row({regulariserCost_, regulariserWeight_}));
-    lockedLabel_ = new QLabel;
-    lockedLabel_->setWordWrap(true);
-    lockedLabel_->setToolTip(tr("Lock layers in the layer table or from the graph's context menu"));
-    mf->addRow(tr("Locked layers"), lockedLabel_);
-    top->addWidget(method);
-
-    // Stop conditions
-    auto* stopWhen = new QGroupBox(tr("Stop when"));
-    auto* sf = new QFormLayout(stopWhen);
-    maxIterations_ = spin(1, 10000, 10, {}, tr("Iterations at most"));
-    sf->addRow(tr("Iterations reach"), maxIterations_);
-    targetKind_ = new QComboBox;
-    targetPercent_ = dspin(1, 99, 50, 0, QStringLiteral(" % left"), tr("Stop once this share of the original is left"));
-    sf->addRow(tr("Target"), row({targetKind_, targetPercent_}));
-    floorMetric_ = new QComboBox;
-    floorMetric_->addItem(tr("no floor"), QString());
-    floorMetric_->addItem(tr("accuracy"), QStringLiteral("accuracy"));
-    floorMetric_->addItem(tr("AUC"), QStringLiteral("auc"));
-    floorMetric_->addItem(tr("TAR at FAR 1%"), QStringLiteral("tar_far1e-2"));
-    floorPercent_ = dspin(0, 100, 95, 1, QStringLiteral(" %"), tr("Stop when the metric falls below this"));
-    sf->addRow(tr("Metric falls below"), row({floorMetric_, floorPercent_}));
-    connect(targetKind_, &QComboBox::currentIndexChanged, this, [this] { updateEnabled(); });
-    connect(floorMetric_, &QComboBox::currentIndexChanged, this, [this] { updateEnabled(); });
-    top->addWidget(stopWhen);
-
-    // Run
+    // Run: controls and progress first, visible for the whole run however tall the settings are.
     auto* runBox = new QGroupBox(tr("Run"));
     auto* rl = new QVBoxLayout(runBox);
     runDir_ = new QLineEdit;
+    runDir_->setObjectName(QStringLiteral("run-dir"));
     runDir_->setPlaceholderText(tr("run folder: chosen automatically"));
     runDir_->setToolTip(tr("Checkpoints, history (run.json) and the final model go here; "
                            "open the folder later to continue or review the run"));
@@ -202,102 +97,186 @@ PruningPanel::PruningPanel(QWidget* parent) : QWidget(parent) {
     status_->setWordWrap(true);
     status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     rl->addWidget(status_);
-    // Controls and progress first: visible for the whole run however tall the settings are.
-    top->insertWidget(1, runBox);
+    top->addWidget(runBox);
+    runWidgets_ = {runDir_, browseRun};
+
+    // The settings, one group box per group in the order the fields come.
+    QMap<QString, QFormLayout*> groups;
+    editors_.reserve(size_t(fields.size()));
+    for (const auto& f : fields) {
+        if (!groups.contains(f.group)) {
+            auto* box = new QGroupBox(f.group);
+            groups.insert(f.group, new QFormLayout(box));
+            top->addWidget(box);
+        }
+        editors_.push_back({f, nullptr, {}, {}});
+        auto& e = editors_.back();
+        e.row = buildEditor(e);
+        e.row->setToolTip(f.help);
+        groups[f.group]->addRow(f.kind == jobs::SettingField::Kind::Flag ? QString() : f.label, e.row);
+        e.set(f.defaultValue);
+    }
     top->addStretch(1);
 
     connect(start_, &QPushButton::clicked, this, [this] { emit startRequested(settings()); });
     connect(pause_, &QPushButton::clicked, this, &PruningPanel::pauseRequested);
     connect(resume_, &QPushButton::clicked, this, &PruningPanel::resumeRequested);
     connect(stop_, &QPushButton::clicked, this, &PruningPanel::stopRequested);
-
-    settingsWidgets_ = {trainDir_, browse, limitIdentities_, verifyPercent_, pairsFile_, browsePairs, pairsImages_,
-                        browseImages, unlabelledDir_, browseUnlabelled, recover_, batchSize_, criterion_,
-                        perIteration_, perIterationUnit_, scoringBatches_, finetuneSteps_, learningRate_,
-                        minWidth_, regulariserCost_, regulariserWeight_, maxIterations_, targetKind_, targetPercent_,
-                        floorMetric_, floorPercent_, runDir_, browseRun};
-    setChoices({QStringLiteral("taylor")}, {});
-    setLockedLayers({});
     updateEnabled();
 }
 
-void PruningPanel::setChoices(const QStringList& criteria, const QStringList& targetKinds) {
-    const QString current = criterion_->currentText();
-    criterion_->clear();
-    criterion_->addItems(criteria);
-    if (criteria.contains(current)) criterion_->setCurrentText(current);
-    const QString kind = targetKind_->currentData().toString();
-    targetKind_->clear();
-    targetKind_->addItem(tr("none"), QString());
-    for (const auto& k : targetKinds) targetKind_->addItem(k, k);
-    targetKind_->setCurrentIndex(std::max(0, targetKind_->findData(kind)));
+QWidget* PruningPanel::buildEditor(FieldEditor& e) {
+    using Kind = jobs::SettingField::Kind;
+    const auto& f = e.field;
+    const QString name = QStringLiteral("setting-") + f.key;
+    const auto changed = [this] { updateEnabled(); };
+    switch (f.kind) {
+    case Kind::Integer: {
+        auto* s = spin(int(f.min), int(std::min(f.max, 2147483647.0)), int(f.min), f.min == 0 ? f.noneText : QString());
+        s->setObjectName(name);
+        e.get = [s] { return QString::number(s->value()); };
+        e.set = [s](const QString& v) { s->setValue(v.toInt()); };
+        connect(s, &QSpinBox::valueChanged, this, changed);
+        return s;
+    }
+    case Kind::Real: {
+        const double scale = f.percent ? 100.0 : 1.0;
+        auto* s = dspin(f.min * scale, f.max * scale, f.min * scale, f.decimals, f.percent ? QStringLiteral(" %") : QString());
+        s->setSingleStep(f.percent ? 1.0 : f.decimals >= 4 ? 0.001 : f.decimals >= 2 ? 0.05 : 1.0);
+        s->setObjectName(name);
+        e.get = [s, scale] { return QString::number(s->value() / scale, 'g', 12); };
+        e.set = [s, scale](const QString& v) { s->setValue(v.toDouble() * scale); };
+        return s;
+    }
+    case Kind::Flag: {
+        auto* c = new QCheckBox(f.label);
+        c->setObjectName(name);
+        e.get = [c] { return c->isChecked() ? QStringLiteral("true") : QStringLiteral("false"); };
+        e.set = [c](const QString& v) { c->setChecked(v == QLatin1String("true")); };
+        connect(c, &QCheckBox::toggled, this, changed);
+        if (f.key == QLatin1String("quick")) connect(c, &QCheckBox::toggled, this, [this](bool quick) {
+            // Leaving a quick run's settings: the recovery it had switched off comes back at its defaults.
+            if (quick) return;
+            for (auto& r : editors_)
+                if (r.field.group == editor(QStringLiteral("quick"))->field.group && r.field.key != QLatin1String("quick") &&
+                    r.get().toDouble() == 0.0 && r.field.defaultValue.toDouble() != 0.0)
+                    r.set(r.field.defaultValue);
+        });
+        return c;
+    }
+    case Kind::Choice: {
+        auto* c = new QComboBox;
+        c->setObjectName(name);
+        if (!f.noneText.isEmpty()) c->addItem(f.noneText, QString());
+        for (const auto& choice : f.choices) c->addItem(choice, choice);
+        e.get = [c] { return c->currentData().toString(); };
+        e.set = [c](const QString& v) {
+            if (c->findData(v) < 0) c->addItem(v, v);
+            c->setCurrentIndex(c->findData(v));
+        };
+        connect(c, &QComboBox::currentIndexChanged, this, changed);
+        return c;
+    }
+    case Kind::Dir:
+    case Kind::File:
+    case Kind::DirList: {
+        auto* line = new QLineEdit;
+        line->setObjectName(name);
+        line->setPlaceholderText(f.help.section(QLatin1Char(':'), 0, 0).section(QLatin1Char('('), 0, 0).trimmed());
+        auto* browse = browseButton(tr("Choose: %1").arg(f.label));
+        browse->setObjectName(QStringLiteral("browse-") + f.key);
+        const bool many = f.kind == Kind::DirList;
+        const bool file = f.kind == Kind::File;
+        connect(browse, &QToolButton::clicked, this, [this, line, f, many, file] {
+            const QString start = many ? QString() : line->text();
+            const QString chosen = file ? QFileDialog::getOpenFileName(this, f.label, start)
+                                        : QFileDialog::getExistingDirectory(this, f.label, start);
+            if (chosen.isEmpty()) return;
+            line->setText(many && !line->text().trimmed().isEmpty() ? line->text() + QStringLiteral("; ") + chosen : chosen);
+        });
+        connect(line, &QLineEdit::textChanged, this, changed);
+        if (many) {
+            e.get = [line] {
+                QStringList items;
+                for (const auto& i : line->text().split(QLatin1Char(';'), Qt::SkipEmptyParts))
+                    if (!i.trimmed().isEmpty()) items << i.trimmed();
+                return items.join(QLatin1Char('\n'));
+            };
+            e.set = [line](const QString& v) { line->setText(v.split(QLatin1Char('\n'), Qt::SkipEmptyParts).join(QStringLiteral("; "))); };
+        } else {
+            e.get = [line] { return line->text().trimmed(); };
+            e.set = [line](const QString& v) { line->setText(v); };
+        }
+        return row({line, browse});
+    }
+    case Kind::Text: {
+        auto* line = new QLineEdit;
+        line->setObjectName(name);
+        e.get = [line] { return line->text().trimmed(); };
+        e.set = [line](const QString& v) { line->setText(v); };
+        return line;
+    }
+    case Kind::Measure: {
+        auto* kind = new QComboBox;
+        kind->setObjectName(name);
+        kind->addItem(f.noneText, QString());
+        for (const auto& choice : f.choices) kind->addItem(choice, choice);
+        auto* value = dspin(f.min * 100, f.max * 100, f.max * 50, 1, QStringLiteral(" %"));
+        value->setObjectName(name + QStringLiteral("-value"));
+        e.get = [kind, value] {
+            const QString k = kind->currentData().toString();
+            return k.isEmpty() ? k : k + QLatin1Char(':') + QString::number(value->value() / 100.0, 'g', 12);
+        };
+        e.set = [kind, value](const QString& v) {
+            const QString k = v.section(QLatin1Char(':'), 0, 0);
+            if (!k.isEmpty() && kind->findData(k) < 0) kind->addItem(k, k);
+            kind->setCurrentIndex(std::max(0, kind->findData(k)));
+            if (!k.isEmpty()) value->setValue(v.section(QLatin1Char(':'), 1).toDouble() * 100.0);
+        };
+        connect(kind, &QComboBox::currentIndexChanged, this, changed);
+        return row({kind, value});
+    }
+    case Kind::List: {
+        auto* label = new QLabel;
+        label->setObjectName(name);
+        label->setWordWrap(true);
+        auto items = std::make_shared<QStringList>();
+        e.get = [items] { return items->join(QLatin1Char('\n')); };
+        e.set = [this, label, items](const QString& v) {
+            *items = v.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+            if (items->isEmpty()) label->setText(tr("none"));
+            else if (items->size() <= 3) label->setText(items->join(QStringLiteral(", ")));
+            else label->setText(tr("%1 layers (%2, ...)").arg(items->size()).arg(items->mid(0, 2).join(QStringLiteral(", "))));
+        };
+        return label;
+    }
+    }
+    return new QWidget;
+}
+
+PruningPanel::FieldEditor* PruningPanel::editor(const QString& key) {
+    for (auto& e : editors_)
+        if (e.field.key == key) return &e;
+    return nullptr;
 }
 
 jobs::PruneSettings PruningPanel::settings() const {
     jobs::PruneSettings s;
-    s.trainDir = trainDir_->text().trimmed();
-    s.limitIdentities = limitIdentities_->value();
-    s.verifyFraction = verifyPercent_->value() / 100.0;
-    s.pairsFile = pairsFile_->text().trimmed();
-    s.pairsImages = pairsImages_->text().trimmed();
-    s.unlabelledDir = unlabelledDir_->text().trimmed();
-    s.recover = recover_->isChecked();
-    s.batchSize = batchSize_->value();
-    s.criterion = criterion_->currentText();
-    s.perIterationPercent = perIterationUnit_->currentIndex() == 0;
-    s.perIterationValue = perIteration_->value();
-    s.scoringBatches = scoringBatches_->value();
-    s.finetuneSteps = finetuneSteps_->value();
-    s.learningRate = learningRate_->value();
-    s.minWidthFraction = minWidth_->value() / 100.0;
-    s.regulariserCost = regulariserCost_->currentData().toString();
-    s.regulariserWeight = regulariserWeight_->value();
-    s.maxIterations = maxIterations_->value();
-    s.targetKind = targetKind_->currentData().toString();
-    s.targetFractionLeft = targetPercent_->value() / 100.0;
-    s.floorMetric = floorMetric_->currentData().toString();
-    s.floorValue = floorPercent_->value() / 100.0;
-    s.locked = locked_;
+    for (const auto& e : editors_) s.setValue(e.field.key, e.get());
     s.runDir = runDir_->text().trimmed();
     return s;
 }
 
 void PruningPanel::setSettings(const jobs::PruneSettings& s) {
-    trainDir_->setText(s.trainDir);
-    limitIdentities_->setValue(s.limitIdentities);
-    verifyPercent_->setValue(s.verifyFraction * 100.0);
-    pairsFile_->setText(s.pairsFile);
-    pairsImages_->setText(s.pairsImages);
-    unlabelledDir_->setText(s.unlabelledDir);
-    recover_->setChecked(s.recover);
-    batchSize_->setValue(s.batchSize);
-    if (criterion_->findText(s.criterion) < 0) criterion_->addItem(s.criterion);
-    criterion_->setCurrentText(s.criterion);
-    perIterationUnit_->setCurrentIndex(s.perIterationPercent ? 0 : 1);
-    perIteration_->setValue(s.perIterationValue);
-    scoringBatches_->setValue(s.scoringBatches);
-    finetuneSteps_->setValue(s.finetuneSteps);
-    learningRate_->setValue(s.learningRate);
-    minWidth_->setValue(s.minWidthFraction * 100.0);
-    regulariserCost_->setCurrentIndex(std::max(0, regulariserCost_->findData(s.regulariserCost)));
-    regulariserWeight_->setValue(s.regulariserWeight);
-    maxIterations_->setValue(s.maxIterations);
-    if (!s.targetKind.isEmpty() && targetKind_->findData(s.targetKind) < 0) targetKind_->addItem(s.targetKind, s.targetKind);
-    targetKind_->setCurrentIndex(std::max(0, targetKind_->findData(s.targetKind)));
-    targetPercent_->setValue(s.targetFractionLeft * 100.0);
-    if (!s.floorMetric.isEmpty() && floorMetric_->findData(s.floorMetric) < 0)
-        floorMetric_->addItem(s.floorMetric, s.floorMetric);
-    floorMetric_->setCurrentIndex(std::max(0, floorMetric_->findData(s.floorMetric)));
-    floorPercent_->setValue(s.floorValue * 100.0);
+    // Fields the settings leave out keep what they show.
+    for (auto& e : editors_)
+        if (s.values.contains(e.field.key)) e.set(s.value(e.field.key));
     runDir_->setText(s.runDir);
-    setLockedLayers(s.locked);
+    updateEnabled();
 }
 
 void PruningPanel::setLockedLayers(const QStringList& layers) {
-    locked_ = layers;
-    if (layers.isEmpty()) lockedLabel_->setText(tr("none"));
-    else if (layers.size() <= 3) lockedLabel_->setText(layers.join(QStringLiteral(", ")));
-    else lockedLabel_->setText(tr("%1 layers (%2, ...)").arg(layers.size()).arg(layers.mid(0, 2).join(QStringLiteral(", "))));
+    if (auto* e = editor(QStringLiteral("lock"))) e->set(layers.join(QLatin1Char('\n')));
 }
 
 void PruningPanel::setModelName(const QString& name) {
@@ -322,14 +301,25 @@ void PruningPanel::setRunState(RunState state) {
 
 void PruningPanel::updateEnabled() {
     const bool running = state_ == RunState::Running || state_ == RunState::Pausing || state_ == RunState::Stopping;
-    for (auto* w : settingsWidgets_) w->setEnabled(!running);
-    targetPercent_->setEnabled(!running && targetKind_->currentIndex() > 0);
-    verifyPercent_->setEnabled(!running && pairsFile_->text().trimmed().isEmpty());
-    floorPercent_->setEnabled(!running && floorMetric_->currentIndex() > 0);
-    regulariserWeight_->setEnabled(!running && regulariserCost_->currentIndex() > 0);
-    // The recipe sets fine-tuning itself.
-    finetuneSteps_->setEnabled(!running && !recover_->isChecked());
-    learningRate_->setEnabled(!running && !recover_->isChecked());
+    for (auto* w : runWidgets_) w->setEnabled(!running);
+    const auto text = [this](const char* key) {
+        auto* e = editor(QLatin1String(key));
+        return e ? e->get() : QString();
+    };
+    const bool quick = text("quick") == QLatin1String("true");
+    const QString recoveryGroup = editor(QStringLiteral("quick")) ? editor(QStringLiteral("quick"))->field.group : QString();
+    for (auto& e : editors_) {
+        bool on = !running;
+        // A pairs file replaces the held-out people; the weight only weighs a chosen cost; a quick
+        // look switches recovery off.
+        if (e.field.key == QLatin1String("verify-fraction")) on = on && text("pairs").isEmpty();
+        if (e.field.key == QLatin1String("cost-lambda")) on = on && !text("cost").isEmpty();
+        if (e.field.group == recoveryGroup && e.field.key != QLatin1String("quick")) on = on && !quick;
+        e.row->setEnabled(on);
+        if (e.field.kind == jobs::SettingField::Kind::Measure)
+            if (auto* value = e.row->findChild<QWidget*>(QStringLiteral("setting-") + e.field.key + QStringLiteral("-value")))
+                value->setEnabled(on && !e.get().isEmpty());
+    }
     start_->setEnabled(!running);
     pause_->setEnabled(state_ == RunState::Running);
     resume_->setEnabled(state_ == RunState::Resumable);
@@ -369,29 +359,6 @@ QString PruningPanel::statusText() const { return status_->text(); }
 QString PruningPanel::progressText() const { return bar_->text(); }
 double PruningPanel::progressShare() const {
     return double(bar_->value() - bar_->minimum()) / double(std::max(1, bar_->maximum() - bar_->minimum()));
-}
-
-void PruningPanel::browseTrain() {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Training folder (one sub-folder per person)"),
-                                                          trainDir_->text());
-    if (!dir.isEmpty()) trainDir_->setText(dir);
-}
-
-void PruningPanel::browseUnlabelled() {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Unlabelled faces (any folder layout)"),
-                                                          unlabelledDir_->text());
-    if (!dir.isEmpty()) unlabelledDir_->setText(dir);
-}
-
-void PruningPanel::browsePairs() {
-    const QString file = QFileDialog::getOpenFileName(this, tr("Verification pairs (LFW pairs.txt format)"),
-                                                      pairsFile_->text(), tr("Pairs files (*.txt);;All files (*)"));
-    if (!file.isEmpty()) pairsFile_->setText(file);
-}
-
-void PruningPanel::browsePairsImages() {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Images the pairs file names"), pairsImages_->text());
-    if (!dir.isEmpty()) pairsImages_->setText(dir);
 }
 
 void PruningPanel::browseRunDir() {

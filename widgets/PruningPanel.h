@@ -1,21 +1,20 @@
 #pragma once
-// The pruning controls: data, method, stop conditions, run folder; Start,
-// Pause, Resume, Stop; and a progress bar with the iteration, the phase and
-// the time left. Edits PruneSettings (plain values); the window runs the job.
+// The pruning controls: run folder; Start, Pause, Resume, Stop; a progress bar with the iteration,
+// the phase and the time left; then every run setting (data, method, recovery, stop conditions),
+// each input named "setting-KEY". Edits PruneSettings (plain values); the window runs the job.
+#include <functional>
+#include <vector>
+
 #include <QString>
 #include <QStringList>
 #include <QWidget>
 
 #include "jobs/PruneSettings.h"
 
-class QCheckBox;
-class QComboBox;
-class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
 class QPushButton;
-class QSpinBox;
 
 namespace fp::widgets {
 
@@ -26,13 +25,13 @@ public:
     // paused or interrupted run can go on (Resume) or a new one start.
     enum class RunState { Idle, Running, Pausing, Stopping, Resumable };
 
-    explicit PruningPanel(QWidget* parent = nullptr);
+    // One input per field (jobs::PruneSettings::fields(): the run settings' one definition), grouped
+    // as the fields say; widgets do not see the engine.
+    explicit PruningPanel(const QList<jobs::SettingField>& fields, QWidget* parent = nullptr);
 
-    // The engine's names (criteria, target kinds) come from the window: widgets do not see the engine.
-    void setChoices(const QStringList& criteria, const QStringList& targetKinds);
     jobs::PruneSettings settings() const;
     void setSettings(const jobs::PruneSettings& settings);
-    void setLockedLayers(const QStringList& layers);
+    void setLockedLayers(const QStringList& layers);   // shown read-only; the layer table edits them
     void setModelName(const QString& name);  // what Start will prune
     void setRunState(RunState state);
     RunState runState() const { return state_; }
@@ -52,39 +51,21 @@ signals:
     void stopRequested();
 
 private:
-    void browseTrain();
-    void browsePairs();
-    void browsePairsImages();
-    void browseUnlabelled();
+    // One setting's input: its row widget and how to read and write its text.
+    struct FieldEditor {
+        jobs::SettingField field;
+        QWidget* row = nullptr;
+        std::function<QString()> get;
+        std::function<void(const QString&)> set;
+    };
+    QWidget* buildEditor(FieldEditor& e);
+    FieldEditor* editor(const QString& key);
     void browseRunDir();
     void updateEnabled();
 
     RunState state_ = RunState::Idle;
-    QStringList locked_;
+    std::vector<FieldEditor> editors_;
     QLabel* model_;
-    QLineEdit* trainDir_;
-    QSpinBox* limitIdentities_;
-    QDoubleSpinBox* verifyPercent_;
-    QLineEdit* pairsFile_;
-    QLineEdit* pairsImages_;
-    QLineEdit* unlabelledDir_;
-    QCheckBox* recover_;
-    QSpinBox* batchSize_;
-    QComboBox* criterion_;
-    QDoubleSpinBox* perIteration_;
-    QComboBox* perIterationUnit_;
-    QSpinBox* scoringBatches_;
-    QSpinBox* finetuneSteps_;
-    QDoubleSpinBox* learningRate_;
-    QDoubleSpinBox* minWidth_;
-    QComboBox* regulariserCost_;
-    QDoubleSpinBox* regulariserWeight_;
-    QSpinBox* maxIterations_;
-    QComboBox* targetKind_;
-    QDoubleSpinBox* targetPercent_;
-    QComboBox* floorMetric_;
-    QDoubleSpinBox* floorPercent_;
-    QLabel* lockedLabel_;
     QLineEdit* runDir_;
     QPushButton* start_;
     QPushButton* pause_;
@@ -92,7 +73,7 @@ private:
     QPushButton* stop_;
     QProgressBar* bar_;
     QLabel* status_;
-    QList<QWidget*> settingsWidgets_;
+    QList<QWidget*> runWidgets_;
 };
 
 }  // namespace fp::widgets

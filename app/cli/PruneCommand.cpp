@@ -25,7 +25,9 @@ extern "C" void onInterrupt(int) { interrupted = true; }
 int runPrune(const PruneOptions& o) {
     std::signal(SIGINT, onInterrupt);
     std::signal(SIGTERM, onInterrupt);
-    const int maxIterations = o.iterations;
+    // Bad settings fail before anything loads.
+    const prune::RunRequest request = o.resume.empty() ? toRequest(o) : prune::RunRequest{};
+    const std::string train = o.value("train");
     prune::RunCallbacks cb;
     std::unique_ptr<prune::PruneRun> run;
     cb.iterationDone = [&](const prune::IterationRecord& r, const graph::Graph&) { printIteration(run->history(), r); };
@@ -33,7 +35,7 @@ int runPrune(const PruneOptions& o) {
         printRecoveryPoint(p, run->history().config.recoverySteps);
     };
     cb.progress = [&](const prune::ProgressEvent& e) {
-        printProgress(e, run ? run->history().config.maxIterations : maxIterations);
+        printProgress(e, run ? run->history().config.maxIterations : request.config.maxIterations);
     };
 
     prune::RunData data;
@@ -44,20 +46,20 @@ int runPrune(const PruneOptions& o) {
             return 0;
         }
         auto settings = prune::DataSettings::fromMap(run->history().data);
-        if (!o.train.empty()) settings.trainDir = o.train;
+        if (o.given.count("train")) settings.trainDir = train;
         data = prune::prepareRunData(settings, run->model().preprocess);
         std::printf("resuming %s after iteration %zu%s\n", o.resume.c_str(), run->history().iterations.size(),
                     run->history().recovery.started
                         ? (", recovery step " + std::to_string(run->history().recovery.stepsDone)).c_str()
                         : "");
     } else {
-        if (o.model.empty() || o.train.empty() || o.out.empty())
+        if (o.model.empty() || train.empty() || o.out.empty())
             throw Error("prune needs --model, --train and --out (or --resume RUN_DIR)");
-        prune::PruneConfig config = toConfig(o);  // bad option names fail before data loads
+        prune::PruneConfig config = request.config;
+        const prune::DataSettings& settings = request.data;
         graph::Graph model = models::loadModel(o.model);
-        const prune::DataSettings settings = toDataSettings(o);
         data = prune::prepareRunData(settings, model.preprocess);
-        std::printf("%s: %zu training identities (%zu images), %zu held out (%zu pairs)\n", o.train.c_str(),
+        std::printf("%s: %zu training identities (%zu images), %zu held out (%zu pairs)\n", train.c_str(),
                     data.trainIdentities, data.trainImages, data.verifyIdentities, data.verifyPairs);
         describeRecoveryData(data, o.verbose);
         for (const auto& s : data.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
@@ -152,7 +154,6 @@ void addPruneCommand(CLI::App& app) {
     cmd->add_option("--model", o->model, "Zoo name or model file");
     cmd->add_option("--out", o->out, "Run folder to create (history, checkpoints, final model)");
     cmd->add_option("--resume", o->resume, "Continue the run in this folder");
-    cmd->add_option("--criterion", o->criterion, "taylor | taylor-bn | l1 | bn | random")->capture_default_str();
     addRunOptions(cmd, *o);
     cmd->callback([o] {
         if (int code = runPrune(*o)) throw CLI::RuntimeError(code);

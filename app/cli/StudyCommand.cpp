@@ -55,8 +55,10 @@ double latencyMs(const graph::Graph& g) {
 int runStudy(StudyOptions o) {
     std::signal(SIGINT, onStudyInterrupt);
     std::signal(SIGTERM, onStudyInterrupt);
-    if (o.model.empty() || o.train.empty() || o.out.empty()) throw Error("study needs --model, --train and --out");
-    if (o.target.empty()) o.target = "macs:0.5";
+    const std::string train = o.value("train");
+    if (o.model.empty() || train.empty() || o.out.empty()) throw Error("study needs --model, --train and --out");
+    if (!o.given.count("target")) o.given["target"] = "macs:0.5";
+    const prune::RunRequest request = toRequest(o);  // bad settings fail before any work
     const auto criteria = splitList(o.criteria);
     if (criteria.empty()) throw Error("--criteria names no criterion");
     for (const auto& c : criteria) prune::criterionFromName(c);  // bad names fail before any work
@@ -64,9 +66,9 @@ int runStudy(StudyOptions o) {
     std::filesystem::create_directories(out);
 
     graph::Graph model = models::loadModel(o.model);
-    const prune::DataSettings settings = toDataSettings(o);
+    const prune::DataSettings& settings = request.data;
     auto data = prune::prepareRunData(settings, model.preprocess);
-    std::printf("%s: %zu training identities (%zu images), %zu held out (%zu pairs)\n", o.train.c_str(),
+    std::printf("%s: %zu training identities (%zu images), %zu held out (%zu pairs)\n", train.c_str(),
                 data.trainIdentities, data.trainImages, data.verifyIdentities, data.verifyPairs);
     describeRecoveryData(data, o.verbose);
     const double originalMs = latencyMs(model);
@@ -74,7 +76,6 @@ int runStudy(StudyOptions o) {
     std::vector<prune::StudyRow> rows;
     std::map<std::string, std::string> failures;
     for (const auto& criterion : criteria) {
-        o.criterion = criterion;
         const std::filesystem::path dir = out / criterion;
         std::printf("== %s -> %s\n", criterion.c_str(), dir.c_str());
         std::fflush(stdout);
@@ -93,7 +94,8 @@ int runStudy(StudyOptions o) {
             if (prune::PruneRun::isRunDir(dir)) {
                 run = std::make_unique<prune::PruneRun>(prune::PruneRun::open(dir));
             } else {
-                prune::PruneConfig config = toConfig(o);
+                prune::PruneConfig config = request.config;
+                config.criterion = prune::criterionFromName(criterion);
                 applyRecoveryEpochs(config, o, data);
                 run = std::make_unique<prune::PruneRun>(prune::PruneRun::start(
                     dir, model, o.model, config, *data.train, data.evaluate, &stopStudy, cb, settings.toMap()));
@@ -136,7 +138,7 @@ void addStudyCommand(CLI::App& app) {
     cmd->add_option("--model", o->model, "Zoo name or model file");
     cmd->add_option("--out", o->out, "Study folder: one run folder per criterion and the table");
     cmd->add_option("--criteria", o->criteria, "Comma-separated criteria")->capture_default_str();
-    addRunOptions(cmd, *o);
+    addRunOptions(cmd, *o, {"criterion"});
     cmd->callback([o] {
         if (int code = runStudy(*o)) throw CLI::RuntimeError(code);
     });

@@ -86,14 +86,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connectJobs();
     restoreLayout();
 
-    panel_->setChoices(jobs::PruneSettings::criterionNames(), jobs::PruneSettings::targetKindNames());
     QSettings settings;
     // The folder of the last run that started, else $FACEPRUNE_DATA.
     QString train = settings.value(QStringLiteral("pruning/trainDir")).toString();
     if (train.isEmpty() || !QFileInfo(train).isDir())
         train = QDir::cleanPath(QString::fromStdString(assets::faceDataDir().string()));
     auto s = panel_->settings();
-    s.trainDir = train;
+    s.setValue(QStringLiteral("train"), train);
     panel_->setSettings(s);
     updateTitle();
     updateActions();
@@ -124,7 +123,7 @@ void MainWindow::buildDocks() {
     table_->horizontalHeader()->setStretchLastSection(true);
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
 
-    panel_ = new widgets::PruningPanel;
+    panel_ = new widgets::PruningPanel(jobs::PruneSettings::fields());
     panel_->setObjectName(QStringLiteral("PruningPanel"));
     auto* panelScroll = new QScrollArea;
     panelScroll->setWidget(panel_);
@@ -326,7 +325,7 @@ void MainWindow::connectJobs() {
         addRecent(runDir_);
         QSettings settings;
         settings.setValue(QStringLiteral("session/last"), runDir_);
-        settings.setValue(QStringLiteral("pruning/trainDir"), panel_->settings().trainDir);
+        settings.setValue(QStringLiteral("pruning/trainDir"), panel_->settings().value(QStringLiteral("train")));
     });
     connect(pruner_, &jobs::PruneJob::progress, this,
             [this](int iteration, const QString& phase, int step, int steps, double eta) {
@@ -435,14 +434,18 @@ void MainWindow::onLoaded(const jobs::LoadedModel& m) {
     summary_ = m.summary;
     locked_.clear();
     minWidthOf_.clear();
+    panel_->setLockedLayers({});
     if (m.isRun) {
         runDir_ = m.history.runDir;
         history_ = m.history;
         runResumable_ = !m.runFinished;
         runMaxIterations_ = m.history.maxIterations;
-        panel_->setSettings(m.settings);
-        for (const auto& l : m.settings.locked) locked_.insert(l);
-        minWidthOf_ = m.settings.minWidthOf;
+        auto reopened = m.settings;
+        // A run too old to record its data keeps the folder the panel shows.
+        if (reopened.value(QStringLiteral("train")).isEmpty()) reopened.values.remove(QStringLiteral("train"));
+        panel_->setSettings(reopened);
+        for (const auto& l : m.settings.list(QStringLiteral("lock"))) locked_.insert(l);
+        minWidthOf_ = m.settings.minWidths();
         panel_->setStatus(m.runFinished ? tr("This run finished: %1.").arg(m.history.stopReason)
                                         : tr("Interrupted after iteration %1: Resume goes on.").arg(m.history.iterations()));
         try {
@@ -460,7 +463,8 @@ void MainWindow::onLoaded(const jobs::LoadedModel& m) {
         runResumable_ = false;
         auto s = panel_->settings();
         s.runDir.clear();
-        s.locked.clear();
+        s.setList(QStringLiteral("lock"), {});
+        s.setMinWidths({});
         panel_->setSettings(s);
         panel_->setStatus({});
     }
@@ -598,21 +602,22 @@ void MainWindow::startPruning() {
         return;
     }
     auto s = panel_->settings();
-    const QFileInfo train(s.trainDir);
-    if (s.trainDir.isEmpty() || !train.isDir()) {
+    const QString trainDir = s.value(QStringLiteral("train"));
+    if (trainDir.isEmpty() || !QFileInfo(trainDir).isDir()) {
         QMessageBox::warning(this, tr("Training folder"),
-                             s.trainDir.isEmpty()
+                             trainDir.isEmpty()
                                  ? tr("Choose a training folder: one sub-folder of face images per person.")
                                  : tr("%1: no such folder. Choose a folder with one sub-folder of face images per "
                                       "person.")
-                                       .arg(s.trainDir));
+                                       .arg(trainDir));
         return;
     }
     if (s.runDir.isEmpty() || isRunFolder(s.runDir)) s.runDir = defaultRunDir();
-    s.locked = QStringList(locked_.begin(), locked_.end());
-    s.minWidthOf = minWidthOf_;
-    s.locked.sort();
-    runMaxIterations_ = s.maxIterations;
+    QStringList locked(locked_.begin(), locked_.end());
+    locked.sort();
+    s.setList(QStringLiteral("lock"), locked);
+    s.setMinWidths(minWidthOf_);
+    runMaxIterations_ = s.value(QStringLiteral("iterations")).toInt();
     runDir_ = s.runDir;
     history_ = {};
     checkpoints_->clear();
@@ -620,12 +625,12 @@ void MainWindow::startPruning() {
     // The run starts from what is open: a run folder's latest model, a file, or a zoo name.
     if (pruner_->start(spec_, s)) {
         panel_->setStatus(tr("Running in %1").arg(s.runDir));
-        log_->append(tr("Pruning %1 with %2, %3 per iteration, at most %4 iterations; run folder %5")
-                         .arg(spec_, s.criterion,
-                              s.perIterationPercent ? QString::number(s.perIterationValue) + QLatin1Char('%')
-                                                    : QString::number(int(s.perIterationValue)))
-                         .arg(s.maxIterations)
-                         .arg(s.runDir));
+        const QString target = s.value(QStringLiteral("target"));
+        log_->append(tr("Pruning %1 with %2, %3 per iteration, %4; run folder %5")
+                         .arg(spec_, s.value(QStringLiteral("criterion")), s.value(QStringLiteral("per-iteration")),
+                              target.isEmpty() ? tr("at most %1 iterations").arg(runMaxIterations_)
+                                               : tr("down to %1").arg(target),
+                              s.runDir));
     }
 }
 
@@ -716,8 +721,8 @@ bool MainWindow::measureSensitivity() {
     }
     if (pruner_->isBusy() || sensitivityJob_->isBusy()) return false;
     auto s = panel_->settings();
-    s.locked = QStringList(locked_.begin(), locked_.end());
-    if (s.verifyFraction <= 0 && s.pairsFile.isEmpty()) {
+    s.setList(QStringLiteral("lock"), QStringList(locked_.begin(), locked_.end()));
+    if (s.value(QStringLiteral("verify-fraction")).toDouble() <= 0 && s.value(QStringLiteral("pairs")).isEmpty()) {
         QMessageBox::information(this, tr("Layer sensitivity"),
                                  tr("Sensitivity is measured by verification: hold out some people (Data > Held out "
                                     "for verification) or give a pairs file."));
@@ -727,7 +732,7 @@ bool MainWindow::measureSensitivity() {
     sensitivity_->setBusy(true);
     sensitivity_->setStatus(tr("Preparing the faces ..."));
     plotTabs_->setCurrentWidget(sensitivity_);
-    log_->append(tr("Measuring layer sensitivity of %1 on %2").arg(summary_.name, s.trainDir));
+    log_->append(tr("Measuring layer sensitivity of %1 on %2").arg(summary_.name, s.value(QStringLiteral("train"))));
     return true;
 }
 
@@ -750,6 +755,9 @@ void MainWindow::applyLimits(const QVector<jobs::SensitivityTable::Limit>& limit
             ++widths;
         }
     }
+    auto s = panel_->settings();  // the panel shows the widths the next run gets
+    s.setMinWidths(minWidthOf_);
+    panel_->setSettings(s);
     const QString text = tr("Applied to the next run: %1 layers locked, %2 minimum widths").arg(locks).arg(widths);
     log_->append(text);
     statusBar()->showMessage(text, 8000);

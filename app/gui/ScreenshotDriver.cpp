@@ -53,14 +53,14 @@ void ScreenshotDriver::onOpened() {
     started_ = true;
     auto* panel = window_->pruningPanel();
     auto s = panel->settings();
-    if (!options_.trainDir.isEmpty()) s.trainDir = options_.trainDir;
-    s.limitIdentities = options_.limitIdentities;
-    s.maxIterations = options_.iterations;
-    s.scoringBatches = options_.scoringBatches;
-    s.batchSize = options_.batchSize;
-    s.verifyFraction = options_.verifyFraction;
-    s.recover = false;  // a demo of a minute or two: no distillation and no final recovery
-    s.finetuneSteps = 0;
+    if (!options_.trainDir.isEmpty()) s.setValue(QStringLiteral("train"), options_.trainDir);
+    s.setValue(QStringLiteral("limit-identities"), QString::number(options_.limitIdentities));
+    s.setValue(QStringLiteral("iterations"), QString::number(options_.iterations));
+    s.setValue(QStringLiteral("scoring-batches"), QString::number(options_.scoringBatches));
+    s.setValue(QStringLiteral("batch-size"), QString::number(options_.batchSize));
+    s.setValue(QStringLiteral("verify-fraction"), QString::number(options_.verifyFraction));
+    // A demo of a minute or two: no distillation and no final recovery.
+    s.setValue(QStringLiteral("quick"), QStringLiteral("true"));
     s.runDir = options_.runDir;
     if (s.runDir.isEmpty() && !options_.outDir.isEmpty())
         s.runDir = QDir(options_.outDir).filePath(QStringLiteral("run"));

@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
 
     if (cli.isSet(train)) {
         auto s = window.pruningPanel()->settings();
-        s.trainDir = trainDir;
+        s.setValue(QStringLiteral("train"), trainDir);
         window.pruningPanel()->setSettings(s);
     }
     if (spec.isEmpty()) {

@@ -5,30 +5,9 @@
 #include "data/UnlabelledFaces.h"
 #include "prune/VerificationEvaluator.h"
 #include "util/Errors.h"
+#include "util/TextLines.h"
 
 namespace fp::prune {
-
-namespace {
-
-// Folder lists travel in the string map one per line (paths may hold any other separator).
-std::string joinLines(const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& s : v) out += (out.empty() ? "" : "\n") + s;
-    return out;
-}
-
-std::vector<std::string> splitLines(const std::string& s) {
-    std::vector<std::string> out;
-    size_t begin = 0;
-    while (begin < s.size()) {
-        const size_t end = std::min(s.find('\n', begin), s.size());
-        if (end > begin) out.push_back(s.substr(begin, end - begin));
-        begin = end + 1;
-    }
-    return out;
-}
-
-}  // namespace
 
 std::map<std::string, std::string> DataSettings::toMap() const {
     return {{"train_dir", trainDir},

@@ -96,7 +96,7 @@ private slots:
         for (const auto& [key, what] : w.shortcuts()) keys << key + " " + what;
         for (const char* expected : {"F Fit Graph", "F5 Start Pruning", "Ctrl+E Export...", "Ctrl+F Find Layer..."})
             QVERIFY2(keys.contains(expected), qPrintable(keys.join(" | ")));
-        QCOMPARE(w.pruningPanel()->settings().trainDir, QDir::cleanPath(QString::fromStdString(assets::faceDataDir().string())));
+        QCOMPARE(w.pruningPanel()->settings().value("train"), QDir::cleanPath(QString::fromStdString(assets::faceDataDir().string())));
     }
 
     void graphAndTableSelectAndLockTogether() {
@@ -123,10 +123,10 @@ private slots:
         // Lock from the table: the graph and the next run's settings know.
         const QModelIndex lockCell = w.layerModel()->index(w.layerModel()->rowOf(layer), widgets::LayerTableModel::Locked);
         QVERIFY(w.layerModel()->setData(lockCell, Qt::Checked, Qt::CheckStateRole));
-        QVERIFY(w.pruningPanel()->settings().locked.contains(layer));
+        QVERIFY(w.pruningPanel()->settings().list("lock").contains(layer));
         // Unlock from the graph.
         emit w.graphView()->lockRequested(layer, false);
-        QVERIFY(!w.pruningPanel()->settings().locked.contains(layer));
+        QVERIFY(!w.pruningPanel()->settings().list("lock").contains(layer));
         QCOMPARE(w.layerModel()->data(lockCell, Qt::CheckStateRole).toInt(), int(Qt::Unchecked));
     }
 
@@ -192,7 +192,7 @@ private slots:
         w.show();
         QVERIFY(openAndWait(w, "mobilefacenet"));
         auto s = w.pruningPanel()->settings();
-        s.trainDir = tmp.filePath("no-faces-here");
+        s.setValue("train", tmp.filePath("no-faces-here"));
         s.runDir = tmp.filePath("run");
         w.pruningPanel()->setSettings(s);
         MessageBoxCatcher box;
@@ -221,10 +221,10 @@ private slots:
         w.show();
         QVERIFY(openAndWait(w, "mobilefacenet"));
         auto s = w.pruningPanel()->settings();
-        s.trainDir = people;
-        s.limitIdentities = 8;
-        s.pairsFile = pairs;
-        s.pairsImages = people;
+        s.setValue("train", people);
+        s.setValue("limit-identities", "8");
+        s.setValue("pairs", pairs);
+        s.setValue("images", people);
         s.runDir = tmp.filePath("run");
         w.pruningPanel()->setSettings(s);
         MessageBoxCatcher box;
@@ -241,8 +241,8 @@ private slots:
         w.show();
         QVERIFY(openAndWait(w, "mobilefacenet"));
         auto s = w.pruningPanel()->settings();
-        s.limitIdentities = 8;
-        s.verifyFraction = 0.5;
+        s.setValue("limit-identities", "8");
+        s.setValue("verify-fraction", "0.5");
         w.pruningPanel()->setSettings(s);
         QSignalSpy done(w.sensitivityJob(), &jobs::SensitivityJob::finished);
         QSignalSpy progress(w.sensitivityJob(), &jobs::SensitivityJob::progress);
@@ -287,13 +287,12 @@ private slots:
             QAbstractItemModelTester tester(w.layerTable()->model(),
                                             QAbstractItemModelTester::FailureReportingMode::QtTest);
             auto s = w.pruningPanel()->settings();
-            s.limitIdentities = 16;
-            s.verifyFraction = 0.25;
-            s.maxIterations = 2;
-            s.scoringBatches = 2;
-            s.batchSize = 16;
-            s.recover = false;  // a quick look: no distillation, no final recovery
-            s.finetuneSteps = 0;
+            s.setValue("limit-identities", "16");
+            s.setValue("verify-fraction", "0.25");
+            s.setValue("iterations", "2");
+            s.setValue("scoring-batches", "2");
+            s.setValue("batch-size", "16");
+            s.setValue("quick", "true");  // no distillation, no final recovery
             s.runDir = runDir;
             w.pruningPanel()->setSettings(s);
 
@@ -413,7 +412,15 @@ private slots:
             QVERIFY(text.contains("x faster"));  // measured latency, original against final
 
             // A second run with another criterion, then both compared: one curve and one table row each.
-            s.criterion = "l1";
+            // This one recovers, with settings of its own that a reopen must show.
+            s.setValue("criterion", "l1");
+            s.setValue("quick", "false");
+            s.setValue("finetune-steps", "1");
+            s.setValue("distill", "0.7");
+            s.setValue("relation", "0.2");
+            s.setValue("jitter", "true");
+            s.setValue("recovery-steps", "2");
+            s.setValue("recovery-eval-every", "1");
             s.runDir = studyDir + "/l1";
             w.pruningPanel()->setSettings(s);
             w.startPruning();
@@ -446,14 +453,25 @@ private slots:
         w.show();
         QVERIFY(openAndWait(w, runDir));
         QCOMPARE(w.runHistory().iterations(), 2);
-        QCOMPARE(w.pruningPanel()->settings().limitIdentities, 16);
-        QCOMPARE(w.pruningPanel()->settings().maxIterations, 2);
-        QCOMPARE(w.pruningPanel()->settings().recover, false);  // the quick look, not the recipe
+        QCOMPARE(w.pruningPanel()->settings().value("limit-identities"), QString("16"));
+        QCOMPARE(w.pruningPanel()->settings().value("iterations"), QString("2"));
+        QCOMPARE(w.pruningPanel()->settings().value("quick"), QString("true"));  // the quick look, not the recipe
         QVERIFY2(w.liveJob()->modelNames().second.contains("final model"), qPrintable(w.liveJob()->modelNames().second));
         QCOMPARE(w.checkpointList()->count(), 4);
         QVERIFY(w.checkpointList()->following());
         for (auto* p : w.plots()) QVERIFY2(p->pointCount() > 0, qPrintable(p->title()));
         QVERIFY(w.summary().filters < w.summary().originalFilters);
+
+        // The recovering run reopens with its recovery settings in the panel, ready to start again.
+        QVERIFY(openAndWait(w, studyDir + "/l1"));
+        const auto l1 = w.pruningPanel()->settings();
+        QCOMPARE(l1.value("criterion"), QString("l1"));
+        QCOMPARE(l1.value("quick"), QString("false"));
+        QCOMPARE(l1.value("distill"), QString("0.7"));
+        QCOMPARE(l1.value("relation"), QString("0.2"));
+        QCOMPARE(l1.value("jitter"), QString("true"));
+        QCOMPARE(l1.value("recovery-steps"), QString("2"));
+        QCOMPARE(l1.value("finetune-steps"), QString("1"));
     }
 };
 

@@ -17,17 +17,15 @@ using State = jobs::PruneJob::State;
 namespace {
 
 jobs::PruneSettings shortRun(const QString& runDir, int iterations) {
-    jobs::PruneSettings s;
-    s.trainDir = QString::fromStdString(assets::faceDataDir().string());
-    s.limitIdentities = 16;
-    s.verifyFraction = 0.25;
-    s.batchSize = 16;
-    s.scoringBatches = 2;
-    s.recover = false;  // a quick look: no distillation, no final recovery
-    s.finetuneSteps = 0;
-    s.perIterationPercent = true;
-    s.perIterationValue = 5;
-    s.maxIterations = iterations;
+    jobs::PruneSettings s = jobs::PruneSettings::defaults();
+    s.setValue("train", QString::fromStdString(assets::faceDataDir().string()));
+    s.setValue("limit-identities", "16");
+    s.setValue("verify-fraction", "0.25");
+    s.setValue("batch-size", "16");
+    s.setValue("scoring-batches", "2");
+    s.setValue("quick", "true");  // no distillation, no final recovery
+    s.setValue("per-iteration", "5%");
+    s.setValue("iterations", QString::number(iterations));
     s.runDir = runDir;
     return s;
 }
@@ -48,17 +46,17 @@ private slots:
     // The cost regulariser chosen in the panel reaches the engine, and a reopened run shows it again.
     void costRegulariserSurvivesTheRunFile() {
         jobs::PruneSettings s = shortRun("/runs/a", 3);
-        QCOMPARE(jobs::toPruneConfig(s).flopsLambda, 0.0);  // none chosen: no regulariser
-        QCOMPARE(s.regulariserWeight, prune::kDefaultCostWeight);  // the panel offers the CLI's default
-        s.regulariserCost = "latency";
-        s.regulariserWeight = 0.5;
+        QCOMPARE(jobs::toRunRequest(s).config.flopsLambda, 0.0);  // none chosen: no regulariser
+        QCOMPARE(s.value("cost-lambda").toDouble(), prune::kDefaultCostWeight);  // the panel offers the CLI's default
+        s.setValue("cost", "latency");
+        s.setValue("cost-lambda", "0.5");
         prune::History h;
-        h.config = jobs::toPruneConfig(s);
+        h.config = jobs::toRunRequest(s).config;
         QVERIFY(h.config.regulariserCost == prune::RegulariserCost::Latency);
         QCOMPARE(h.config.flopsLambda, 0.5);
         const auto back = jobs::settingsFromHistory(h, "/runs/a");
-        QCOMPARE(back.regulariserCost, QString("latency"));
-        QCOMPARE(back.regulariserWeight, 0.5);
+        QCOMPARE(back.value("cost"), QString("latency"));
+        QCOMPARE(back.value("cost-lambda"), QString("0.5"));
     }
 
     void runsReportsIterationsAndFinishes() {
@@ -153,19 +151,19 @@ private slots:
         QVERIFY(session.isRun);
         QVERIFY(!session.runFinished);
         QCOMPARE(session.history.iterations(), 1);
-        QCOMPARE(session.settings.limitIdentities, 16);
+        QCOMPARE(session.settings.value("limit-identities"), QString("16"));
     }
 
     void badFolderIsReportedByName() {
         QTemporaryDir tmp;
         QDir(tmp.path()).mkdir("empty");
         auto s = shortRun(tmp.filePath("run"), 1);
-        s.trainDir = tmp.filePath("empty");
+        s.setValue("train", tmp.filePath("empty"));
         jobs::PruneJob job;
         QSignalSpy failed(&job, &jobs::PruneJob::failed);
         QVERIFY(job.start("mobilefacenet", s));
         QVERIFY(failed.wait(60000));
-        QVERIFY2(failed.at(0).at(0).toString().contains(s.trainDir), qPrintable(failed.at(0).at(0).toString()));
+        QVERIFY2(failed.at(0).at(0).toString().contains(s.value("train")), qPrintable(failed.at(0).at(0).toString()));
         QCOMPARE(job.state(), State::Idle);
     }
 };
