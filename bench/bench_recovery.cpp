@@ -35,7 +35,7 @@ struct Options {
     int threads = 2;
     // Recipe overrides: negative = the recipe's value.
     int finetuneSteps = -1, recoverySteps = -1, scoringBatches = -1;
-    double distill = -1, relation = -1, lr = -1, recoveryLr = -1, perIteration = -1, minWidth = -1;
+    double distill = -1, relation = -1, feature = -1, lr = -1, recoveryLr = -1, perIteration = -1, minWidth = -1;
     bool labels = false, jitter = false, noUnlabelled = false, throughput = false;
     int batch = 32, steps = 8;
 };
@@ -57,6 +57,7 @@ prune::PruneConfig recipe(const Options& o, double target) {
     if (o.scoringBatches >= 0) c.scoringBatches = o.scoringBatches;
     if (o.distill >= 0) c.distillWeight = o.distill;
     if (o.relation >= 0) c.relationWeight = o.relation;
+    if (o.feature >= 0) c.featureWeight = o.feature;
     if (o.lr > 0) c.finetuneLearningRate = o.lr;
     if (o.recoveryLr > 0) c.recoveryLearningRate = o.recoveryLr;
     if (o.perIteration > 0) c.perIterationPercent = o.perIteration;
@@ -189,6 +190,7 @@ int main(int argc, char** argv) {
     app.add_option("--scoring-batches", o.scoringBatches);
     app.add_option("--distill", o.distill);
     app.add_option("--relation", o.relation);
+    app.add_option("--feature", o.feature, "Weight of stage-output distillation");
     app.add_option("--lr", o.lr);
     app.add_option("--recovery-lr", o.recoveryLr);
     app.add_option("--per-iteration", o.perIteration, "Percent of the prunable groups per iteration");

@@ -59,7 +59,12 @@ void CostPlot::setRun(const jobs::RunHistory& h) {
     else latency_->addToLegend();
     iterations_ = h.iterations();
     fitRanges();
-    requestReplot();
+    updateMark();
+}
+
+double CostPlot::checkpointX(int iteration) const {
+    if (params_->dataCount() == 0 || iteration > iterations_) return std::nan("");
+    return iteration < 0 ? iterations_ : iteration;
 }
 
 void CostPlot::clear() {

@@ -17,6 +17,7 @@ public:
 
 protected:
     void fitRanges() override;
+    double checkpointX(int iteration) const override;
 
 private:
     QCPGraph* params_;

@@ -28,11 +28,13 @@ MetricPlot::MetricPlot(QWidget* parent) : PlotBase(tr("Accuracy and EER"), paren
 void MetricPlot::setRun(const jobs::RunHistory& h) {
     QVector<double> x, acc, xe, eer;
     maxShare_ = 0;
+    shares_.clear();
     minAccuracy_ = 100;
     maxEer_ = 0;
     for (int i = 0; i < h.points.size(); ++i) {
         const auto& p = h.points[i];
         const double share = 100.0 * h.shareRemoved(i);
+        shares_ << share;
         maxShare_ = std::max(maxShare_, share);
         if (p.hasMetric(QStringLiteral("accuracy"))) {
             x << share;
@@ -48,10 +50,16 @@ void MetricPlot::setRun(const jobs::RunHistory& h) {
     accuracy_->setData(x, acc, true);
     eer_->setData(xe, eer, true);
     fitRanges();
-    requestReplot();
+    updateMark();
+}
+
+double MetricPlot::checkpointX(int iteration) const {
+    if (shares_.isEmpty()) return std::nan("");
+    return iteration < 0 ? shares_.back() : shares_.value(iteration, std::nan(""));
 }
 
 void MetricPlot::clear() {
+    shares_.clear();
     accuracy_->data()->clear();
     eer_->data()->clear();
     requestReplot();

@@ -17,10 +17,12 @@ public:
 
 protected:
     void fitRanges() override;
+    double checkpointX(int iteration) const override;
 
 private:
     QCPGraph* accuracy_;
     QCPGraph* eer_;
+    QVector<double> shares_;  // filters removed (%) after each iteration, [0] the original
     double maxShare_ = 0, minAccuracy_ = 100, maxEer_ = 0;
 };
 

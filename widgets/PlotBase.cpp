@@ -35,6 +35,10 @@ PlotBase::PlotBase(const QString& title, QWidget* parent)
     hint_->setColor(QColor(120, 120, 120));
     hint_->setText(tr("No data yet: open a model and start pruning."));
 
+    mark_ = new QCPItemStraightLine(plot_);
+    mark_->setPen(QPen(QColor(90, 90, 90), 1.5, Qt::DashLine));
+    mark_->setVisible(false);
+
     replotTimer_->setSingleShot(true);
     replotTimer_->setInterval(30);
     connect(replotTimer_, &QTimer::timeout, this, [this] { plot_->replot(QCustomPlot::rpQueuedReplot); });
@@ -43,6 +47,25 @@ PlotBase::PlotBase(const QString& title, QWidget* parent)
 void PlotBase::setModel(const jobs::ModelSummary&) {}
 void PlotBase::setRun(const jobs::RunHistory&) {}
 void PlotBase::fitRanges() { plot_->rescaleAxes(); }
+
+double PlotBase::checkpointX(int) const { return std::nan(""); }
+
+void PlotBase::markCheckpoint(int iteration) {
+    marked_ = iteration;
+    updateMark();
+}
+
+bool PlotBase::showsMark() const { return mark_->visible(); }
+
+void PlotBase::updateMark() {
+    const double x = marked_ == kNoMark ? std::nan("") : checkpointX(marked_);
+    mark_->setVisible(std::isfinite(x));
+    if (std::isfinite(x)) {
+        mark_->point1->setCoords(x, 0);
+        mark_->point2->setCoords(x, 1);
+    }
+    requestReplot();
+}
 
 void PlotBase::requestReplot() {
     hint_->setVisible(pointCount() == 0);

@@ -9,6 +9,7 @@
 #include "jobs/RunHistory.h"
 
 class QCustomPlot;
+class QCPItemStraightLine;
 class QCPItemText;
 class QTimer;
 
@@ -37,6 +38,12 @@ public:
     // Redraws now instead of on the timer (before grabbing or saving).
     void replotNow();
 
+    // Marks the checkpoint the window shows (an iteration, -1 the final model, kNoMark none) with a
+    // dashed line, on plots whose x axis runs over the run's iterations.
+    static constexpr int kNoMark = -2;
+    void markCheckpoint(int iteration);
+    bool showsMark() const;  // a line is drawn
+
 protected:
     // Coalesces updates: the plot redraws once, ~30 ms after the last request.
     void requestReplot();
@@ -48,6 +55,10 @@ protected:
     void setEmptyHint(const QString& text);
     void contextMenuEvent(QContextMenuEvent* event) override;
     static QString compact(double value);  // 1.19M, 221M, 512
+    // Where a checkpoint sits on the x axis; NaN on plots without one (the default).
+    virtual double checkpointX(int iteration) const;
+    // Moves the mark after the run's data changed.
+    void updateMark();
 
     QCustomPlot* plot_;
 
@@ -56,6 +67,8 @@ private:
 
     QString title_;
     QCPItemText* hint_ = nullptr;
+    QCPItemStraightLine* mark_ = nullptr;
+    int marked_ = kNoMark;
     QTimer* replotTimer_;
 };
 

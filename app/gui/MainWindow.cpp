@@ -548,6 +548,8 @@ void MainWindow::onCheckpointLoaded(const jobs::LoadedModel& m) {
     modelTitle_ = widgets::CheckpointList::describe(history_, m.checkpoint);
     showModel(m.summary);
     updateLiveModels();
+    // The plots over the run's iterations mark the chosen one while the timeline does not follow the run.
+    for (auto* p : plots_) p->markCheckpoint(checkpoints_->following() ? widgets::PlotBase::kNoMark : m.checkpoint);
     log_->append(tr("Showing the %1 in the graph, the layer table, the live faces and Export").arg(modelTitle_));
     statusBar()->showMessage(tr("Showing the %1").arg(modelTitle_), 8000);
     emit checkpointShown(m.checkpoint);
@@ -565,6 +567,7 @@ void MainWindow::showIteration(const jobs::IterationSummary& s, bool log) {
             updateLiveModels();
         }
         showModel(s.model);
+        for (auto* p : plots_) p->markCheckpoint(widgets::PlotBase::kNoMark);
     }
     if (!log || history_.points.isEmpty()) return;
     const auto& o = history_.points.front();

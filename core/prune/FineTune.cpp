@@ -81,6 +81,7 @@ FineTuneOptions fineTuneOptions(const PruneConfig& c, uint64_t seed, const graph
     o.schedule = c.finetuneSchedule;
     o.distillWeight = c.distillWeight;
     o.relationWeight = c.relationWeight;
+    o.featureWeight = c.featureWeight;
     o.useLabels = c.finetuneLabels;
     o.teacher = teacher;
     return o;
@@ -99,11 +100,12 @@ double fineTune(graph::Graph& g, data::BatchSource& source, const FineTuneOption
     t.loss.kind = opt.loss;
     t.distillWeight = opt.distillWeight;
     t.relationWeight = opt.relationWeight;
+    t.featureWeight = opt.featureWeight;
     t.useLabels = opt.useLabels;
     t.cacheTeacher = false;  // a few steps each, on augmented views: the cache would rarely hit
     t.seed = opt.seed;
     train::Trainer trainer(g, source, t);
-    if (opt.distillWeight > 0.0 || opt.relationWeight > 0.0) {
+    if (opt.distillWeight > 0.0 || opt.relationWeight > 0.0 || opt.featureWeight > 0.0) {
         if (!opt.teacher) throw Error("fine-tuning with distillation needs the original model as teacher");
         trainer.setTeacher(*opt.teacher);
     }

@@ -36,6 +36,7 @@ struct FineTuneOptions {
     train::ScheduleKind schedule = train::ScheduleKind::Constant;
     double distillWeight = 0.0;                            // lambda of 1 - cos(student, teacher)
     double relationWeight = 0.0;                           // mu of the relational term
+    double featureWeight = 0.0;                            // nu of stage-output distillation
     bool useLabels = true;                                 // identification loss as well
     const graph::Graph* teacher = nullptr;                 // the unpruned model; needed when distilling
 };

@@ -28,6 +28,7 @@ json configToJson(const PruneConfig& c) {
            {"finetune_schedule", train::scheduleKindName(c.finetuneSchedule)},
            {"distill_weight", c.distillWeight},
            {"relation_weight", c.relationWeight},
+           {"feature_weight", c.featureWeight},
            {"finetune_labels", c.finetuneLabels},
            {"recovery_steps", c.recoverySteps},
            {"recovery_learning_rate", c.recoveryLearningRate},
@@ -65,6 +66,7 @@ PruneConfig configFromJson(const json& j) {
     c.distillWeight = j.value("distill_weight", 0.0);
     // ... and had no relational term, no final recovery, and cut past the target.
     c.relationWeight = j.value("relation_weight", 0.0);
+    c.featureWeight = j.value("feature_weight", 0.0);
     c.finetuneLabels = j.value("finetune_labels", true);
     c.recoverySteps = j.value("recovery_steps", 0);
     c.recoveryLearningRate = j.value("recovery_learning_rate", 0.01);

@@ -41,6 +41,7 @@ struct PruneConfig {
     train::ScheduleKind finetuneSchedule = train::ScheduleKind::Constant;  // over each fine-tune's steps
     double distillWeight = 0.0;         // lambda of distillation from the original model (0 = none)
     double relationWeight = 0.0;        // mu of the relational term (pairwise similarities; 0 = none)
+    double featureWeight = 0.0;         // nu of distillation at each stage's output (0 = none)
     bool finetuneLabels = true;         // identification loss too (false: the teacher alone)
     // Final recovery once the stop condition holds: warm-up, then a cosine to 0, evaluating every
     // recoveryEvalEvery steps and keeping the best checkpoint by held-out verification.
@@ -63,7 +64,7 @@ struct PruneConfig {
     int batchSize = 32;
 
     // Whether training learns from the original model (and so needs it as the teacher).
-    bool distils() const { return distillWeight > 0.0 || relationWeight > 0.0; }
+    bool distils() const { return distillWeight > 0.0 || relationWeight > 0.0 || featureWeight > 0.0; }
 };
 
 // The recipe `prune` and the window's Start use unless told otherwise: gentle cuts that land on

@@ -56,6 +56,7 @@ train::TrainOptions recoveryOptions(const PruneConfig& c, uint64_t seed, const f
     o.loss.kind = c.finetuneLoss;
     o.distillWeight = c.distillWeight;
     o.relationWeight = c.relationWeight;
+    o.featureWeight = c.featureWeight;
     o.cacheTeacher = false;  // augmented views are never seen twice
     o.seed = seed;
     o.checkpointDir = checkpointDir;

@@ -65,7 +65,7 @@ std::vector<std::string> names(std::initializer_list<const char*> list) { return
 
 // Recovery is off: nothing learns after a cut or at the end.
 bool isQuick(const PruneConfig& c) {
-    return c.finetuneSteps == 0 && c.distillWeight == 0.0 && c.relationWeight == 0.0 && c.recoverySteps == 0;
+    return c.finetuneSteps == 0 && !c.distils() && c.recoverySteps == 0;
 }
 
 std::vector<Setting> buildTable() {
@@ -236,6 +236,12 @@ std::vector<Setting> buildTable() {
                  .max = 100, .decimals = 2,
                  .get = [](const R& r) { return formatNumber(r.config.relationWeight); },
                  .set = [](R& r, S v) { r.config.relationWeight = number(v); }});
+    t.push_back({.key = "feature", .kind = K::Real, .group = kRecovery, .label = "Stage feature weight",
+                 .help = "Weight of matching the original's feature maps at the end of each resolution stage, "
+                         "through a 1x1 projection fitted by least squares (0 = none)",
+                 .min = 0, .max = 100, .decimals = 2,
+                 .get = [](const R& r) { return formatNumber(r.config.featureWeight); },
+                 .set = [](R& r, S v) { r.config.featureWeight = number(v); }});
     t.push_back({.key = "jitter", .kind = K::Flag, .group = kRecovery, .label = "Jitter recovery views",
                  .help = "Colour, blur, JPEG and small pose jitter as well as flips, the original seeing the same "
                          "view (off: flips only, which kept the original's embedding closer)",
@@ -266,7 +272,7 @@ std::vector<Setting> buildTable() {
                  .set = [](R& r, S v) {
                      if (v != "true") return;
                      r.config.finetuneSteps = r.config.recoverySteps = 0;
-                     r.config.distillWeight = r.config.relationWeight = 0;
+                     r.config.distillWeight = r.config.relationWeight = r.config.featureWeight = 0;
                  }});
     // Stop when
     t.push_back({.key = "iterations", .kind = K::Integer, .group = kStop, .label = "Iterations reach",

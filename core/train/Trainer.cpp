@@ -53,6 +53,7 @@ json optionsToJson(const TrainOptions& o) {
             {"loss", {{"kind", lossKindName(o.loss.kind)}, {"scale", o.loss.scale}, {"margin", o.loss.marginValue()}}},
             {"distill_weight", o.distillWeight},
             {"relation_weight", o.relationWeight},
+            {"feature_weight", o.featureWeight},
             {"head_from_centres", o.headFromCentres},
             {"cache_teacher", o.cacheTeacher},
             {"seed", o.seed}};
@@ -79,6 +80,22 @@ graph::Graph projectionGraph(const torch::Tensor& weight, const torch::Tensor& m
 }  // namespace
 
 uint64_t passSeed(uint64_t seed, uint64_t pass) { return streamSeed(seed, kPasses, pass); }
+
+std::vector<std::string> featureLayers(const graph::Graph& student, const graph::Graph& teacher) {
+    // The last node at each spatial size (the end of a stage), before the embedding.
+    std::vector<std::string> out;
+    const auto& nodes = student.nodes();
+    for (size_t i = 0; i + 1 < nodes.size(); ++i) {
+        const auto& n = nodes[i];
+        if (n.name == student.embeddingName()) break;
+        if (n.shape.flat || n.shape.h <= 1) continue;
+        const auto& next = nodes[i + 1];
+        if (!next.shape.flat && next.shape.h == n.shape.h && next.shape.w == n.shape.w) continue;
+        const graph::Node* t = teacher.find(n.name);
+        if (t && !t->shape.flat && t->shape.h == n.shape.h && t->shape.w == n.shape.w) out.push_back(n.name);
+    }
+    return out;
+}
 
 struct Param {
     std::string node, key;
@@ -107,11 +124,15 @@ struct Trainer::Impl {
     std::unique_ptr<exec::TorchGraph> net, teacherNet;
     std::vector<Param> params;
     torch::Tensor projection, projectionMomentum;
+    std::vector<std::string> features;                            // featureWeight > 0: the stages matched
+    std::vector<torch::Tensor> featureProjection, featureMomentum;  // [Ct, Cs] each, fitted on first use
     TeacherCache teacherCache;
 
     Impl(graph::Graph& m, data::BatchSource& s, TrainOptions o) : model(m), source(s), options(std::move(o)) {}
 
-    bool distilling() const { return options.distillWeight > 0.0 || options.relationWeight > 0.0; }
+    bool distilling() const {
+        return options.distillWeight > 0.0 || options.relationWeight > 0.0 || options.featureWeight > 0.0;
+    }
     bool marginHead() const { return options.loss.kind != LossKind::Softmax; }
     bool cancelled() const { return cancel && cancel->load(); }
 
@@ -120,6 +141,8 @@ struct Trainer::Impl {
     torch::Tensor teacherInput(const data::Batch& batch, const data::Batch& teacherBatch) const;
     torch::Tensor teacherForward(const torch::Tensor& x);
     torch::Tensor teacherEmbedding(const data::Batch& batch, const data::Batch& teacherBatch);
+    torch::Tensor featureLoss(const std::unordered_map<std::string, torch::Tensor>& student,
+                              const std::unordered_map<std::string, torch::Tensor>& teacher);
     void update(double rate);
     void save();
 };
@@ -154,6 +177,12 @@ void Trainer::Impl::build() {
     if (!teacher) throw Error("distillation (weight " + std::to_string(options.distillWeight) + ") needs a teacher model");
     teacherNet = std::make_unique<exec::TorchGraph>(*teacher);
     teacherNet->setTraining(false);
+    if (options.featureWeight > 0.0) {
+        if (feed != TeacherFeed::SameInput)
+            throw Error("feature distillation needs a teacher that sees the student's input (same crop and size)");
+        features = featureLayers(model, *teacher);
+        if (features.empty()) throw Error("feature distillation: the student and the teacher share no stage outputs");
+    }
     const int64_t studentDim = model.at(model.embeddingName()).shape.c;
     const int64_t teacherDim = teacher->at(teacher->embeddingName()).shape.c;
     if (studentDim == teacherDim) {
@@ -257,12 +286,36 @@ torch::Tensor Trainer::Impl::teacherEmbedding(const data::Batch& batch, const da
     return out;
 }
 
+torch::Tensor Trainer::Impl::featureLoss(const std::unordered_map<std::string, torch::Tensor>& student,
+                                         const std::unordered_map<std::string, torch::Tensor>& teacher) {
+    if (featureProjection.empty()) {
+        // Least squares from the student's channels to the teacher's: the loss starts at what no
+        // linear map explains, not at a random projection's error.
+        torch::NoGradGuard noGrad;
+        for (const auto& name : features) {
+            const torch::Tensor s = student.at(name).detach().permute({0, 2, 3, 1}).reshape({-1, student.at(name).size(1)});
+            const torch::Tensor t = teacher.at(name).permute({0, 2, 3, 1}).reshape({-1, teacher.at(name).size(1)});
+            featureProjection.push_back(std::get<0>(torch::linalg_lstsq(s, t)).t().contiguous().requires_grad_(true));
+            featureMomentum.push_back(torch::zeros_like(featureProjection.back()));
+        }
+    }
+    torch::Tensor sum = torch::zeros({});
+    for (size_t i = 0; i < features.size(); ++i) {
+        const torch::Tensor& w = featureProjection[i];
+        const torch::Tensor p = torch::conv2d(student.at(features[i]), w.view({w.size(0), w.size(1), 1, 1}));
+        const torch::Tensor& t = teacher.at(features[i]);
+        sum = sum + (p - t).pow(2).sum() / t.pow(2).sum().clamp_min(1e-12);
+    }
+    return sum / static_cast<double>(features.size());
+}
+
 void Trainer::Impl::update(double rate) {
     torch::NoGradGuard noGrad;
     if (options.clipGradNorm > 0.0) {
         std::vector<torch::Tensor> all;
         for (auto& p : params) all.push_back(p.value);
         if (projection.defined()) all.push_back(projection);
+        for (auto& w : featureProjection) all.push_back(w);
         torch::nn::utils::clip_grad_norm_(all, options.clipGradNorm);
     }
     auto sgd = [&](torch::Tensor& p, torch::Tensor& v) {
@@ -275,6 +328,7 @@ void Trainer::Impl::update(double rate) {
     };
     for (auto& p : params) sgd(p.value, p.momentum);
     if (projection.defined()) sgd(projection, projectionMomentum);
+    for (size_t i = 0; i < featureProjection.size(); ++i) sgd(featureProjection[i], featureMomentum[i]);
 }
 
 void Trainer::Impl::save() {
@@ -324,9 +378,9 @@ Trainer::Trainer(graph::Graph& model, data::BatchSource& source, TrainOptions op
     : impl_(std::make_unique<Impl>(model, source, std::move(options))) {
     const auto& o = impl_->options;
     if (o.steps < 0) throw Error("training steps cannot be negative");
-    if (!o.useLabels && o.distillWeight <= 0.0 && o.relationWeight <= 0.0)
+    if (!o.useLabels && o.distillWeight <= 0.0 && o.relationWeight <= 0.0 && o.featureWeight <= 0.0)
         throw Error("nothing to train on: without labels, give a teacher and a distillation weight");
-    if (o.distillWeight < 0.0 || o.relationWeight < 0.0)
+    if (o.distillWeight < 0.0 || o.relationWeight < 0.0 || o.featureWeight < 0.0)
         throw Error("the distillation weights cannot be negative");
     if (o.momentum < 0.0 || o.weightDecay < 0.0) throw Error("momentum and weight decay cannot be negative");
     if (o.clipGradNorm < 0.0) throw Error("the gradient norm limit cannot be negative (0 = no limit)");
@@ -441,6 +495,7 @@ TrainResult Trainer::runUntil(int stopAt) {
         const double rate = schedule.rate(d.step);
         std::vector<std::string> outputs{emb};
         if (o.useLabels && !d.marginHead()) outputs.push_back(logits);
+        outputs.insert(outputs.end(), d.features.begin(), d.features.end());
         auto out = d.net->forward(exec::toTorch(batch.images), outputs);
 
         torch::Tensor loss = torch::zeros({});
@@ -473,7 +528,23 @@ TrainResult Trainer::runUntil(int stopAt) {
             }
         }
         if (d.distilling()) {
-            const torch::Tensor target = d.teacherEmbedding(batch, teacherBatch);
+            std::unordered_map<std::string, torch::Tensor> teacherFeatures;
+            torch::Tensor target;
+            if (d.features.empty()) {
+                target = d.teacherEmbedding(batch, teacherBatch);
+            } else {
+                // Stage outputs cannot be cached by image: one teacher pass gives them and the embedding.
+                torch::NoGradGuard noGrad;
+                std::vector<std::string> names{d.teacher->embeddingName()};
+                names.insert(names.end(), d.features.begin(), d.features.end());
+                teacherFeatures = d.teacherNet->forward(d.teacherInput(batch, teacherBatch), names);
+                target = teacherFeatures.at(d.teacher->embeddingName());
+            }
+            if (o.featureWeight > 0.0) {
+                const torch::Tensor term = d.featureLoss(out, teacherFeatures);
+                p.feature = term.item<double>();
+                loss = loss + o.featureWeight * term;
+            }
             if (o.distillWeight > 0.0) {
                 torch::Tensor student = out.at(emb);
                 if (d.projection.defined()) student = torch::linear(student, d.projection);

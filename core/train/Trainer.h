@@ -45,6 +45,10 @@ struct TrainOptions {
     LossOptions loss{};              // the identification head
     double distillWeight = 0.0;      // lambda; > 0 needs a teacher
     double relationWeight = 0.0;     // mu; > 0 needs a teacher
+    // nu: feature distillation at the end of each resolution stage (featureLayers), through a learned
+    // 1x1 projection fitted by least squares on the first batch: sum((P s - t)^2) / sum(t^2) per stage,
+    // averaged. Needs a teacher that sees the student's input. The projections are refitted on resume.
+    double featureWeight = 0.0;
     bool headFromCentres = true;     // a new head starts at the class centres (Head.h)
     bool cacheTeacher = true;        // remember the teacher's embeddings by input (TeacherCache.h)
     uint64_t seed = 1;
@@ -59,6 +63,7 @@ struct TrainProgress {
     double identification = 0;        // its parts (0 when not used)
     double distillation = 0;
     double relation = 0;
+    double feature = 0;
     double seconds = 0;               // since run() began
 };
 

@@ -352,6 +352,9 @@ private slots:
                 QCOMPARE(shown.at(0).at(0).toInt(), 1);
             }
             QVERIFY(!timeline->following());
+            int marked = 0;  // the plots over iterations (metrics, costs) mark the chosen one
+            for (auto* p : w.plots()) marked += p->showsMark() ? 1 : 0;
+            QVERIFY(marked >= 2);
             QCOMPARE(w.summary().macs, w.runHistory().points[1].macs);
             QCOMPARE(w.summary().params, w.runHistory().points[1].params);
             QCOMPARE(w.currentModel()->totalCost(false).macs, w.runHistory().points[1].macs);
