@@ -289,13 +289,18 @@ torch::Tensor Trainer::Impl::teacherEmbedding(const data::Batch& batch, const da
 torch::Tensor Trainer::Impl::featureLoss(const std::unordered_map<std::string, torch::Tensor>& student,
                                          const std::unordered_map<std::string, torch::Tensor>& teacher) {
     if (featureProjection.empty()) {
-        // Least squares from the student's channels to the teacher's: the loss starts at what no
-        // linear map explains, not at a random projection's error.
+        // Least squares from the student's channels to the teacher's on the first batch: the loss
+        // starts at what no linear map explains, not at a random projection's error.
         torch::NoGradGuard noGrad;
         for (const auto& name : features) {
             const torch::Tensor s = student.at(name).detach().permute({0, 2, 3, 1}).reshape({-1, student.at(name).size(1)});
             const torch::Tensor t = teacher.at(name).permute({0, 2, 3, 1}).reshape({-1, teacher.at(name).size(1)});
-            featureProjection.push_back(std::get<0>(torch::linalg_lstsq(s, t)).t().contiguous().requires_grad_(true));
+            // Ridge-regularised: channels the cut left (nearly) dead get small weights, not huge ones
+            // that blow up once training wakes them.
+            const torch::Tensor gram = s.t().mm(s);
+            const double ridge = 1e-2 * gram.diagonal().mean().item<double>() + 1e-8;
+            const torch::Tensor w = torch::linalg_solve(gram + ridge * torch::eye(gram.size(0)), s.t().mm(t));
+            featureProjection.push_back(w.t().contiguous().requires_grad_(true));
             featureMomentum.push_back(torch::zeros_like(featureProjection.back()));
         }
     }

@@ -46,7 +46,7 @@ struct TrainOptions {
     double distillWeight = 0.0;      // lambda; > 0 needs a teacher
     double relationWeight = 0.0;     // mu; > 0 needs a teacher
     // nu: feature distillation at the end of each resolution stage (featureLayers), through a learned
-    // 1x1 projection fitted by least squares on the first batch: sum((P s - t)^2) / sum(t^2) per stage,
+    // 1x1 projection fitted by ridge least squares on the first batch: sum((P s - t)^2) / sum(t^2) per stage,
     // averaged. Needs a teacher that sees the student's input. The projections are refitted on resume.
     double featureWeight = 0.0;
     bool headFromCentres = true;     // a new head starts at the class centres (Head.h)
