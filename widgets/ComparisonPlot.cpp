@@ -50,7 +50,11 @@ void ComparisonPlot::setXAxis(XAxis axis) {
 
 int ComparisonPlot::curveCount() const {
     int n = 0;
-    for (int i = 0; i < plot_->graphCount(); ++i) n += plot_->graph(i)->dataCount() > 0 && plot_->graph(i)->visible();
+    // One per run: a run's recovered point (a star, no line) is not a curve of its own.
+    for (int i = 0; i < plot_->graphCount(); ++i) {
+        const QCPGraph* g = plot_->graph(i);
+        n += g->dataCount() > 0 && g->visible() && g->lineStyle() != QCPGraph::lsNone;
+    }
     return n;
 }
 
