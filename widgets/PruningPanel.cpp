@@ -154,13 +154,13 @@ QWidget* PruningPanel::buildEditor(FieldEditor& e) {
         e.get = [c] { return c->isChecked() ? QStringLiteral("true") : QStringLiteral("false"); };
         e.set = [c](const QString& v) { c->setChecked(v == QLatin1String("true")); };
         connect(c, &QCheckBox::toggled, this, changed);
-        if (f.key == QLatin1String("quick")) connect(c, &QCheckBox::toggled, this, [this](bool quick) {
+        if (f.key == QLatin1String("quick")) connect(c, &QCheckBox::toggled, this, [this, group = f.group](bool quick) {
             // Leaving a quick run's settings: the recovery it had switched off comes back at its defaults.
             if (quick) return;
-            for (auto& r : editors_)
-                if (r.field.group == editor(QStringLiteral("quick"))->field.group && r.field.key != QLatin1String("quick") &&
-                    r.get().toDouble() == 0.0 && r.field.defaultValue.toDouble() != 0.0)
-                    r.set(r.field.defaultValue);
+            for (auto& r : editors_) {
+                const bool zeroed = r.get().toDouble() == 0.0 && r.field.defaultValue.toDouble() != 0.0;
+                if (r.field.group == group && zeroed) r.set(r.field.defaultValue);
+            }
         });
         return c;
     }
@@ -221,7 +221,7 @@ QWidget* PruningPanel::buildEditor(FieldEditor& e) {
         kind->setObjectName(name);
         kind->addItem(f.noneText, QString());
         for (const auto& choice : f.choices) kind->addItem(choice, choice);
-        auto* value = dspin(f.min * 100, f.max * 100, f.max * 50, 1, QStringLiteral(" %"));
+        auto* value = dspin(f.min * 100, f.max * 100, (f.min + f.max) * 50, 1, QStringLiteral(" %"));  // mid-range until chosen
         value->setObjectName(name + QStringLiteral("-value"));
         e.get = [kind, value] {
             const QString k = kind->currentData().toString();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <type_traits>
 
 #include "util/Errors.h"
 #include "util/TextLines.h"
@@ -68,33 +69,68 @@ bool isQuick(const PruneConfig& c) {
     return c.finetuneSteps == 0 && !c.distils() && c.recoverySteps == 0;
 }
 
+// A setting's reading and writing of the request.
+struct Access {
+    std::function<std::string(const RunRequest&)> get;
+    std::function<void(RunRequest&, const std::string&)> set;
+};
+
+Setting with(Setting s, Access a) {
+    s.get = std::move(a.get);
+    s.set = std::move(a.set);
+    return s;
+}
+
+// Settings that are one member of the request: `field` maps a request (const or not) to it.
+template <typename Field>
+Access wholeField(Field field) {
+    return {[field](const RunRequest& r) { return std::to_string(field(r)); },
+            [field](RunRequest& r, const std::string& v) {
+                auto& m = field(r);
+                m = static_cast<std::remove_reference_t<decltype(m)>>(whole(v));
+            }};
+}
+
+template <typename Field>
+Access numberField(Field field) {
+    return {[field](const RunRequest& r) { return formatNumber(field(r)); },
+            [field](RunRequest& r, const std::string& v) { field(r) = number(v); }};
+}
+
+template <typename Field>
+Access textField(Field field) {
+    return {[field](const RunRequest& r) { return field(r); },
+            [field](RunRequest& r, const std::string& v) { field(r) = v; }};
+}
+
+template <typename Field>
+Access flagField(Field field) {
+    return {[field](const RunRequest& r) { return boolText(field(r)); },
+            [field](RunRequest& r, const std::string& v) { field(r) = v == "true"; }};
+}
+
 std::vector<Setting> buildTable() {
     using K = SettingKind;
     using R = RunRequest;
     using S = const std::string&;
     std::vector<Setting> t;
     // Data
-    t.push_back({.key = "train", .kind = K::Dir, .group = kData, .label = "Training folder",
-                 .help = "Identity folders: one sub-folder of face images per person",
-                 .get = [](const R& r) { return r.data.trainDir; },
-                 .set = [](R& r, S v) { r.data.trainDir = v; }});
-    t.push_back({.key = "limit-identities", .kind = K::Integer, .group = kData, .label = "People",
-                 .help = "Use only the first N people (0 = all)", .min = 0, .max = 1e6, .noneText = "all",
-                 .get = [](const R& r) { return std::to_string(r.data.limitIdentities); },
-                 .set = [](R& r, S v) { r.data.limitIdentities = int(whole(v)); }});
-    t.push_back({.key = "verify-fraction", .kind = K::Real, .group = kData, .label = "Held out for verification",
+    t.push_back(with({.key = "train", .kind = K::Dir, .group = kData, .label = "Training folder",
+                 .help = "Identity folders: one sub-folder of face images per person"},
+                 textField([](auto& r) -> auto& { return r.data.trainDir; })));
+    t.push_back(with({.key = "limit-identities", .kind = K::Integer, .group = kData, .label = "People",
+                 .help = "Use only the first N people (0 = all)", .min = 0, .max = 1e6, .noneText = "all"},
+                 wholeField([](auto& r) -> auto& { return r.data.limitIdentities; })));
+    t.push_back(with({.key = "verify-fraction", .kind = K::Real, .group = kData, .label = "Held out for verification",
                  .help = "Share of the people held out to make verification pairs (0 = no evaluation)",
-                 .min = 0, .max = 0.9, .decimals = 1, .percent = true,
-                 .get = [](const R& r) { return formatNumber(r.data.verifyFraction); },
-                 .set = [](R& r, S v) { r.data.verifyFraction = number(v); }});
-    t.push_back({.key = "pairs", .kind = K::File, .group = kData, .label = "Verification pairs",
-                 .help = "LFW-format pairs.txt to verify on instead of held-out people (all people then train)",
-                 .get = [](const R& r) { return r.data.pairsFile; },
-                 .set = [](R& r, S v) { r.data.pairsFile = v; }});
-    t.push_back({.key = "images", .kind = K::Dir, .group = kData, .label = "Pairs images",
-                 .help = "The folder the pairs file's names refer to",
-                 .get = [](const R& r) { return r.data.pairsImages; },
-                 .set = [](R& r, S v) { r.data.pairsImages = v; }});
+                 .min = 0, .max = 0.9, .decimals = 1, .percent = true},
+                 numberField([](auto& r) -> auto& { return r.data.verifyFraction; })));
+    t.push_back(with({.key = "pairs", .kind = K::File, .group = kData, .label = "Verification pairs",
+                 .help = "LFW-format pairs.txt to verify on instead of held-out people (all people then train)"},
+                 textField([](auto& r) -> auto& { return r.data.pairsFile; })));
+    t.push_back(with({.key = "images", .kind = K::Dir, .group = kData, .label = "Pairs images",
+                 .help = "The folder the pairs file's names refer to"},
+                 textField([](auto& r) -> auto& { return r.data.pairsImages; })));
     t.push_back({.key = "unlabelled", .kind = K::DirList, .group = kData, .label = "Unlabelled faces",
                  .help = "Folders of faces without names (flat or nested) the pruned model learns from by "
                          "matching the original: more variety, better recovery",
@@ -104,10 +140,9 @@ std::vector<Setting> buildTable() {
                  .help = "Images per mini-batch (scoring, recovery, evaluation)", .min = 1, .max = 1024,
                  .get = [](const R& r) { return std::to_string(r.config.batchSize); },
                  .set = [](R& r, S v) { r.config.batchSize = r.data.batchSize = int(whole(v)); }});
-    t.push_back({.key = "flip", .kind = K::Flag, .group = kData, .label = "Flip test",
-                 .help = "Evaluate on each face and its mirror image (embeddings summed)",
-                 .get = [](const R& r) { return boolText(r.data.flip); },
-                 .set = [](R& r, S v) { r.data.flip = v == "true"; }});
+    t.push_back(with({.key = "flip", .kind = K::Flag, .group = kData, .label = "Flip test",
+                 .help = "Evaluate on each face and its mirror image (embeddings summed)"},
+                 flagField([](auto& r) -> auto& { return r.data.flip; })));
     t.push_back({.key = "seed", .kind = K::Integer, .group = kData, .label = "Seed",
                  .help = "Seeds the held-out split, the batches and random scores: same seed, same run",
                  .min = 0, .max = 2147483647,
@@ -128,27 +163,30 @@ std::vector<Setting> buildTable() {
                                                            : formatNumber(r.config.perIterationPercent) + "%";
                  },
                  .set = [](R& r, S v) {
-                     if (v.ends_with('%')) {
-                         r.config.perIterationPercent = number(v.substr(0, v.size() - 1));
+                     const bool percent = v.ends_with('%');
+                     double n = 0;
+                     if (!parseNumber(percent ? v.substr(0, v.size() - 1) : v, n) || n <= 0 ||
+                         (percent ? n > 100 : n != std::floor(n)))
+                         throw InputError("setting 'per-iteration' (Per iteration): '" + v +
+                                          "' is not a count N or a percentage P% (0 < P <= 100)");
+                     if (percent) {
+                         r.config.perIterationPercent = n;
                          r.config.perIterationCount = 0;
                      } else {
-                         r.config.perIterationCount = whole(v);
+                         r.config.perIterationCount = static_cast<int64_t>(n);
                      }
                  }});
-    t.push_back({.key = "scoring-batches", .kind = K::Integer, .group = kMethod, .label = "Scoring batches",
+    t.push_back(with({.key = "scoring-batches", .kind = K::Integer, .group = kMethod, .label = "Scoring batches",
                  .help = "Mini-batches scored per iteration (0 = one pass over the training people)", .min = 0,
-                 .max = 1e6, .noneText = "one pass",
-                 .get = [](const R& r) { return std::to_string(r.config.scoringBatches); },
-                 .set = [](R& r, S v) { r.config.scoringBatches = int(whole(v)); }});
-    t.push_back({.key = "min-width", .kind = K::Real, .group = kMethod, .label = "Minimum layer width",
+                 .max = 1e6, .noneText = "one pass"},
+                 wholeField([](auto& r) -> auto& { return r.config.scoringBatches; })));
+    t.push_back(with({.key = "min-width", .kind = K::Real, .group = kMethod, .label = "Minimum layer width",
                  .help = "No layer keeps fewer than this share of its filters", .min = 0, .max = 1,
-                 .decimals = 1, .percent = true,
-                 .get = [](const R& r) { return formatNumber(r.config.constraints.minWidthFraction); },
-                 .set = [](R& r, S v) { r.config.constraints.minWidthFraction = number(v); }});
-    t.push_back({.key = "round-to", .kind = K::Integer, .group = kMethod, .label = "Round widths to",
-                 .help = "Keep widths a multiple of this (8 suits vector units)", .min = 1, .max = 512,
-                 .get = [](const R& r) { return std::to_string(r.config.constraints.roundTo); },
-                 .set = [](R& r, S v) { r.config.constraints.roundTo = int(whole(v)); }});
+                 .decimals = 1, .percent = true},
+                 numberField([](auto& r) -> auto& { return r.config.constraints.minWidthFraction; })));
+    t.push_back(with({.key = "round-to", .kind = K::Integer, .group = kMethod, .label = "Round widths to",
+                 .help = "Keep widths a multiple of this (8 suits vector units)", .min = 1, .max = 512},
+                 wholeField([](auto& r) -> auto& { return r.config.constraints.roundTo; })));
     // The weight before the cost: choosing no cost turns the regulariser off whatever the weight says.
     t.push_back({.key = "cost-lambda", .kind = K::Real, .group = kMethod, .label = "Cost weight",
                  .help = "How much cost outweighs importance: each score loses weight x the filter's saving / "
@@ -174,10 +212,9 @@ std::vector<Setting> buildTable() {
                      r.config.regulariserCost = regulariserCostFromName(v);
                      if (r.config.flopsLambda == 0) r.config.flopsLambda = kDefaultCostWeight;
                  }});
-    t.push_back({.key = "latency-batch", .kind = K::Integer, .group = kMethod, .label = "Latency batch",
-                 .help = "Batch size the latency cost is measured at", .min = 1, .max = 1024,
-                 .get = [](const R& r) { return std::to_string(r.config.latencyBatch); },
-                 .set = [](R& r, S v) { r.config.latencyBatch = int(whole(v)); }});
+    t.push_back(with({.key = "latency-batch", .kind = K::Integer, .group = kMethod, .label = "Latency batch",
+                 .help = "Batch size the latency cost is measured at", .min = 1, .max = 1024},
+                 wholeField([](auto& r) -> auto& { return r.config.latencyBatch; })));
     t.push_back({.key = "lock", .kind = K::List, .group = kMethod, .label = "Locked layers",
                  .help = "Layers kept whole (lock them in the layer table or the graph's context menu)",
                  .get = [](const R& r) { return joinLines({r.config.locked.begin(), r.config.locked.end()}); },
@@ -204,14 +241,12 @@ std::vector<Setting> buildTable() {
                      }
                  }});
     // Recovery
-    t.push_back({.key = "finetune-steps", .kind = K::Integer, .group = kRecovery, .label = "Steps after each cut",
-                 .help = "SGD steps after each removal", .min = 0, .max = 1e6, .noneText = "none",
-                 .get = [](const R& r) { return std::to_string(r.config.finetuneSteps); },
-                 .set = [](R& r, S v) { r.config.finetuneSteps = int(whole(v)); }});
-    t.push_back({.key = "lr", .kind = K::Real, .group = kRecovery, .label = "Learning rate after cuts",
-                 .help = "Learning rate of the steps after each cut", .min = 1e-6, .max = 10, .decimals = 5,
-                 .get = [](const R& r) { return formatNumber(r.config.finetuneLearningRate); },
-                 .set = [](R& r, S v) { r.config.finetuneLearningRate = number(v); }});
+    t.push_back(with({.key = "finetune-steps", .kind = K::Integer, .group = kRecovery, .label = "Steps after each cut",
+                 .help = "SGD steps after each removal", .min = 0, .max = 1e6, .noneText = "none"},
+                 wholeField([](auto& r) -> auto& { return r.config.finetuneSteps; })));
+    t.push_back(with({.key = "lr", .kind = K::Real, .group = kRecovery, .label = "Learning rate after cuts",
+                 .help = "Learning rate of the steps after each cut", .min = 1e-6, .max = 10, .decimals = 5},
+                 numberField([](auto& r) -> auto& { return r.config.finetuneLearningRate; })));
     t.push_back({.key = "loss", .kind = K::Choice, .group = kRecovery, .label = "Identification loss",
                  .help = "Loss on the training people's names, when labels are used",
                  .choices = names({"softmax", "cosface", "arcface"}),
@@ -221,50 +256,41 @@ std::vector<Setting> buildTable() {
                  .help = "Learning rate over each fine-tuning after a cut", .choices = names({"constant", "step", "cosine"}),
                  .get = [](const R& r) { return std::string(train::scheduleKindName(r.config.finetuneSchedule)); },
                  .set = [](R& r, S v) { r.config.finetuneSchedule = train::scheduleKindFromName(v); }});
-    t.push_back({.key = "labels", .kind = K::Flag, .group = kRecovery, .label = "Learn the names too",
+    t.push_back(with({.key = "labels", .kind = K::Flag, .group = kRecovery, .label = "Learn the names too",
                  .help = "Identification loss on the training people as well as the original's embeddings "
-                         "(158 people overfit quickly)",
-                 .get = [](const R& r) { return boolText(r.config.finetuneLabels); },
-                 .set = [](R& r, S v) { r.config.finetuneLabels = v == "true"; }});
-    t.push_back({.key = "distill", .kind = K::Real, .group = kRecovery, .label = "Distillation weight",
+                         "(158 people overfit quickly)"},
+                 flagField([](auto& r) -> auto& { return r.config.finetuneLabels; })));
+    t.push_back(with({.key = "distill", .kind = K::Real, .group = kRecovery, .label = "Distillation weight",
                  .help = "Weight of 1 - cos(student, original) on the embedding (0 = none)", .min = 0, .max = 100,
-                 .decimals = 2,
-                 .get = [](const R& r) { return formatNumber(r.config.distillWeight); },
-                 .set = [](R& r, S v) { r.config.distillWeight = number(v); }});
-    t.push_back({.key = "relation", .kind = K::Real, .group = kRecovery, .label = "Relational weight",
+                 .decimals = 2},
+                 numberField([](auto& r) -> auto& { return r.config.distillWeight; })));
+    t.push_back(with({.key = "relation", .kind = K::Real, .group = kRecovery, .label = "Relational weight",
                  .help = "Weight of the batch's pairwise similarities against the original's (0 = none)", .min = 0,
-                 .max = 100, .decimals = 2,
-                 .get = [](const R& r) { return formatNumber(r.config.relationWeight); },
-                 .set = [](R& r, S v) { r.config.relationWeight = number(v); }});
-    t.push_back({.key = "feature", .kind = K::Real, .group = kRecovery, .label = "Stage feature weight",
+                 .max = 100, .decimals = 2},
+                 numberField([](auto& r) -> auto& { return r.config.relationWeight; })));
+    t.push_back(with({.key = "feature", .kind = K::Real, .group = kRecovery, .label = "Stage feature weight",
                  .help = "Weight of matching the original's feature maps at the end of each resolution stage, "
                          "through a 1x1 projection fitted by least squares (0 = none)",
-                 .min = 0, .max = 100, .decimals = 2,
-                 .get = [](const R& r) { return formatNumber(r.config.featureWeight); },
-                 .set = [](R& r, S v) { r.config.featureWeight = number(v); }});
-    t.push_back({.key = "jitter", .kind = K::Flag, .group = kRecovery, .label = "Jitter recovery views",
+                 .min = 0, .max = 100, .decimals = 2},
+                 numberField([](auto& r) -> auto& { return r.config.featureWeight; })));
+    t.push_back(with({.key = "jitter", .kind = K::Flag, .group = kRecovery, .label = "Jitter recovery views",
                  .help = "Colour, blur, JPEG and small pose jitter as well as flips, the original seeing the same "
-                         "view (off: flips only, which kept the original's embedding closer)",
-                 .get = [](const R& r) { return boolText(r.data.jitter); },
-                 .set = [](R& r, S v) { r.data.jitter = v == "true"; }});
-    t.push_back({.key = "recovery-steps", .kind = K::Integer, .group = kRecovery, .label = "Final recovery steps",
+                         "view (off: flips only, which kept the original's embedding closer)"},
+                 flagField([](auto& r) -> auto& { return r.data.jitter; })));
+    t.push_back(with({.key = "recovery-steps", .kind = K::Integer, .group = kRecovery, .label = "Final recovery steps",
                  .help = "Recovery after the last cut: warm-up, then a cosine to 0, keeping the best checkpoint",
-                 .min = 0, .max = 1e7, .noneText = "none",
-                 .get = [](const R& r) { return std::to_string(r.config.recoverySteps); },
-                 .set = [](R& r, S v) { r.config.recoverySteps = int(whole(v)); }});
-    t.push_back({.key = "recovery-lr", .kind = K::Real, .group = kRecovery, .label = "Final recovery rate",
-                 .help = "Peak learning rate of the final recovery", .min = 1e-6, .max = 10, .decimals = 5,
-                 .get = [](const R& r) { return formatNumber(r.config.recoveryLearningRate); },
-                 .set = [](R& r, S v) { r.config.recoveryLearningRate = number(v); }});
-    t.push_back({.key = "recovery-warmup", .kind = K::Integer, .group = kRecovery, .label = "Warm-up steps",
-                 .help = "Steps the final recovery's learning rate rises over", .min = 0, .max = 1e6,
-                 .get = [](const R& r) { return std::to_string(r.config.recoveryWarmup); },
-                 .set = [](R& r, S v) { r.config.recoveryWarmup = int(whole(v)); }});
-    t.push_back({.key = "recovery-eval-every", .kind = K::Integer, .group = kRecovery, .label = "Evaluate every",
+                 .min = 0, .max = 1e7, .noneText = "none"},
+                 wholeField([](auto& r) -> auto& { return r.config.recoverySteps; })));
+    t.push_back(with({.key = "recovery-lr", .kind = K::Real, .group = kRecovery, .label = "Final recovery rate",
+                 .help = "Peak learning rate of the final recovery", .min = 1e-6, .max = 10, .decimals = 5},
+                 numberField([](auto& r) -> auto& { return r.config.recoveryLearningRate; })));
+    t.push_back(with({.key = "recovery-warmup", .kind = K::Integer, .group = kRecovery, .label = "Warm-up steps",
+                 .help = "Steps the final recovery's learning rate rises over", .min = 0, .max = 1e6},
+                 wholeField([](auto& r) -> auto& { return r.config.recoveryWarmup; })));
+    t.push_back(with({.key = "recovery-eval-every", .kind = K::Integer, .group = kRecovery, .label = "Evaluate every",
                  .help = "Steps between the final recovery's evaluations (0 = about eight in all)", .min = 0,
-                 .max = 1e6, .noneText = "auto",
-                 .get = [](const R& r) { return std::to_string(r.config.recoveryEvalEvery); },
-                 .set = [](R& r, S v) { r.config.recoveryEvalEvery = int(whole(v)); }});
+                 .max = 1e6, .noneText = "auto"},
+                 wholeField([](auto& r) -> auto& { return r.config.recoveryEvalEvery; })));
     // Last: a quick look turns off what the rows above set.
     t.push_back({.key = "quick", .kind = K::Flag, .group = kRecovery, .label = "Quick look (no recovery)",
                  .help = "No learning after cuts and no final recovery: fast, but the model loses more",
@@ -275,10 +301,9 @@ std::vector<Setting> buildTable() {
                      r.config.distillWeight = r.config.relationWeight = r.config.featureWeight = 0;
                  }});
     // Stop when
-    t.push_back({.key = "iterations", .kind = K::Integer, .group = kStop, .label = "Iterations reach",
-                 .help = "Iterations at most (with a target only a guard: the command line then allows 200 unless told)", .min = 1, .max = 100000,
-                 .get = [](const R& r) { return std::to_string(r.config.maxIterations); },
-                 .set = [](R& r, S v) { r.config.maxIterations = int(whole(v)); }});
+    t.push_back(with({.key = "iterations", .kind = K::Integer, .group = kStop, .label = "Iterations reach",
+                 .help = "Iterations at most (with a target only a guard: the command line then allows 200 unless told)", .min = 1, .max = 100000},
+                 wholeField([](auto& r) -> auto& { return r.config.maxIterations; })));
     t.push_back({.key = "target", .kind = K::Measure, .group = kStop, .label = "Target",
                  .help = "Stop once this share of the original's filters, parameters or MACs is left, e.g. "
                          "macs:0.5",
@@ -377,15 +402,7 @@ void applySetting(RunRequest& r, const Setting& s, const std::string& text) {
         inRange(splitMeasure(text).second);
         break;
     }
-    case K::Text:
-        if (s.key == "per-iteration") {
-            const bool percent = text.ends_with('%');
-            double v = 0;
-            if (!parseNumber(percent ? text.substr(0, text.size() - 1) : text, v) || v <= 0 ||
-                (percent ? v > 100 : v != std::floor(v)))
-                refuse(s, text, "a count N or a percentage P% (0 < P <= 100)");
-        }
-        break;
+    case K::Text:  // the setter checks its own format
     case K::Dir:
     case K::File:
     case K::DirList:

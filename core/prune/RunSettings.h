@@ -47,8 +47,10 @@ struct Setting {
     bool percent = false;  // Real / Measure: shown as a percentage of 1
     std::vector<std::string> choices{};
     std::string noneText{};  // Integer: what 0 means; Choice / Measure: what "" means
-    std::function<std::string(const RunRequest&)> get;
-    std::function<void(RunRequest&, const std::string&)> set;  // unchecked: use applySetting
+    std::function<std::string(const RunRequest&)> get{};
+    // applySetting checks the kind and range first; a setter refuses only what those cannot say
+    // (a malformed per-iteration or LAYER=FILTERS line), with fp::InputError naming the setting.
+    std::function<void(RunRequest&, const std::string&)> set{};
 };
 
 // Every setting, in the order they are applied and shown.

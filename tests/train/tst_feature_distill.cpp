@@ -15,6 +15,20 @@
 
 using namespace fp;
 
+namespace {
+
+// The first `people` identities, none held out, in batches of 16, for the student and its teacher.
+train::TrainData facesOf(int people, const graph::Graph& student, const graph::Graph& teacher) {
+    train::TrainDataSettings s;
+    s.dir = assets::faceDataDir();
+    s.limitIdentities = people;
+    s.verifyFraction = 0;
+    s.batchSize = 16;
+    return train::prepareTrainData(s, student.preprocess, &teacher.preprocess);
+}
+
+}  // namespace
+
 class TestFeatureDistill : public QObject {
     Q_OBJECT
 private slots:
@@ -25,12 +39,7 @@ private slots:
     void prunedStudentMatchesTheOriginalsStages() {
         const graph::Graph teacher = models::loadModel("mobilefacenet");
         graph::Graph student = live::pruneToMacs(teacher, 0.5);
-        train::TrainDataSettings s;
-        s.dir = assets::faceDataDir();
-        s.limitIdentities = 12;
-        s.verifyFraction = 0.25;
-        s.batchSize = 16;
-        const auto data = train::prepareTrainData(s, student.preprocess, &teacher.preprocess);
+        const auto data = facesOf(12, student, teacher);
 
         train::TrainOptions o;
         o.steps = 60;
@@ -56,12 +65,7 @@ private slots:
     void teacherWithAnotherCropIsRefused() {
         graph::Graph student = models::loadModel("squeezenet");
         const graph::Graph teacher = models::loadModel("mobilefacenet");
-        train::TrainDataSettings s;
-        s.dir = assets::faceDataDir();
-        s.limitIdentities = 6;
-        s.verifyFraction = 0;
-        s.batchSize = 8;
-        const auto data = train::prepareTrainData(s, student.preprocess, &teacher.preprocess);
+        const auto data = facesOf(6, student, teacher);
         train::TrainOptions o;
         o.steps = 1;
         o.useLabels = false;
