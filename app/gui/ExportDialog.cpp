@@ -159,12 +159,7 @@ void ExportDialog::onExported(const jobs::ExportResult& r) {
                          .arg(double(r.params) / 1e6, 0, 'f', 3)
                          .arg(double(r.macs) / 1e6, 0, 'f', 1)
                          .arg(color, r.check.text.toHtmlEscaped()));
-    if (r.dnnMs >= 0) {
-        QString speed = tr("<br>cv::dnn, batch 1: %1 ms per face").arg(r.dnnMs, 0, 'f', 2);
-        if (r.originalDnnMs > 0)
-            speed += tr(" (the original: %1 ms, %2x faster)").arg(r.originalDnnMs, 0, 'f', 2).arg(r.originalDnnMs / r.dnnMs, 0, 'f', 2);
-        result_->setText(result_->text() + speed);
-    }
+    for (const QString& line : jobs::latencyLines(r)) result_->setText(result_->text() + QStringLiteral("<br>") + line.toHtmlEscaped());
     emit exported(r);
 }
 

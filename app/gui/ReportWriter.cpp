@@ -125,17 +125,13 @@ QString ReportWriter::html(const ReportInput& in) {
     out += QStringLiteral("</table>\n");
 
     out += QStringLiteral("<h2>Export</h2>\n");
-    if (const auto& e = in.lastExport)
-        out += QStringLiteral("<p>%1<br>%2<br>%3</p>\n")
-                   .arg(esc(e->path + QStringLiteral(": ") + e->description),
-                        esc(e->check.text),
-                        e->dnnMs > 0 ? esc(QStringLiteral("cv::dnn batch 1: %1 ms per face%2")
-                                               .arg(e->dnnMs, 0, 'f', 2)
-                                               .arg(e->originalDnnMs > 0 ? QStringLiteral(" (original %1 ms)").arg(e->originalDnnMs, 0, 'f', 2)
-                                                                         : QString()))
-                                     : QString());
+    if (const auto& e = in.lastExport) {
+        QStringList lines{esc(e->path + QStringLiteral(": ") + e->description), esc(e->check.text)};
+        for (const QString& line : jobs::latencyLines(*e)) lines << esc(line);
+        out += QStringLiteral("<p>%1</p>\n").arg(lines.join(QStringLiteral("<br>")));
+    }
     else
-        out += QStringLiteral("<p>Not exported in this session (File &gt; Export checks the file in cv::dnn).</p>\n");
+        out += QStringLiteral("<p>Not exported in this session (File &gt; Export checks the file in cv::dnn and times it in ONNX Runtime).</p>\n");
 
     out += QStringLiteral("<h2>Settings</h2>\n") + settingsSection(h.runDir);
     return out + QStringLiteral("</body></html>\n");

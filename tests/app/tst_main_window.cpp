@@ -398,6 +398,9 @@ private slots:
             QVERIFY(r.dnnMs > 0 && r.originalDnnMs > 0);
             QVERIFY2(dialog->resultText().contains("cv::dnn") && dialog->resultText().contains("the original"),
                      qPrintable(dialog->resultText()));
+            // And in ONNX Runtime, which phone and server apps deploy with (installed by the set-up).
+            QVERIFY2(r.ortMs > 0 && r.originalOrtMs > 0, qPrintable(r.ortNote));
+            QVERIFY2(dialog->resultText().contains("ONNX Runtime " + r.ortVersion + ", batch 1"), qPrintable(dialog->resultText()));
             dialog->close();
 
             // The report: one file naming every plot (embedded), the layers, the export and the settings.
@@ -413,6 +416,7 @@ private slots:
             QVERIFY(text.contains("pruned.onnx") && text.contains("agrees"));
             QVERIFY(text.contains("<td>criterion</td><td>taylor</td>"));
             QVERIFY(text.contains("x faster"));  // measured latency, original against final
+            QVERIFY(text.contains("ONNX Runtime " + r.ortVersion));
 
             // A second run with another criterion, then both compared: one curve and one table row each.
             // This one recovers, with settings of its own that a reopen must show.
