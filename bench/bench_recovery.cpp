@@ -4,7 +4,8 @@
 // people's pairs: 10-fold accuracy (mean and spread), EER and TAR at FAR=1e-3 of the original and of
 // each result, wall time, and realised speed-up (paired latency, batch 1 and 32).
 // A run folder left by an interrupted benchmark is resumed.
-//   bench_recovery [--model mobilefacenet] [--targets 0.7,0.6,0.5] [--tag NAME] [recipe overrides]
+//   bench_recovery [--model mobilefacenet] [--targets 0.7,0.6,0.5] [--tag NAME] [--set KEY=VALUE ...]
+// --set takes any run setting by its CLI name (prune/RunSettings), for example --set cost=macs.
 // --throughput instead times one recovery step (student forward and backward, teacher forward, the
 // recipe's losses, SGD) on MobileFaceNet against the same step in PyTorch
 // (bench/reference/recovery_reference.py, Debian's python3-torch), same batch and threads.
@@ -19,8 +20,10 @@
 #include "models/ModelLoader.h"
 #include "data/FolderBatchSource.h"
 #include "prune/RunData.h"
+#include "prune/RunSettings.h"
 #include "train/Trainer.h"
 #include "util/Assets.h"
+#include "util/Errors.h"
 #include "util/Runtime.h"
 
 using namespace fp;
@@ -33,10 +36,8 @@ struct Options {
     std::string model = "mobilefacenet", targets = "0.7,0.6,0.5", tag = "default", data, unlabelled, out;
     double verifyFraction = 0.2;
     int threads = 2;
-    // Recipe overrides: negative = the recipe's value.
-    int finetuneSteps = -1, recoverySteps = -1, scoringBatches = -1;
-    double distill = -1, relation = -1, feature = -1, lr = -1, recoveryLr = -1, perIteration = -1, minWidth = -1;
-    bool labels = false, jitter = false, noUnlabelled = false, throughput = false;
+    std::vector<std::string> settings;  // KEY=VALUE over the default recipe
+    bool noUnlabelled = false, throughput = false;
     int batch = 32, steps = 8;
 };
 
@@ -47,23 +48,23 @@ std::vector<double> parseTargets(const std::string& s) {
     return out;
 }
 
-prune::PruneConfig recipe(const Options& o, double target) {
-    prune::PruneConfig c = prune::withRecoveryRecipe({});
-    c.criterion = prune::Criterion::Taylor;
-    c.target = prune::Target{prune::TargetKind::Macs, target};
-    c.maxIterations = 200;
-    if (o.finetuneSteps >= 0) c.finetuneSteps = o.finetuneSteps;
-    if (o.recoverySteps >= 0) c.recoverySteps = o.recoverySteps;
-    if (o.scoringBatches >= 0) c.scoringBatches = o.scoringBatches;
-    if (o.distill >= 0) c.distillWeight = o.distill;
-    if (o.relation >= 0) c.relationWeight = o.relation;
-    if (o.feature >= 0) c.featureWeight = o.feature;
-    if (o.lr > 0) c.finetuneLearningRate = o.lr;
-    if (o.recoveryLr > 0) c.recoveryLearningRate = o.recoveryLr;
-    if (o.perIteration > 0) c.perIterationPercent = o.perIteration;
-    if (o.minWidth >= 0) c.constraints.minWidthFraction = o.minWidth;
-    if (o.labels) c.finetuneLabels = true;
-    return c;
+// The default recipe with Taylor scores, the data given, and the --set overrides (checked by the
+// settings table, so a typo is an error rather than a silently different recipe).
+prune::RunRequest recipe(const Options& o) {
+    prune::RunRequest r = prune::defaultRunRequest();
+    r.config.criterion = prune::Criterion::Taylor;
+    r.config.maxIterations = 200;
+    r.data.trainDir = o.data;
+    r.data.verifyFraction = o.verifyFraction;
+    if (!o.unlabelled.empty()) r.data.unlabelledDirs = {o.unlabelled};
+    std::map<std::string, std::string> values;
+    for (const auto& kv : o.settings) {
+        const auto eq = kv.find('=');
+        if (eq == std::string::npos) throw InputError("--set " + kv + ": expected KEY=VALUE");
+        values[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    prune::applySettings(r, values);
+    return r;
 }
 
 json figures(const std::map<std::string, double>& m) {
@@ -185,18 +186,8 @@ int main(int argc, char** argv) {
     app.add_option("--out", o.out, "Where run folders go (default: BUILD/bench-recovery)");
     app.add_option("--verify-fraction", o.verifyFraction)->capture_default_str();
     app.add_option("--threads", o.threads)->capture_default_str();
-    app.add_option("--finetune-steps", o.finetuneSteps);
-    app.add_option("--recovery-steps", o.recoverySteps);
-    app.add_option("--scoring-batches", o.scoringBatches);
-    app.add_option("--distill", o.distill);
-    app.add_option("--relation", o.relation);
-    app.add_option("--feature", o.feature, "Weight of stage-output distillation");
-    app.add_option("--lr", o.lr);
-    app.add_option("--recovery-lr", o.recoveryLr);
-    app.add_option("--per-iteration", o.perIteration, "Percent of the prunable groups per iteration");
-    app.add_option("--min-width", o.minWidth, "Smallest share of each layer's original width");
-    app.add_flag("--labels", o.labels, "Identification loss as well");
-    app.add_flag("--jitter", o.jitter, "Colour, blur, JPEG and pose jitter as well as flips");
+    app.add_option("--set", o.settings, "A run setting over the default recipe, KEY=VALUE (repeatable; keys as "
+                   "faceprune-cli prune's options: per-iteration=5%, cost=macs, feature=0.5, ...)");
     app.add_flag("--throughput", o.throughput, "Time one recovery step against PyTorch instead");
     app.add_option("--batch", o.batch, "Batch of the throughput comparison")->capture_default_str();
     app.add_option("--steps", o.steps, "Timed steps of the throughput comparison")->capture_default_str();
@@ -221,11 +212,14 @@ int main(int argc, char** argv) {
     const fs::path out = o.out.empty() ? fs::path(FP_BUILD_DIR) / "bench-recovery" : fs::path(o.out);
 
     const graph::Graph original = models::loadModel(o.model);
-    prune::DataSettings ds;
-    ds.trainDir = o.data;
-    ds.verifyFraction = o.verifyFraction;
-    ds.jitter = o.jitter;
-    if (!o.unlabelled.empty()) ds.unlabelledDirs = {o.unlabelled};
+    prune::RunRequest request;
+    try {
+        request = recipe(o);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_recovery: %s\n", e.what());
+        return 2;
+    }
+    const prune::DataSettings& ds = request.data;
     auto data = prune::prepareRunData(ds, original.preprocess);
     std::printf("%s: %zu training identities (%zu images) + %zu unlabelled faces; %zu held-out people, %zu pairs\n",
                 o.data.c_str(), data.trainIdentities, data.trainImages, data.unlabelledImages, data.verifyIdentities,
@@ -234,7 +228,8 @@ int main(int argc, char** argv) {
 
     json results = json::array();
     for (double target : parseTargets(o.targets)) {
-        const prune::PruneConfig config = recipe(o, target);
+        prune::PruneConfig config = request.config;
+        config.target = prune::Target{prune::TargetKind::Macs, target};
         const fs::path dir = out / (o.model + "-" + o.tag + "-macs" + std::to_string(static_cast<int>(target * 100)));
         const auto t0 = std::chrono::steady_clock::now();
         std::optional<prune::PruneRun> run;
