@@ -10,34 +10,12 @@ namespace fp::train {
 
 namespace {
 
-constexpr std::pair<LossKind, const char*> kLosses[] = {
-    {LossKind::Softmax, "softmax"}, {LossKind::CosFace, "cosface"}, {LossKind::ArcFace, "arcface"}};
-
 // Keeps sqrt(1 - cos^2) and its gradient finite at cos = +-1.
 constexpr double kCosLimit = 1.0 - 1e-7;
 
 }  // namespace
 
-const char* lossKindName(LossKind k) {
-    for (auto& [kind, name] : kLosses)
-        if (kind == k) return name;
-    return "?";
-}
-
-LossKind lossKindFromName(const std::string& name) {
-    for (auto& [kind, n] : kLosses)
-        if (name == n) return kind;
-    throw Error("unknown loss '" + name + "' (expected softmax, cosface or arcface)");
-}
-
-double defaultMargin(LossKind k) {
-    switch (k) {
-    case LossKind::Softmax: return 0.0;
-    case LossKind::CosFace: return 0.35;
-    case LossKind::ArcFace: return 0.5;
-    }
-    return 0.0;
-}
+// lossKindName, lossKindFromName and defaultMargin: train/LossKind.cpp (no LibTorch there).
 
 torch::Tensor marginLogits(const torch::Tensor& embeddings, const torch::Tensor& weight,
                            const torch::Tensor& labels, const LossOptions& o) {
