@@ -140,6 +140,7 @@ LiveTab::LiveTab(QWidget* parent) : QWidget(parent) {
     fromFolder->setToolTip(tr("Every photo in a folder, as one person"));
     connect(fromFolder, &QPushButton::clicked, this, &LiveTab::onEnrolFolderClicked);
     removeButton_ = new QPushButton(tr("Remove"));
+    removeButton_->setObjectName(QStringLiteral("remove-person"));
     removeButton_->setEnabled(false);
     connect(removeButton_, &QPushButton::clicked, this, &LiveTab::onRemoveClicked);
     connect(gallery_, &QListWidget::currentRowChanged, this,

