@@ -83,10 +83,7 @@ void printRow(const char* name, const json& f, double macs, double params) {
 // How closely the result follows the original on the held-out people's faces (clean, aligned):
 // mean cosine between the two embeddings of each face. Far less noisy than verification on a few
 // thousand pairs, so it separates recipes that verification cannot.
-double teacherAgreement(const graph::Graph& original, const graph::Graph& result, const prune::DataSettings& ds) {
-    data::ScanOptions scan;
-    scan.minImages = 2;  // as prepareRunData, so that the split holds out the same people
-    const auto held = data::FaceFolders::scan(ds.trainDir, scan).split(ds.verifyFraction, ds.seed).verification;
+double teacherAgreement(const graph::Graph& original, const graph::Graph& result, const data::FaceFolders& held) {
     data::LoaderOptions lo;
     lo.augment = false;
     lo.shuffle = false;
@@ -277,7 +274,7 @@ int main(int argc, char** argv) {
         }
         row["final"] = finalFigures;
         row["latency"] = {speedUp(original, final, 1), speedUp(original, final, 32)};
-        row["teacher_agreement"] = teacherAgreement(original, final, ds);
+        row["teacher_agreement"] = teacherAgreement(original, final, data.verification);
         results.push_back(row);
 
         std::printf("%s at %.0f%% MACs (%s), %zu iterations, %.0f s pruning + %.0f s recovery:\n", o.model.c_str(),

@@ -147,6 +147,13 @@ FaceFolders::Split FaceFolders::split(double verificationFraction, uint64_t seed
     return splitCount(static_cast<size_t>(std::lround(n * verificationFraction)), seed);
 }
 
+FaceFolders::Split FaceFolders::holdOut(double verificationFraction, uint64_t seed) const {
+    if (identityCount() < 4)
+        throw InputError(root_.string() + ": " + std::to_string(identityCount()) +
+                         " identities are too few to hold some out for verification (need 4 or more)");
+    return split(verificationFraction, seed);
+}
+
 FaceFolders::Split FaceFolders::splitCount(size_t verificationIdentities, uint64_t seed) const {
     const size_t n = identities_.size();
     size_t k = std::min(verificationIdentities, n);

@@ -49,6 +49,10 @@ public:
     // goes to verification, at least one to each part when there are two or more identities.
     Split split(double verificationFraction, uint64_t seed) const;
     Split splitCount(size_t verificationIdentities, uint64_t seed) const;
+    // The people a run or a training holds out for verification: split(), refused with fp::InputError
+    // naming the folder when fewer than 4 identities leave too few to verify on. Pruning, training and
+    // the benchmarks all split through here, so the same seed holds out the same people everywhere.
+    Split holdOut(double verificationFraction, uint64_t seed) const;
 
     const std::filesystem::path& root() const { return root_; }
     const std::vector<Identity>& identities() const { return identities_; }

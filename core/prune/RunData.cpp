@@ -67,13 +67,11 @@ RunData prepareRunData(const DataSettings& s, const graph::Preprocess& pre) {
         out.verifyPairs = pairs.pairs.size();
         out.evaluate = verificationEvaluator(std::move(pairs), vo);
     } else if (s.verifyFraction > 0.0) {
-        if (all.identityCount() < 4)
-            throw InputError(s.trainDir + ": " + std::to_string(all.identityCount()) +
-                             " identities are too few to hold some out for verification (need 4 or more)");
-        auto split = all.split(s.verifyFraction, s.seed);
+        auto split = all.holdOut(s.verifyFraction, s.seed);
         train = std::move(split.train);
         auto pairs = eval::generatePairs(split.verification, s.seed);
         out.verifyIdentities = split.verification.identityCount();
+        out.verification = std::move(split.verification);
         out.verifyPairs = pairs.pairs.size();
         out.evaluate = verificationEvaluator(std::move(pairs), vo);
     }

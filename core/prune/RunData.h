@@ -40,6 +40,7 @@ struct RunData {
     size_t unlabelledImages = 0;                        // with a face, in unlabelledDirs
     std::vector<std::string> noFace;                    // unlabelled images left out, and why
     Evaluator evaluate;            // empty when verifyFraction is 0
+    data::FaceFolders verification;  // the held-out people (none with a pairs file)
     size_t trainIdentities = 0, verifyIdentities = 0, trainImages = 0, verifyPairs = 0;
     std::vector<std::string> skipped;  // files the scan left out, for the user
 };

@@ -22,10 +22,7 @@ TrainData prepareTrainData(const TrainDataSettings& s, const graph::Preprocess& 
 
     data::FaceFolders train = all;
     if (s.verifyFraction > 0.0) {
-        if (all.identityCount() < 4)
-            throw InputError(s.dir.string() + ": " + std::to_string(all.identityCount()) +
-                             " identities are too few to hold some out for verification (need 4 or more)");
-        auto split = all.split(s.verifyFraction, s.seed);
+        auto split = all.holdOut(s.verifyFraction, s.seed);
         train = std::move(split.train);
         out.verifyPairs = eval::generatePairs(split.verification, s.seed);
         out.verifyIdentities = split.verification.identityCount();

@@ -172,6 +172,28 @@ private slots:
         QCOMPARE(f.split(1.0, 1).train.identityCount(), size_t{1});
     }
 
+    // The held-out people of a run or a training: the same split, refused for a folder too small.
+    void holdOutNeedsFourPeopleAndNamesTheFolder() {
+        QTemporaryDir tmp;
+        const fs::path root = tmp.path().toStdString();
+        for (int i = 0; i < 5; ++i)
+            for (int k = 0; k < 2; ++k) writeImage(root / ("person" + std::to_string(i)) / ("img" + std::to_string(k) + ".png"));
+        const FaceFolders five = FaceFolders::scan(root);
+        const auto held = five.holdOut(0.4, 3), split = five.split(0.4, 3);
+        QCOMPARE(held.verification.identityCount(), size_t{2});
+        for (size_t i = 0; i < 2; ++i) QCOMPARE(held.verification.identities()[i].name, split.verification.identities()[i].name);
+
+        fs::remove_all(root / "person3");
+        fs::remove_all(root / "person4");
+        try {
+            FaceFolders::scan(root).holdOut(0.2, 3);
+            QFAIL("three people were split for verification");
+        } catch (const fp::InputError& e) {
+            QVERIFY2(std::string(e.what()).find(root.string()) != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find("3 identities") != std::string::npos, e.what());
+        }
+    }
+
     void scansLfwIds() {
         const fs::path root = assets::faceDataDir();
         if (root.empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set");
