@@ -19,6 +19,7 @@ packages=(
     libcli11-dev nlohmann-json3-dev
     python3-torch python3-torchvision python3-onnx python3-numpy
     xvfb xauth
+    clang libclang-rt-14-dev llvm  # scripts/fuzz.sh: libFuzzer, and llvm-symbolizer for its reports
 )
 
 as_root() {
@@ -70,6 +71,8 @@ test)
     export FACEPRUNE_DATA="${FACEPRUNE_DATA:-$root/../shared/data/lfw-ids}"
     [ -d "$FACEPRUNE_DATA" ] || echo "setup: FACEPRUNE_DATA=$FACEPRUNE_DATA does not exist; data tests will skip (or fail, with FACEPRUNE_REQUIRE_DATA=1)"
     ctest --test-dir "$build" --output-on-failure --timeout 1200
+    # A smoke of every file reader's fuzz target from the seed corpus (fuzz/); long runs: scripts/fuzz.sh --runs.
+    "$root/scripts/fuzz.sh" --seconds "${FACEPRUNE_FUZZ_SECONDS:-30}" -j "$(nproc)"
     ;;
 run)
     export FACEPRUNE_DATA="${FACEPRUNE_DATA:-$root/../shared/data/lfw-ids}"

@@ -86,8 +86,9 @@ public:
             t = tokens(line);
             if (t.empty()) continue;
             if (seen >= total) throw InputError(where(lineNo) + "more pairs than expected: " + announced);
-            const int fold = static_cast<int>(seen / (2 * *perClass));
-            const int64_t inFold = seen % (2 * *perClass);
+            const int64_t perFold = int64_t{2} * *perClass;  // in 64 bits: a header like '1 1500000000' fits
+            const int fold = static_cast<int>(seen / perFold);
+            const int64_t inFold = seen % perFold;
             const bool expectMatched = inFold < *perClass;
             if (t.size() != 3 && t.size() != 4)
                 throw InputError(where(lineNo) + "expected 'name n1 n2' (matched) or 'name1 n1 name2 n2' " +

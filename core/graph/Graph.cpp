@@ -19,8 +19,29 @@ constexpr std::pair<Op, std::string_view> kOpNames[] = {
 
 std::string where(const Node& n) { return "layer '" + n.name + "' (" + std::string(opName(n.op)) + ")"; }
 
+// Values per sample beyond which a shape is refused: 2^26 floats (256 MiB) per sample is far beyond any
+// face-recognition network, and the bound keeps every size, element and MAC count within int64_t
+// (a file can declare any size; inferring from it must not overflow).
+constexpr int64_t kMaxValues = int64_t{1} << 26;
+
+bool tooLarge(const Shape& s) {
+    return s.c > kMaxValues || s.h > kMaxValues || s.w > kMaxValues || s.c * s.h > kMaxValues ||
+           s.c * s.h * s.w > kMaxValues;
+}
+
+// Kernel, stride and dilation at least 1 (a stride of 0 would divide by zero), padding not negative.
+void checkWindow(const Node& n, bool dilated) {
+    const Window& w = n.window;
+    if (w.kh < 1 || w.kw < 1 || w.sh < 1 || w.sw < 1 || (dilated && (w.dh < 1 || w.dw < 1)))
+        throw GraphError(where(n) + ": kernel " + std::to_string(w.kh) + "x" + std::to_string(w.kw) + ", stride " +
+                         std::to_string(w.sh) + "x" + std::to_string(w.sw) + " and dilation " +
+                         std::to_string(w.dh) + "x" + std::to_string(w.dw) + " must all be at least 1");
+    if (w.padTop < 0 || w.padLeft < 0 || w.padBottom < 0 || w.padRight < 0)
+        throw GraphError(where(n) + ": negative padding");
+}
+
 int64_t windowOut(int64_t in, int k, int s, int p0, int p1, int d, bool ceil) {
-    const int64_t span = in + p0 + p1 - (static_cast<int64_t>(d) * (k - 1) + 1);
+    const int64_t span = in + p0 + p1 - (static_cast<int64_t>(d) * (static_cast<int64_t>(k) - 1) + 1);
     if (span < 0) return 0;
     int64_t out = (ceil ? (span + s - 1) / s : span / s) + 1;
     // PyTorch/ONNX rule: the last window must start inside the input or left padding.
@@ -145,6 +166,7 @@ void Graph::inferShapes() {
             needInputs(1);
             needSpatial();
             const auto& w = n.window;
+            checkWindow(n, true);
             if (n.groups < 1 || in[0].c % n.groups || n.outChannels % n.groups)
                 throw GraphError(where(n) + ": " + std::to_string(in[0].c) + " input and " +
                                  std::to_string(n.outChannels) + " output channels do not divide into " +
@@ -187,6 +209,7 @@ void Graph::inferShapes() {
             needInputs(1);
             needSpatial();
             const auto& w = n.window;
+            checkWindow(n, false);
             n.shape = {in[0].c, windowOut(in[0].h, w.kh, w.sh, w.padTop, w.padBottom, 1, w.ceilMode),
                        windowOut(in[0].w, w.kw, w.sw, w.padLeft, w.padRight, 1, w.ceilMode), false};
             break;
@@ -199,6 +222,8 @@ void Graph::inferShapes() {
         case Op::Pad:
             needInputs(1);
             needSpatial();
+            for (int64_t p : n.pads)
+                if (p < 0 || p > kMaxValues) throw GraphError(where(n) + ": padding " + std::to_string(p) + " is out of range");
             n.shape = {in[0].c + n.pads[0] + n.pads[1], in[0].h + n.pads[2] + n.pads[3],
                        in[0].w + n.pads[4] + n.pads[5], false};
             break;
@@ -237,6 +262,9 @@ void Graph::inferShapes() {
         }
         if (n.shape.c <= 0 || n.shape.h <= 0 || n.shape.w <= 0)
             throw GraphError(where(n) + ": output would be empty (" + n.shape.toString() + "); the input is too small");
+        if (tooLarge(n.shape))
+            throw GraphError(where(n) + ": output " + n.shape.toString() + " holds more than 2^26 values per sample; " +
+                             "refusing a shape this large");
     }
 }
 

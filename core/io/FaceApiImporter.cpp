@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "graph/GraphBuilder.h"
+#include "io/DeclaredShape.h"
 #include "util/Errors.h"
 
 namespace fp::io {
@@ -19,12 +20,6 @@ using graph::Shape;
 using graph::Window;
 
 namespace {
-
-std::string shapeText(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-    return s + "]";
-}
 
 // How the .bin stores a weight's values: plain, or quantized per TF.js' manifest.
 enum class Storage { Float32, Uint8, Uint16, Float16 };
@@ -124,14 +119,15 @@ void Importer::readManifest() {
             if (!w.contains("shape") || !w["shape"].is_array()) fail("weight '" + name + "' has no \"shape\"");
             if (!w.contains("dtype") || !w["dtype"].is_string()) fail("weight '" + name + "' has no \"dtype\"");
             WeightEntry e;
-            double values = 1;  // in double: a corrupt shape must not overflow the size sums
             for (const auto& d : w["shape"]) {
                 if (!d.is_number_integer() || d.get<int64_t>() < 0)
                     fail("weight '" + name + "' has an invalid shape " + w["shape"].dump());
                 e.shape.push_back(d.get<int64_t>());
-                values *= static_cast<double>(e.shape.back());
             }
-            if (values > 1e10) fail("weight '" + name + "' has an implausible shape " + w["shape"].dump());
+            // Counted without overflow (also when a dimension is 0): a corrupt shape must not overflow
+            // the size sums, nor numelOf below.
+            if (boundedNumel(e.shape, 10'000'000'000) < 0)
+                fail("weight '" + name + "' has an implausible shape " + w["shape"].dump());
             const auto dtype = w["dtype"].get<std::string>();
             if (dtype != "float32")
                 fail("weight '" + name + "' has dtype '" + dtype +

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/DeclaredShape.h"
+#include "io/JsonNumbers.h"
 #include "io/PreprocessJson.h"
 #include "util/AtomicFile.h"
 #include "util/Errors.h"
@@ -25,25 +27,28 @@ json windowToJson(const graph::Window& w) {
             {"count_include_pad", w.countIncludePad}};
 }
 
+// at(i), not [i], and jsonInt: a short list or a float like 1e300 is a corrupt header, not a crash.
 graph::Window windowFromJson(const json& j) {
     graph::Window w;
-    w.kh = j.at("kernel")[0];
-    w.kw = j.at("kernel")[1];
-    w.sh = j.at("stride")[0];
-    w.sw = j.at("stride")[1];
-    w.padTop = j.at("pads")[0];
-    w.padLeft = j.at("pads")[1];
-    w.padBottom = j.at("pads")[2];
-    w.padRight = j.at("pads")[3];
-    w.dh = j.at("dilation")[0];
-    w.dw = j.at("dilation")[1];
+    w.kh = jsonInt<int>(j.at("kernel").at(0));
+    w.kw = jsonInt<int>(j.at("kernel").at(1));
+    w.sh = jsonInt<int>(j.at("stride").at(0));
+    w.sw = jsonInt<int>(j.at("stride").at(1));
+    w.padTop = jsonInt<int>(j.at("pads").at(0));
+    w.padLeft = jsonInt<int>(j.at("pads").at(1));
+    w.padBottom = jsonInt<int>(j.at("pads").at(2));
+    w.padRight = jsonInt<int>(j.at("pads").at(3));
+    w.dh = jsonInt<int>(j.at("dilation").at(0));
+    w.dw = jsonInt<int>(j.at("dilation").at(1));
     w.ceilMode = j.at("ceil_mode");
     w.countIncludePad = j.at("count_include_pad");
     return w;
 }
 
 json shapeToJson(const graph::Shape& s) { return {s.c, s.h, s.w, s.flat}; }
-graph::Shape shapeFromJson(const json& j) { return {j[0], j[1], j[2], j[3]}; }
+graph::Shape shapeFromJson(const json& j) {
+    return {jsonInt<int64_t>(j.at(0)), jsonInt<int64_t>(j.at(1)), jsonInt<int64_t>(j.at(2)), j.at(3).get<bool>()};
+}
 
 }  // namespace
 
@@ -111,6 +116,13 @@ graph::Graph loadNative(const std::filesystem::path& path) {
     uint64_t size = 0;
     if (!in.read(reinterpret_cast<char*>(&size), sizeof size) || size > (1u << 30))
         throw ModelFileError(file + ": truncated or corrupt header");
+    // The header's size is checked against the file before it is allocated.
+    const auto headerStart = in.tellg();
+    in.seekg(0, std::ios::end);
+    const auto fileEnd = in.tellg();
+    in.seekg(headerStart);
+    if (headerStart < 0 || fileEnd < headerStart || size > static_cast<uint64_t>(fileEnd - headerStart))
+        throw ModelFileError(file + ": truncated header (it declares " + std::to_string(size) + " bytes)");
     std::string text(size, '\0');
     if (!in.read(text.data(), static_cast<std::streamsize>(size))) throw ModelFileError(file + ": truncated header");
     const auto blobStart = in.tellg();
@@ -121,9 +133,9 @@ graph::Graph loadNative(const std::filesystem::path& path) {
     graph::Graph g;
     try {
         const json header = json::parse(text);
-        if (header.at("format").get<int>() > kFormatVersion)
+        if (jsonInt<int>(header.at("format")) > kFormatVersion)
             throw ModelFileError(file + ": written by a newer FacePrune (format " +
-                                 std::to_string(header.at("format").get<int>()) + ")");
+                                 std::to_string(jsonInt<int>(header.at("format"))) + ")");
         g.name = header.at("name");
         g.preprocess = preprocessFromJson(header.at("preprocess"));
         g.metadata = header.at("metadata").get<std::map<std::string, std::string>>();
@@ -134,27 +146,39 @@ graph::Graph loadNative(const std::filesystem::path& path) {
             if (!op) throw ModelFileError(file + ": layer '" + n.name + "' has unknown op " + jn.at("op").dump());
             n.op = *op;
             n.inputs = jn.at("inputs").get<std::vector<std::string>>();
-            n.outChannels = jn.at("out_channels");
-            n.groups = jn.at("groups");
+            n.outChannels = jsonInt<int64_t>(jn.at("out_channels"));
+            n.groups = jsonInt<int64_t>(jn.at("groups"));
             n.window = windowFromJson(jn.at("window"));
             n.eps = jn.at("eps");
-            n.clipMin = jn.at("clip")[0];
-            n.clipMax = jn.at("clip")[1];
-            n.pads = jn.at("pads");
+            n.clipMin = jn.at("clip").at(0);
+            n.clipMax = jn.at("clip").at(1);
+            const auto pads = jsonInts<int64_t>(jn.at("pads"));
+            if (pads.size() != n.pads.size())
+                throw ModelFileError(file + ": layer '" + n.name + "' has " + std::to_string(pads.size()) +
+                                     " pads, expected 6");
+            std::copy(pads.begin(), pads.end(), n.pads.begin());
             n.dropRate = jn.at("drop_rate");
             n.inputShape = shapeFromJson(jn.at("input_shape"));
-            n.origin = jn.value("origin", std::vector<int64_t>{});
-            n.originalOut = jn.value("original_out", int64_t{0});
+            n.origin = jn.contains("origin") ? jsonInts<int64_t>(jn.at("origin")) : std::vector<int64_t>{};
+            n.originalOut = jsonInt<int64_t>(jn, "original_out", 0);
             for (const auto& jp : jn.at("params")) {
                 Tensor t;
-                t.shape = jp.at("shape").get<std::vector<int64_t>>();
-                const uint64_t offset = jp.at("offset");
-                const uint64_t count = static_cast<uint64_t>(numelOf(t.shape));
-                if ((offset + count) * 4 > blobBytes)
+                t.shape = jsonInts<int64_t>(jp.at("shape"));
+                const uint64_t offset = jsonInt<uint64_t>(jp.at("offset"));
+                // Checked against the weights the file holds before anything is allocated: a shape
+                // such as [1000000, 1000000] is refused here, not by running out of memory.
+                const uint64_t blobFloats = blobBytes / 4;
+                const int64_t count = boundedNumel(t.shape, static_cast<int64_t>(blobFloats));
+                if (count < 0)
+                    throw ModelFileError(file + ": layer '" + n.name + "' declares a weight of shape " +
+                                         shapeText(t.shape) + " (" + declaredNumel(t.shape) +
+                                         "), the file holds " + std::to_string(blobBytes) +
+                                         " bytes of weights; refusing to allocate");
+                if (offset > blobFloats || static_cast<uint64_t>(count) > blobFloats - offset)
                     throw ModelFileError(file + ": truncated (weights of layer '" + n.name + "' end past the file)");
-                t.data.resize(count);
+                t.data.resize(static_cast<size_t>(count));
                 in.seekg(blobStart + static_cast<std::streamoff>(offset * 4));
-                in.read(reinterpret_cast<char*>(t.data.data()), static_cast<std::streamsize>(count * 4));
+                in.read(reinterpret_cast<char*>(t.data.data()), static_cast<std::streamsize>(count) * 4);
                 n.params[jp.at("key")] = std::move(t);
             }
             g.add(std::move(n));
@@ -162,7 +186,9 @@ graph::Graph loadNative(const std::filesystem::path& path) {
         g.setOutputs(header.at("embedding"), header.at("logits"));
     } catch (const json::exception& e) {
         throw ModelFileError(file + ": corrupt header (" + e.what() + ")");
-    } catch (const GraphError& e) {
+    } catch (const ModelFileError&) {
+        throw;
+    } catch (const Error& e) {  // GraphError, an unknown alignment name ...: named with the file
         throw ModelFileError(file + ": " + e.what());
     }
     try {

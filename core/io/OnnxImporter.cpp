@@ -7,6 +7,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "io/DeclaredShape.h"
 #include "io/OnnxConstants.h"
 #include "io/PreprocessJson.h"
 #include "util/Errors.h"
@@ -35,6 +36,8 @@ private:
     void importNode(const onnx::NodeProto& n);
     const Constant* constant(const std::string& tensor) const;
     const Constant& needConstant(const onnx::NodeProto& n, int input) const;
+    float needScalar(const onnx::NodeProto& n, int input) const;
+    const std::string& input(const onnx::NodeProto& n, int i) const;
     const std::string& producer(const onnx::NodeProto& n, int input) const;
     std::string nodeName(const onnx::NodeProto& n) const;
     void emit(const onnx::NodeProto& n, Node node);
@@ -42,6 +45,7 @@ private:
     graph::Window window(const onnx::NodeProto& n, const std::string& input, bool pooling) const;
     void emitScale(const onnx::NodeProto& n, const std::string& input, std::vector<float> mul, std::vector<float> add);
     std::vector<float> perChannel(const onnx::NodeProto& n, const Constant& c, int64_t channels) const;
+    void charge(const onnx::NodeProto& n, size_t values);
 
     std::filesystem::path path_;
     std::string file_;
@@ -51,6 +55,9 @@ private:
     std::unordered_map<std::string, std::string> tensorToNode_;  // ONNX tensor -> graph node
     std::set<std::string> shapeValues_;                          // tensors computing shapes (flatten idiom)
     std::unordered_map<std::string, std::string> l2Norms_;       // ReduceL2 output -> the node it measures
+    // Values constant folding (and Identity of a constant) may still build: 2^24 plus what the file's
+    // initializers hold, so that a chain of tiny nodes copying one large constant cannot exhaust memory.
+    int64_t foldBudget_ = int64_t{1} << 24;
 };
 
 template <typename T>
@@ -65,6 +72,13 @@ T attr(const onnx::NodeProto& n, const std::string& name, T fallback) {
     return fallback;
 }
 
+void Importer::charge(const onnx::NodeProto& n, size_t values) {
+    if (static_cast<int64_t>(values) > foldBudget_)
+        fail(describe(n) + " would build " + std::to_string(values) + " more constant values than the model's " +
+             "weights and shape arithmetic can need; refusing to allocate");
+    foldBudget_ -= static_cast<int64_t>(values);
+}
+
 const Constant* Importer::constant(const std::string& tensor) const {
     auto it = constants_.find(tensor);
     return it == constants_.end() ? nullptr : &it->second;
@@ -77,8 +91,22 @@ const Constant& Importer::needConstant(const onnx::NodeProto& n, int input) cons
     return *constant(n.input(input));
 }
 
+float Importer::needScalar(const onnx::NodeProto& n, int input) const {
+    const Constant& c = needConstant(n, input);
+    if (c.floats.empty()) fail(describe(n) + " has an empty constant as input " + std::to_string(input + 1));
+    return c.floats[0];
+}
+
+// The name of input i; a node with fewer inputs than its op needs is a corrupt file.
+const std::string& Importer::input(const onnx::NodeProto& n, int i) const {
+    if (i >= n.input_size())
+        fail(describe(n) + " has " + std::to_string(n.input_size()) + " input(s), it needs at least " +
+             std::to_string(i + 1));
+    return n.input(i);
+}
+
 const std::string& Importer::producer(const onnx::NodeProto& n, int input) const {
-    auto it = tensorToNode_.find(n.input(input));
+    auto it = tensorToNode_.find(this->input(n, input));
     if (it == tensorToNode_.end())
         fail(describe(n) + " reads tensor '" + n.input(input) + "', which nothing before it produces");
     return it->second;
@@ -108,8 +136,11 @@ graph::Window Importer::window(const onnx::NodeProto& n, const std::string& inpu
     if (kernel.size() != 2) {
         if (pooling) fail(describe(n) + " has no 2-D kernel_shape");
         const auto& weight = needConstant(n, 1);
-        w.kh = static_cast<int>(weight.shape.at(2));
-        w.kw = static_cast<int>(weight.shape.at(3));
+        if (weight.shape.size() != 4 || weight.shape[2] < 1 || weight.shape[3] < 1 || weight.shape[2] > 65535 ||
+            weight.shape[3] > 65535)
+            fail(describe(n) + " has a weight of shape " + shapeText(weight.shape) + ", not a 2-D kernel");
+        w.kh = static_cast<int>(weight.shape[2]);
+        w.kw = static_cast<int>(weight.shape[3]);
     } else {
         w.kh = static_cast<int>(kernel[0]);
         w.kw = static_cast<int>(kernel[1]);
@@ -118,6 +149,12 @@ graph::Window Importer::window(const onnx::NodeProto& n, const std::string& inpu
     const auto dil = attr<std::vector<int64_t>>(n, "dilations", {1, 1});
     const auto pads = attr<std::vector<int64_t>>(n, "pads", {0, 0, 0, 0});
     if (strides.size() != 2 || dil.size() != 2 || pads.size() != 4) fail(describe(n) + " is not a 2-D operation");
+    // Checked before the int casts and the SAME arithmetic below (a stride of 0 would divide by zero).
+    auto inRange = [](const std::vector<int64_t>& v, int64_t lo) {
+        return std::all_of(v.begin(), v.end(), [lo](int64_t x) { return x >= lo && x <= 65535; });
+    };
+    if (!inRange(kernel, 1) || !inRange(strides, 1) || !inRange(dil, 1) || !inRange(pads, 0))
+        fail(describe(n) + " has a kernel, stride, dilation or padding out of range (1..65535, padding 0..65535)");
     w.sh = static_cast<int>(strides[0]);
     w.sw = static_cast<int>(strides[1]);
     w.dh = static_cast<int>(dil[0]);
@@ -171,6 +208,8 @@ void Importer::emitScale(const onnx::NodeProto& n, const std::string& input, std
 
 void Importer::importNode(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
+    if (n.output_size() == 0 || n.output(0).empty())
+        fail("node '" + n.name() + "' (" + op + ") has no output");
     auto simple = [&](Op kind) {
         Node node;
         node.op = kind;
@@ -189,6 +228,7 @@ void Importer::importNode(const onnx::NodeProto& n) {
         for (const auto& t : n.input())
             if (!t.empty()) inputs.push_back(constant(t));
         if (auto folded = foldOnnxConstant(n, inputs, file_)) {
+            charge(n, folded->floats.size());
             constants_[n.output(0)] = std::move(*folded);
             return;
         }
@@ -202,7 +242,8 @@ void Importer::importNode(const onnx::NodeProto& n) {
         return;
     }
     if (op == "Identity" || op == "Dropout") {
-        if (const Constant* c = constant(n.input(0))) {
+        if (const Constant* c = constant(input(n, 0))) {
+            charge(n, c->floats.size());
             constants_[n.output(0)] = *c;  // Identity of an initializer: keep it a constant
             return;
         }
@@ -233,8 +274,8 @@ void Importer::importNode(const onnx::NodeProto& n) {
         Node node = simple(Op::Clip);
         node.clipMin = attr<float>(n, "min", -INFINITY);
         node.clipMax = attr<float>(n, "max", INFINITY);
-        if (n.input_size() > 1 && !n.input(1).empty()) node.clipMin = needConstant(n, 1).floats.at(0);
-        if (n.input_size() > 2 && !n.input(2).empty()) node.clipMax = needConstant(n, 2).floats.at(0);
+        if (n.input_size() > 1 && !n.input(1).empty()) node.clipMin = needScalar(n, 1);
+        if (n.input_size() > 2 && !n.input(2).empty()) node.clipMax = needScalar(n, 2);
         emit(n, std::move(node));
     } else if (op == "PRelu") {
         Node node = simple(Op::PReLU);
@@ -283,7 +324,7 @@ void Importer::importNode(const onnx::NodeProto& n) {
         std::vector<int64_t> pads = attr<std::vector<int64_t>>(n, "pads", {});
         if (n.input_size() > 1 && !n.input(1).empty()) pads = needConstant(n, 1).ints;
         float value = attr<float>(n, "value", 0.f);
-        if (n.input_size() > 2 && !n.input(2).empty()) value = needConstant(n, 2).floats.at(0);
+        if (n.input_size() > 2 && !n.input(2).empty()) value = needScalar(n, 2);
         if (pads.size() != 8 || pads[0] || pads[4])
             throw UnsupportedOpError(file_ + ": " + describe(n) + " pads something other than C, H and W of an image");
         if (value != 0.f) throw UnsupportedOpError(file_ + ": " + describe(n) + " pads with a non-zero value");
@@ -291,14 +332,14 @@ void Importer::importNode(const onnx::NodeProto& n) {
             throw UnsupportedOpError(file_ + ": " + describe(n) + " crops (negative padding)");
         node.pads = {pads[1], pads[5], pads[2], pads[6], pads[3], pads[7]};
         emit(n, std::move(node));
-    } else if (op == "Div" && l2Norms_.count(n.input(1)) && tensorToNode_.count(n.input(0)) &&
+    } else if (op == "Div" && l2Norms_.count(input(n, 1)) && tensorToNode_.count(n.input(0)) &&
                l2Norms_.at(n.input(1)) == producer(n, 0)) {
         Node node = simple(Op::L2Norm);
         node.eps = 1e-12f;
         emit(n, std::move(node));
     } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
-        const Constant* c0 = constant(n.input(0));
-        const Constant* c1 = constant(n.input(1));
+        const Constant* c0 = constant(input(n, 0));
+        const Constant* c1 = constant(input(n, 1));
         if (!c0 && !c1) {
             if (op != "Add")
                 throw UnsupportedOpError(file_ + ": " + describe(n) + " combines two computed tensors; only Add can");
@@ -377,8 +418,11 @@ void Importer::importNode(const onnx::NodeProto& n) {
         node.params["weight"] = std::move(w);
         if (op == "Gemm" && n.input_size() > 2 && !n.input(2).empty()) {
             const auto& c = needConstant(n, 2);
+            if (c.floats.size() != 1 && static_cast<int64_t>(c.floats.size()) != out)
+                fail(describe(n) + " has a bias of " + std::to_string(c.floats.size()) + " values for " +
+                     std::to_string(out) + " outputs");
             std::vector<float> bias(static_cast<size_t>(out));
-            for (int64_t o = 0; o < out; ++o) bias[o] = beta * (c.floats.size() == 1 ? c.floats[0] : c.floats.at(o));
+            for (int64_t o = 0; o < out; ++o) bias[o] = beta * (c.floats.size() == 1 ? c.floats[0] : c.floats[o]);
             node.params["bias"] = Tensor({out}, std::move(bias));
         }
         emit(n, std::move(node));
@@ -405,7 +449,10 @@ graph::Graph Importer::run() {
     const auto& g = model_.graph();
     if (g.node_size() == 0) fail("the ONNX graph has no nodes (truncated or not a model)");
 
-    for (const auto& init : g.initializer()) constants_[init.name()] = readOnnxTensor(init, file_);
+    for (const auto& init : g.initializer()) {
+        constants_[init.name()] = readOnnxTensor(init, file_);
+        foldBudget_ += static_cast<int64_t>(constants_[init.name()].floats.size());
+    }
 
     // The network input: the first graph input that is not an initializer.
     const onnx::ValueInfoProto* input = nullptr;
@@ -473,7 +520,11 @@ graph::Graph Importer::run() {
 graph::Graph importOnnx(const std::filesystem::path& path) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) throw ModelFileError(path.string() + ": no such file");
-    return Importer(path).run();
+    try {
+        return Importer(path).run();
+    } catch (const GraphError& e) {  // an inconsistent graph (input without a name, outputs ...): name the file
+        throw ModelFileError(path.string() + ": " + e.what());
+    }
 }
 
 }  // namespace fp::io

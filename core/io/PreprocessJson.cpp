@@ -1,5 +1,7 @@
 #include "io/PreprocessJson.h"
 
+#include "io/JsonNumbers.h"
+
 namespace fp::io {
 
 using nlohmann::json;
@@ -11,13 +13,13 @@ nlohmann::json preprocessToJson(const graph::Preprocess& p) {
 
 graph::Preprocess preprocessFromJson(const nlohmann::json& j) {
     graph::Preprocess p;
-    p.width = j.at("width");
-    p.height = j.at("height");
+    p.width = jsonInt<int>(j.at("width"));
+    p.height = jsonInt<int>(j.at("height"));
     p.bgr = j.at("bgr");
     p.mean = j.at("mean");
     p.scale = j.at("scale");
     p.alignment = graph::alignmentFromName(j.at("alignment"));
-    p.resizeShort = j.at("resize_short");
+    p.resizeShort = jsonInt<int>(j.at("resize_short"));
     return p;
 }
 

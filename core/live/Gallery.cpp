@@ -12,8 +12,10 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "io/JsonNumbers.h"
 #include "util/AtomicFile.h"
 #include "util/Errors.h"
+#include "util/ImageInput.h"
 
 namespace fp::live {
 
@@ -214,7 +216,8 @@ Gallery Gallery::load(const std::filesystem::path& path) {
     Gallery g;
     try {
         const auto header = nlohmann::json::parse(headerLine);
-        if (header.at("data_bytes").get<size_t>() != blob.size())
+        // Sizes and offsets through io::jsonInt: a float such as -1e300 has no size_t value.
+        if (io::jsonInt<size_t>(header.at("data_bytes")) != blob.size())
             throw Error(path.string() + ": the gallery file is truncated");
         auto slice = [&](size_t offset, size_t bytes) {
             if (offset > blob.size() || bytes > blob.size() - offset)
@@ -226,12 +229,13 @@ Gallery Gallery::load(const std::filesystem::path& path) {
             p.name = jp.at("name").get<std::string>();
             for (const auto& js : jp.at("samples")) {
                 GallerySample s;
-                const size_t bytes = js.at("bytes").get<size_t>();
-                const char* data = slice(js.at("offset").get<size_t>(), bytes);
-                s.chip = cv::imdecode(cv::Mat(1, static_cast<int>(bytes), CV_8U, const_cast<char*>(data)),
-                                      cv::IMREAD_COLOR);
-                if (s.chip.empty())
-                    throw Error(path.string() + ": a face sample of '" + p.name + "' is corrupt");
+                const size_t bytes = io::jsonInt<size_t>(js.at("bytes"));
+                const char* data = slice(io::jsonInt<size_t>(js.at("offset")), bytes);
+                // Chips are PNGs FacePrune wrote: anything else is corrupt, not for another decoder.
+                const std::string sample = path.string() + ": a face sample of '" + p.name + "'";
+                if (bytes < 8 || std::memcmp(data, "\x89PNG\r\n\x1a\n", 8) != 0)
+                    throw Error(sample + " is corrupt (not a PNG image)");
+                s.chip = image::decode(data, bytes, sample);
                 const auto box = js.at("box").get<std::vector<float>>();
                 if (box.size() != 4) throw Error(path.string() + ": a face box needs 4 numbers");
                 s.face.box = cv::Rect2f(box[0], box[1], box[2], box[3]);
@@ -246,11 +250,16 @@ Gallery Gallery::load(const std::filesystem::path& path) {
                 p.samples.push_back(std::move(s));
             }
             for (const auto& [key, je] : jp.at("embeddings").items()) {
-                const size_t count = je.at("count").get<size_t>(), dim = je.at("dim").get<size_t>();
+                const size_t count = io::jsonInt<size_t>(je.at("count")), dim = io::jsonInt<size_t>(je.at("dim"));
                 if (count != p.samples.size())
                     throw Error(path.string() + ": '" + p.name + "' has " + std::to_string(count) +
                                 " embeddings for " + std::to_string(p.samples.size()) + " samples");
-                const char* data = slice(je.at("offset").get<size_t>(), count * dim * sizeof(float));
+                // count * dim * 4 must not wrap around before slice() compares it with the data; an
+                // embedding of no values is corrupt too (and memcpy from its null data() undefined).
+                if (count && (dim == 0 || dim > blob.size() / sizeof(float) / count))
+                    throw Error(path.string() + ": the gallery file is corrupt ('" + p.name + "' declares " +
+                                std::to_string(count) + " embeddings of " + std::to_string(dim) + " values)");
+                const char* data = slice(io::jsonInt<size_t>(je.at("offset")), count * dim * sizeof(float));
                 auto& list = p.embeddings[key];
                 for (size_t i = 0; i < count; ++i) {
                     std::vector<float> v(dim);

@@ -5,12 +5,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/JsonNumbers.h"
 #include "util/AtomicFile.h"
 #include "util/Errors.h"
 
 namespace fp::prune {
 
 using nlohmann::json;
+// Whole numbers through io::jsonInt: nlohmann would cast a float such as 1e300 to int with undefined
+// behaviour; jsonInt throws a json exception, reported below as a corrupt history.
+using io::jsonInt;
+using io::jsonIntMap;
 
 namespace {
 
@@ -55,10 +60,10 @@ json configToJson(const PruneConfig& c) {
 PruneConfig configFromJson(const json& j) {
     PruneConfig c;
     c.criterion = criterionFromName(j.at("criterion"));
-    c.perIterationCount = j.at("per_iteration_count");
+    c.perIterationCount = jsonInt<int64_t>(j.at("per_iteration_count"));
     c.perIterationPercent = j.at("per_iteration_percent");
-    c.scoringBatches = j.at("scoring_batches");
-    c.finetuneSteps = j.at("finetune_steps");
+    c.scoringBatches = jsonInt<int>(j.at("scoring_batches"));
+    c.finetuneSteps = jsonInt<int>(j.at("finetune_steps"));
     c.finetuneLearningRate = j.at("finetune_learning_rate");
     // Histories from before these settings existed fine-tuned with softmax, a constant rate, no teacher.
     c.finetuneLoss = train::lossKindFromName(j.value("finetune_loss_kind", "softmax"));
@@ -68,24 +73,24 @@ PruneConfig configFromJson(const json& j) {
     c.relationWeight = j.value("relation_weight", 0.0);
     c.featureWeight = j.value("feature_weight", 0.0);
     c.finetuneLabels = j.value("finetune_labels", true);
-    c.recoverySteps = j.value("recovery_steps", 0);
+    c.recoverySteps = jsonInt<int>(j, "recovery_steps", 0);
     c.recoveryLearningRate = j.value("recovery_learning_rate", 0.01);
-    c.recoveryWarmup = j.value("recovery_warmup", 0);
-    c.recoveryEvalEvery = j.value("recovery_eval_every", 0);
+    c.recoveryWarmup = jsonInt<int>(j, "recovery_warmup", 0);
+    c.recoveryEvalEvery = jsonInt<int>(j, "recovery_eval_every", 0);
     c.landOnTarget = j.value("land_on_target", false);
-    c.maxIterations = j.at("max_iterations");
+    c.maxIterations = jsonInt<int>(j.at("max_iterations"));
     c.floorMetric = j.at("floor_metric");
     c.floorValue = j.at("floor_value");
     c.flopsLambda = j.at("flops_lambda");
     c.regulariserCost = regulariserCostFromName(j.value("regulariser_cost", "macs"));
-    c.latencyBatch = j.value("latency_batch", 32);
+    c.latencyBatch = jsonInt<int>(j, "latency_batch", 32);
     c.constraints.minWidthFraction = j.at("min_width_fraction");
-    c.constraints.minWidth = j.at("min_width");
-    c.constraints.minWidthOf = j.at("min_width_of").get<std::map<std::string, int64_t>>();
-    c.constraints.roundTo = j.at("round_to");
+    c.constraints.minWidth = jsonInt<decltype(c.constraints.minWidth)>(j.at("min_width"));
+    c.constraints.minWidthOf = jsonIntMap<int64_t>(j.at("min_width_of"));
+    c.constraints.roundTo = jsonInt<decltype(c.constraints.roundTo)>(j.at("round_to"));
     c.locked = j.at("locked").get<std::set<std::string>>();
-    c.seed = j.at("seed");
-    c.batchSize = j.at("batch_size");
+    c.seed = jsonInt<uint64_t>(j.at("seed"));
+    c.batchSize = jsonInt<int>(j.at("batch_size"));
     if (j.contains("target"))
         c.target = Target{targetKindFromName(j["target"].at("kind")), j["target"].at("fraction_left")};
     return c;
@@ -162,22 +167,26 @@ History loadHistory(const std::filesystem::path& path) {
         h.model = j.at("model");
         h.config = configFromJson(j.at("config"));
         const auto& o = j.at("original");
-        h.originalFilters = o.at("filters");
-        h.originalParams = o.at("params");
-        h.originalMacs = o.at("macs");
-        h.originalWidths = o.at("widths").get<std::map<std::string, int64_t>>();
+        h.originalFilters = jsonInt<int64_t>(o.at("filters"));
+        h.originalParams = jsonInt<int64_t>(o.at("params"));
+        h.originalMacs = jsonInt<int64_t>(o.at("macs"));
+        h.originalWidths = jsonIntMap<int64_t>(o.at("widths"));
+        // Widths count filters: a negative one is corrupt (and would overflow the layer analysis).
+        for (const auto& [layer, w] : h.originalWidths)
+            if (w < 0) throw Error("layer '" + layer + "' has width " + std::to_string(w));
         h.originalMetrics = o.at("metrics").get<std::map<std::string, double>>();
         h.originalRoc = o.value("roc", std::vector<std::array<double, 2>>{});
         h.data = j.value("data", std::map<std::string, std::string>{});
         for (const auto& ji : j.at("iterations")) {
             IterationRecord it;
-            it.iteration = ji.at("iteration");
-            it.removed = ji.at("removed").get<std::map<std::string, std::vector<int64_t>>>();
-            it.widths = ji.at("widths").get<std::map<std::string, int64_t>>();
-            for (const auto& [layer, s] : ji.at("scores").items()) it.scores[layer] = {s[0], s[1], s[2]};
-            it.filters = ji.at("filters");
-            it.params = ji.at("params");
-            it.macs = ji.at("macs");
+            it.iteration = jsonInt<int>(ji.at("iteration"));
+            for (const auto& [layer, list] : ji.at("removed").items()) it.removed[layer] = io::jsonInts<int64_t>(list);
+            it.widths = jsonIntMap<int64_t>(ji.at("widths"));
+            // at(i): a short list is a corrupt file, not a read past its end.
+            for (const auto& [layer, s] : ji.at("scores").items()) it.scores[layer] = {s.at(0), s.at(1), s.at(2)};
+            it.filters = jsonInt<int64_t>(ji.at("filters"));
+            it.params = jsonInt<int64_t>(ji.at("params"));
+            it.macs = jsonInt<int64_t>(ji.at("macs"));
             it.metrics = ji.at("metrics").get<std::map<std::string, double>>();
             it.roc = ji.value("roc", std::vector<std::array<double, 2>>{});
             it.seconds = ji.at("seconds").get<std::map<std::string, double>>();
@@ -187,15 +196,18 @@ History loadHistory(const std::filesystem::path& path) {
             const auto& r = j.at("recovery");
             h.recovery.started = r.at("started");
             h.recovery.stopCondition = r.at("stop_condition");
-            h.recovery.stepsDone = r.at("steps_done");
+            h.recovery.stepsDone = jsonInt<int>(r.at("steps_done"));
             for (const auto& p : r.at("points"))
-                h.recovery.points.push_back({p.at("step"), p.at("metrics").get<std::map<std::string, double>>()});
-            h.recovery.bestStep = r.at("best_step");
+                h.recovery.points.push_back(
+                    {jsonInt<int>(p.at("step")), p.at("metrics").get<std::map<std::string, double>>()});
+            h.recovery.bestStep = jsonInt<int>(r.at("best_step"));
             h.recovery.bestRoc = r.at("best_roc").get<std::vector<std::array<double, 2>>>();
             h.recovery.seconds = r.at("seconds");
         }
         h.stopReason = j.value("stop_reason", "");
     } catch (const json::exception& e) {
+        throw Error(path.string() + ": corrupt pruning history (" + e.what() + ")");
+    } catch (const Error& e) {  // an unknown criterion, loss or target name, a negative width: name the file
         throw Error(path.string() + ": corrupt pruning history (" + e.what() + ")");
     }
     return h;

@@ -1,0 +1,10 @@
+// A pruning run's run.json (prune/History): the input is the file.
+// What is done with it: fuzz/FuzzReaders.h (shared with tests/core/tst_fuzz_regressions.cpp).
+#include "FuzzCommon.h"
+#include "FuzzReaders.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    const auto path = fp::fuzz::writeInput("run.json", data, size);
+    fp::fuzz::expectReaderOrError([&] { fp::fuzz::readHistory(path, fp::fuzz::scratchDir()); });
+    return 0;
+}

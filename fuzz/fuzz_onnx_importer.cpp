@@ -1,0 +1,10 @@
+// ONNX import (io/OnnxImporter, io/OnnxConstants): the input is the model file.
+// What is done with it: fuzz/FuzzReaders.h (shared with tests/core/tst_fuzz_regressions.cpp).
+#include "FuzzCommon.h"
+#include "FuzzReaders.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    const auto path = fp::fuzz::writeInput("model.onnx", data, size);
+    fp::fuzz::expectReaderOrError([&] { fp::fuzz::readOnnx(path); });
+    return 0;
+}
