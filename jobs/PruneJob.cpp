@@ -23,18 +23,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Thrown from inside the engine's loops once the user stopped: unwinds before
-// anything of the unfinished iteration reaches the run folder.
-struct Cancelled {};
-
-// Ends the engine's work at the next mini-batch, wherever the engine is (head
+// Ends the engine's work at the next mini-batch (fp::Cancelled, which unwinds before anything of the
+// unfinished iteration reaches the run folder), wherever the engine is (head
 // fitting, scoring, fine-tuning), not only where it polls the flag itself.
 class CancellableSource : public data::BatchSource {
 public:
     CancellableSource(data::BatchSource& inner, const std::atomic<bool>& cancel) : inner_(inner), cancel_(cancel) {}
     void restart(uint64_t seed) override { inner_.restart(seed); }
     bool next(data::Batch& batch) override {
-        if (cancel_.load()) throw Cancelled{};
+        if (cancel_.load()) throw Cancelled();
         return inner_.next(batch);
     }
     int64_t batchesPerPass() const override { return inner_.batchesPerPass(); }
@@ -222,7 +219,7 @@ PruneJob::Outcome PruneJob::work(const Request& req) {
         const auto wrapEvaluator = [&] {
             if (!data.evaluate) return;
             evaluate = [this, &data, &eta](const graph::Graph& g) {
-                if (cancel_.load()) throw Cancelled{};
+                if (cancel_.load()) throw Cancelled();
                 const auto t0 = Clock::now();
                 auto result = data.evaluate(g);
                 eta.evaluationSeconds = secondsSince(t0);

@@ -74,7 +74,11 @@ int runPrune(const PruneOptions& o) {
             std::printf(", accuracy %.2f%%", 100 * it->second);
         std::printf("\n");
     }
-    run->run(*data.train, data.evaluate, &interrupted, cb, data.recovery.get());
+    try {
+        run->run(*data.train, data.evaluate, &interrupted, cb, data.recovery.get());
+    } catch (const Cancelled&) {
+        // Stopped inside a step rather than between them: the run folder holds the last whole one.
+    }
     if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\r%80s\r", "");
     if (!run->finished()) {
         std::printf("stopped after iteration %zu; everything up to it is saved. Resume with: faceprune-cli prune "

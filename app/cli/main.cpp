@@ -24,6 +24,10 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
+    } catch (const fp::Cancelled& e) {
+        // A stop (Ctrl-C), not a failure: what was saved before it stays.
+        std::cerr << "stopped: " << e.what() << '\n';
+        return 130;
     } catch (const fp::Error& e) {
         std::cerr << "error: " << e.what() << '\n';
         return 1;

@@ -25,11 +25,6 @@
 
 namespace fp::data {
 
-// Thrown by consumers (the Verifier, trainers) when the user's cancel flag stopped the work.
-struct CancelledError : Error {
-    CancelledError() : Error("cancelled") {}
-};
-
 struct LoaderOptions {
     int batchSize = 32;
     int epochs = 1;       // 0 = until stop() or destruction

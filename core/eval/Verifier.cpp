@@ -80,7 +80,7 @@ VerificationResult Verifier::run(const PairList& pairs) {
         // Images go through in list order, so the last label tells how far the pass is.
         if (options_.progress) options_.progress(static_cast<int>(batch->labels.back()) + 1, total);
     }
-    if (loader.cancelled()) throw data::CancelledError();
+    if (loader.cancelled()) throw Cancelled("cancelled while verifying");
     if (options_.progress) options_.progress(total, total);
 
     const data::CacheStats stats = cache.stats();

@@ -21,7 +21,7 @@ struct VerifierOptions {
     std::filesystem::path cacheDir;  // aligned-face cache; empty = AlignedCache::defaultDir()
     float minFaceScore = 0.7f;
     std::function<void(int done, int total)> progress;  // images embedded so far (from the calling thread)
-    const std::atomic<bool>* cancel = nullptr;          // set to abort: run() throws data::CancelledError
+    const std::atomic<bool>* cancel = nullptr;          // set to abort: run() throws fp::Cancelled
 };
 
 struct VerificationResult {
@@ -42,7 +42,7 @@ public:
     explicit Verifier(const graph::Graph& graph, VerifierOptions options = {});
 
     // Throws fp::InputError when too few pairs survive (no matched or no mismatched pair left),
-    // data::CancelledError when cancelled, fp::AssetError when the face models are missing.
+    // fp::Cancelled when cancelled, fp::AssetError when the face models are missing.
     VerificationResult run(const PairList& pairs);
 
 private:

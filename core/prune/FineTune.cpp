@@ -27,7 +27,7 @@ double fitLinearHead(graph::Graph& g, data::BatchSource& source, const HeadFitOp
         source.restart(opt.seed);
         data::Batch batch;
         while (source.next(batch)) {
-            if (cancelled(cancel)) throw Error("cancelled while fitting the identification head");
+            if (cancelled(cancel)) throw Cancelled("cancelled while fitting the identification head");
             feats.push_back(net.forward(exec::toTorch(batch.images), {emb}).at(emb));
             labels.push_back(torch::tensor(batch.labels, torch::kLong));
         }
@@ -45,7 +45,7 @@ double fitLinearHead(graph::Graph& g, data::BatchSource& source, const HeadFitOp
     auto b = torch::zeros({classes}).requires_grad_(true);
     torch::optim::SGD sgd({w, b}, torch::optim::SGDOptions(opt.learningRate).momentum(0.9));
     for (int step = 0; step < opt.steps; ++step) {
-        if (cancelled(cancel)) throw Error("cancelled while fitting the identification head");
+        if (cancelled(cancel)) throw Cancelled("cancelled while fitting the identification head");
         sgd.zero_grad();
         auto loss = torch::cross_entropy_loss(torch::linear(x, w, b), y);
         loss.backward();

@@ -50,7 +50,7 @@ graph::Graph replay(const graph::Graph& original, const History& history, const 
             if (training.progress) training.progress(it.iteration, step, c.finetuneSteps);
         });
         if (training.cancel && training.cancel->load())
-            throw Error("replay cancelled while fine-tuning iteration " + std::to_string(it.iteration));
+            throw Cancelled("replay cancelled while fine-tuning iteration " + std::to_string(it.iteration));
     }
     return g;
 }

@@ -21,5 +21,11 @@ struct InputError : Error { using Error::Error; };
 struct TrainingDiverged : Error { using Error::Error; };
 // A required asset (npm model file) that is missing or corrupt.
 struct AssetError : Error { using Error::Error; };
+// The user stopped the work. Not a failure: what was saved stays (a run resumes), the CLI exits 130
+// and the window says "stopped". The one way core, jobs and CLI unwind on a cancel.
+struct Cancelled : Error {
+    Cancelled() : Error("cancelled") {}
+    using Error::Error;
+};
 
 }  // namespace fp

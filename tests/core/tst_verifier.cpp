@@ -110,7 +110,7 @@ private slots:
         o.progress = [&](int done, int) {
             if (done > 0) cancel = true;
         };
-        QVERIFY_THROWS_EXCEPTION(data::CancelledError, Verifier(*model_, o).run(pairs_));
+        QVERIFY_THROWS_EXCEPTION(fp::Cancelled, Verifier(*model_, o).run(pairs_));
     }
 
     void aFolderWithoutFacesIsAClearError() {

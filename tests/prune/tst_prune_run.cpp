@@ -179,6 +179,34 @@ private slots:
         QVERIFY(test::sameWeights(models::loadModel(whole.toStdString()), a));
     }
 
+    // Ctrl-C is a stop, not an error: exit status 130, the message says how to resume, and the
+    // resumed run finishes.
+    void interruptedRunExits130AndResumes() {
+        QTemporaryDir dir;
+        const QString out = dir.path() + "/interrupted";
+        QProcess p;
+        p.start(FP_CLI, cliRun(out, 3));
+        QVERIFY(p.waitForStarted());
+        QElapsedTimer t;
+        t.start();
+        while (!QFile::exists(out + "/checkpoints/iter-001.fpm") && t.elapsed() < 300000) QThread::msleep(50);
+        QVERIFY(QFile::exists(out + "/checkpoints/iter-001.fpm"));
+        ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(300000));
+        const QString said = p.readAllStandardOutput() + p.readAllStandardError();
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QVERIFY2(p.exitCode() == 130, qPrintable(said));
+        QVERIFY2(said.contains("--resume " + out), qPrintable(said));
+        QVERIFY2(!said.contains("error"), qPrintable(said));
+        QVERIFY(!QFile::exists(out + "/final.fpm"));
+
+        QProcess r;
+        r.start(FP_CLI, {"prune", "--resume", out});
+        QVERIFY(r.waitForFinished(600000));
+        QVERIFY2(r.exitCode() == 0, r.readAllStandardError().constData());
+        QVERIFY(QFile::exists(out + "/final.fpm"));
+    }
+
     // A run stops at its MACs target, or as soon as verification falls below its floor, whichever
     // comes first, and says which.
     void runsStopAtTheTargetOrTheFloor() {

@@ -7,6 +7,7 @@
 #include "prune/ChannelGraph.h"
 #include "prune/FineTune.h"
 #include "prune/Planner.h"
+#include "prune/RunData.h"
 #include "prune/Scorer.h"
 #include "prune/Surgery.h"
 #include "train/TrainData.h"
@@ -41,6 +42,31 @@ class TestFineTuneRecovery : public QObject {
 private slots:
     void init() {
         if (assets::faceDataDir().empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
+    }
+
+    // A pruning run and a training run on the same folder, share and seed hold out the same people,
+    // so that their verification figures compare.
+    void pruningAndTrainingHoldOutTheSamePeople() {
+        const graph::Preprocess pre = models::loadModel("mobilefacenet").preprocess;
+        prune::DataSettings ds;
+        ds.trainDir = assets::faceDataDir().string();
+        ds.limitIdentities = 20;
+        ds.verifyFraction = 0.25;
+        ds.seed = 5;
+        train::TrainDataSettings ts;
+        ts.dir = ds.trainDir;
+        ts.limitIdentities = ds.limitIdentities;
+        ts.verifyFraction = ds.verifyFraction;
+        ts.seed = ds.seed;
+        const auto run = prune::prepareRunData(ds, pre);
+        const auto training = train::prepareTrainData(ts, pre);
+
+        std::set<std::string> runPeople, trainingPeople;
+        for (const auto& id : run.verification.identities()) runPeople.insert(id.name);
+        for (const auto& image : training.verifyPairs.images) trainingPeople.insert(image.parent_path().filename().string());
+        QCOMPARE(runPeople.size(), size_t{5});
+        QVERIFY(runPeople == trainingPeople);
+        QCOMPARE(training.verifyIdentities, run.verifyIdentities);
     }
 
     void prunedMobileFaceNetRecoversVerification() {
