@@ -1,11 +1,18 @@
 // faceprune-cli inspect MODEL [--json]: the layer table and totals.
+// faceprune-cli inspect MODEL --plan inference|scoring [--plain]: the steps the executor runs.
 #include <cstdio>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "app/cli/Commands.h"
+#include "exec/ExecutionMode.h"
+#include "exec/Executor.h"
 #include "models/ModelLoader.h"
+#include "prune/ChannelGraph.h"
+#include "prune/Scorer.h"
+#include "train/Head.h"
+#include "util/Errors.h"
 
 namespace fp::cli {
 
@@ -59,6 +66,25 @@ nlohmann::json toJson(const graph::Graph& g) {
             {"input", {g.preprocess.width, g.preprocess.height}}};
 }
 
+// The steps one pass of `mode` runs on a batch of 2 (values do not change the steps).
+void printPlan(graph::Graph g, const std::string& mode) {
+    const auto& in = g.at(g.inputName()).inputShape;
+    const Tensor batch = Tensor::zeros({2, in.c, in.h, in.w});
+    std::vector<exec::ExecStep> steps;
+    if (mode == "inference") {
+        steps = exec::Executor(g).steps(batch);
+    } else {
+        // Taylor scores come from the identification loss: without a head, a 10-class one stands in.
+        if (!g.hasHead()) train::prepareHead(g, 10, train::LossKind::Softmax, nullptr, 1);
+        const prune::ChannelGraph cg(g);
+        prune::Scorer scorer(g, cg, prune::Criterion::Taylor);
+        scorer.accumulate({batch, {0, 1}});
+        steps = scorer.lastSteps();
+    }
+    std::printf("%s, %s pass%s:\n%s", g.name.c_str(), mode.c_str(), exec::plainExecution() ? " (plain)" : "",
+                exec::describeSteps(steps).c_str());
+}
+
 }  // namespace
 
 void addInspectCommand(CLI::App& app) {
@@ -67,9 +93,18 @@ void addInspectCommand(CLI::App& app) {
     auto json = std::make_shared<bool>(false);
     cmd->add_option("MODEL", *model, "Zoo name or model file")->required();
     cmd->add_flag("--json", *json, "Machine-readable output");
-    cmd->callback([model, json] {
+    auto plan = std::make_shared<std::string>();
+    auto plain = std::make_shared<bool>(false);
+    cmd->add_option("--plan", *plan, "Print the steps the executor runs for a pass instead")
+        ->check(CLI::IsMember({"inference", "scoring"}));
+    cmd->add_flag("--plain", *plain, "With --plan: the plain reference execution (no fast paths)");
+    cmd->callback([model, json, plan, plain] {
         const graph::Graph g = models::loadModel(*model);
-        if (*json)
+        if (*plain && plan->empty()) throw Error("--plain goes with --plan");
+        exec::setPlainExecution(*plain);
+        if (!plan->empty())
+            printPlan(g, *plan);
+        else if (*json)
             std::cout << toJson(g).dump(2) << '\n';
         else
             printTable(g);

@@ -37,6 +37,19 @@ std::vector<double> Executor::timeNodes(const Tensor& batch) {
     return seconds;
 }
 
+std::vector<ExecStep> Executor::steps(const Tensor& batch) {
+    std::vector<ExecStep> steps;
+    impl_->torchGraph.setStepRecord(&steps);
+    try {
+        embed(batch);
+    } catch (...) {
+        impl_->torchGraph.setStepRecord(nullptr);
+        throw;
+    }
+    impl_->torchGraph.setStepRecord(nullptr);
+    return steps;
+}
+
 Tensor Executor::embed(const Tensor& batch) {
     const auto& name = impl_->graph.embeddingName();
     return run(batch, {name}).at(name);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "exec/ExecutionSteps.h"
 #include "graph/Graph.h"
 
 namespace fp::exec {
@@ -22,6 +23,8 @@ public:
     std::map<std::string, Tensor> run(const Tensor& batch, const std::vector<std::string>& outputs);
     // One embedding pass, timed node by node: wall seconds per node, in graph order.
     std::vector<double> timeNodes(const Tensor& batch);
+    // One embedding pass, and the steps it ran (which nodes took which fast path).
+    std::vector<ExecStep> steps(const Tensor& batch);
 
 private:
     struct Impl;

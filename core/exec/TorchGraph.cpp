@@ -1,10 +1,13 @@
 #include "exec/TorchGraph.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <limits>
 
 #include "exec/ChannelProducts.h"
+#include "exec/DnnlConv.h"
+#include "exec/ExecutionMode.h"
 #include "exec/InPlacePReLU.h"
 #include "exec/Layout.h"
 #include "exec/ScoringConv.h"
@@ -14,6 +17,13 @@ namespace fp::exec {
 
 using graph::Node;
 using graph::Op;
+
+namespace {
+std::atomic<bool> plainRequested{false};
+}
+
+void setPlainExecution(bool on) { plainRequested = on; }
+bool plainExecution() { return plainRequested; }
 
 torch::Tensor toTorch(const Tensor& t) {
     if (numelOf(t.shape) != t.numel())
@@ -31,7 +41,7 @@ Tensor fromTorch(const torch::Tensor& t) {
     return out;
 }
 
-TorchGraph::TorchGraph(const graph::Graph& graph) : graph_(graph) {
+TorchGraph::TorchGraph(const graph::Graph& graph) : graph_(graph), plain_(plainExecution()) {
     const auto& nodes = graph_.nodes();
     params_.resize(nodes.size());
     inputIndex_.resize(nodes.size());
@@ -102,7 +112,7 @@ int TorchGraph::findSoleActivationAfter(size_t conv) const {
 
 bool TorchGraph::canSumInActivation(size_t conv, const torch::Tensor& out) const {
     const int activation = activationAfter_[conv];
-    if (activation < 0) return false;
+    if (activation < 0 || plain_) return false;
     const bool throughBatchNorm = inputIndex_[size_t(activation)][0] != static_cast<int>(conv);
     if (throughBatchNorm && !isFolded(conv)) return false;  // it would see the BatchNorm's output
     const auto& p = params_[size_t(activation)];
@@ -119,8 +129,15 @@ void TorchGraph::sumProductsInHook(size_t node, torch::Tensor& out) {
     // on would keep the whole graph alive.
     const std::string& name = graph_.nodes()[node].name;
     out.register_hook([this, &name, offset = productOffset(node)](const torch::Tensor& grad) {
-        if (auto it = captured_.find(name); it != captured_.end())
+        const auto it = captured_.find(name);
+        if (it == captured_.end()) return;
+        if (plain_) {
+            // Nothing is folded in a plain pass, so there is no offset to correct for.
+            const auto products = (it->second.detach() * grad).to(torch::kFloat64);
+            sink_(name, products.dim() == 4 ? products.sum({0, 2, 3}) : products.sum(0));
+        } else {
             sink_(name, channelProductSums(it->second, grad, offset));
+        }
     });
 }
 
@@ -155,7 +172,7 @@ torch::Tensor TorchGraph::activationWithCheapBackward(size_t index, const torch:
 bool TorchGraph::usesCheapBackward(size_t index, const torch::Tensor& x) const {
     const auto& p = params_[index];
     const auto slope = p.find("slope");
-    return torch::GradMode::is_enabled() && x.requires_grad() && isChannelsLastFloat(x) &&
+    return !plain_ && torch::GradMode::is_enabled() && x.requires_grad() && isChannelsLastFloat(x) &&
            (slope == p.end() || !slope->second.requires_grad());
 }
 
@@ -172,6 +189,7 @@ std::pair<torch::Tensor, torch::Tensor> batchNormAffine(std::unordered_map<std::
 }  // namespace
 
 void TorchGraph::foldBatchNorm() {
+    if (plain_) return;
     torch::NoGradGuard noGrad;
     const auto& nodes = graph_.nodes();
     for (size_t i = 0; i < nodes.size(); ++i) {
@@ -206,6 +224,7 @@ torch::Tensor padSpatial(const torch::Tensor& x, const graph::Window& w, double 
 }  // namespace
 
 void TorchGraph::setChannelsLast(bool on) {
+    if (plain_) return;
     channelsLast_ = on;
     const auto format = on ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
     for (size_t i = 0; i < params_.size(); ++i)
@@ -220,6 +239,7 @@ void TorchGraph::setChannelsLast(bool on) {
 // Inference (no autograd) always runs channels-last: oneDNN's NHWC convolutions were 1.2-2.6x
 // faster here. Passes with autograd only when asked (scoring), since training measured slower.
 torch::Tensor TorchGraph::inputLayout(const torch::Tensor& x) const {
+    if (plain_) return x.contiguous();
     return torch::GradMode::is_enabled() && !channelsLast_ ? x : x.contiguous(at::MemoryFormat::ChannelsLast);
 }
 
@@ -233,19 +253,16 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
         const bool fold = isFolded(index) && !unfolded;
         const torch::Tensor& weight = fold ? folded_[index].weight : p["weight"];
         torch::Tensor bias = fold ? folded_[index].bias : p.count("bias") ? p["bias"] : torch::Tensor();
-        // Inference, and scoring passes (weights fixed): oneDNN directly, the input's gradient too
-        // where oneDNN has a fast kernel for it; no weight reorder per call either way.
-        const bool autograd = torch::GradMode::is_enabled();
-        if (!unfolded && isChannelsLastFloat(in[0]) && DnnlConv::enabled() && (!autograd || weightsFixed(index))) {
+        if (!unfolded && runsDirect(index, in[0])) {
             const auto& conv = directConv(index, -1);
-            if (!autograd || !in[0].requires_grad()) return conv->run(in[0]);
-            if (conv->hasFastInputGradient(in[0].sizes())) return convWithInputGradient(conv, in[0]);
+            if (!torch::GradMode::is_enabled() || !in[0].requires_grad()) return conv->run(in[0]);
+            return convWithInputGradient(conv, in[0]);
         }
         const torch::Tensor x = symmetric(w) ? in[0] : padSpatial(in[0], w, 0.0);
         const auto padding = symmetric(w) ? pair(w.padTop, w.padLeft) : pair(0, 0);
         // Without autograd, oneDNN through LibTorch: conv2d sends small 1x1 convs at batch 1 (input
         // <= 20480 values, as pruning makes many) to a generic GEMM, 2x slower here. See bench_inference.
-        if (!torch::GradMode::is_enabled() && isChannelsLastFloat(x) && at::hasMKLDNN() &&
+        if (!plain_ && !torch::GradMode::is_enabled() && isChannelsLastFloat(x) && at::hasMKLDNN() &&
             at::globalContext().userEnabledMkldnn())
             return at::mkldnn_convolution(x, weight, bias, padding, pair(w.sh, w.sw), pair(w.dh, w.dw), n.groups);
         return torch::conv2d(x, weight, bias, pair(w.sh, w.sw), padding, pair(w.dh, w.dw), n.groups);
@@ -255,7 +272,7 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
         if (isFolded(size_t(inputIndex_[index][0]))) return in[0];
         // In eval mode, a per-channel affine map: the same values, and its backward (Taylor scoring
         // runs in eval mode) is far cheaper than batch_norm's (MobileNetV2 scoring ~2x, bench_scoring).
-        if (!training_) {
+        if (!training_ && !plain_) {
             const auto [scale, shift] = batchNormAffine(p, n.eps);
             return torch::addcmul(perChannel(shift, in[0]), in[0], perChannel(scale, in[0]));
         }
@@ -332,6 +349,7 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
     std::unordered_map<std::string, torch::Tensor> result;
     std::vector<torch::Tensor> in;
     if (nodeTimes_) nodeTimes_->resize(nodes.size(), 0.0);
+    if (steps_) steps_->clear();
     for (size_t i = 0; i < nodes.size(); ++i) {
         const auto started = nodeTimes_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
         in.clear();
@@ -340,28 +358,38 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
         // A conv of a scoring chain run before hands the sink its sums in the chain's backward pass.
         bool summedInConv = fusedAway[i];
         const int fused = fusableActivation(i, wanted);
-        if (nodes[i].op == Op::Input)
+        if (nodes[i].op == Op::Input) {
             out = inputLayout(x);
-        else if (fusedAway[i])
+            record(ExecStep::Kind::Plain, {nodes[i].name});
+        } else if (fusedAway[i]) {
             out = in[0];
-        else if (fused >= 0 && isChannelsLastFloat(in[0])) {
+        } else if (fused >= 0 && isChannelsLastFloat(in[0])) {
             out = directConv(i, fused)->run(in[0]);
             fusedAway[size_t(fused)] = true;
+            record(ExecStep::Kind::ConvAct, {nodes[i].name, nodes[size_t(fused)].name});
         } else if (const auto chain = scoringChain(i, wanted, in[0]); !chain.empty()) {
             // The chain's output passes on through the nodes it ran.
             out = runScoringChain(chain, in[0]);
+            std::vector<std::string> covered;
             for (const auto& link : chain) {
                 if (link.conv != i) fusedAway[link.conv] = true;
                 if (link.activation >= 0) fusedAway[size_t(link.activation)] = true;
+                covered.push_back(nodes[link.conv].name);
+                if (link.activation >= 0) covered.push_back(nodes[size_t(link.activation)].name);
             }
+            record(ExecStep::Kind::ScoringChain, std::move(covered));
             summedInConv = true;
-        } else if (const int conv = sumsFor[i]; conv >= 0)
+        } else if (const int conv = sumsFor[i]; conv >= 0) {
             // The conv's output goes no further than this activation (nor does the folded
             // BatchNorm's between them) unless it is asked for.
             out = activationSummingProducts(i, size_t(conv), in[0],
                                             !wanted[size_t(conv)] && !wanted[size_t(inputIndex_[i][0])]);
-        else
-            out = runNode(i, in, false, mayOverwriteInput(i, wanted));
+            record(ExecStep::Kind::SummingAct, {nodes[i].name, nodes[size_t(conv)].name});
+        } else {
+            const bool inPlace = mayOverwriteInput(i, wanted);
+            if (steps_) record(stepKind(i, in, inPlace), {nodes[i].name});
+            out = runNode(i, in, false, inPlace);
+        }
         if (capture_[i] && !summedInConv) {
             // Leaf when nothing before it needs gradients (weights frozen): the
             // gradient then starts here and no weight gradient is computed.
@@ -398,7 +426,7 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
 // the activation keeps for its backward pass.
 bool TorchGraph::mayOverwriteInput(size_t node, const std::vector<bool>& wanted) const {
     const bool autograd = torch::GradMode::is_enabled();
-    if ((autograd && (training_ || !channelsLast_)) || inputIndex_[node].empty()) return false;
+    if (plain_ || (autograd && (training_ || !channelsLast_)) || inputIndex_[node].empty()) return false;
     for (int j = inputIndex_[node][0];;) {
         const Node& producer = graph_.nodes()[size_t(j)];
         if (consumerCount_[size_t(j)] != 1 || wanted[size_t(j)] || capture_[size_t(j)]) return false;
@@ -428,7 +456,7 @@ int TorchGraph::activationNobodySeesBefore(size_t conv, const std::vector<bool>&
 // The activation that, in an inference pass, the conv can apply itself (a oneDNN post-op: one pass
 // less over its output).
 int TorchGraph::fusableActivation(size_t conv, const std::vector<bool>& wanted) const {
-    if (torch::GradMode::is_enabled() || graph_.nodes()[conv].op != Op::Conv2d || !DnnlConv::enabled() ||
+    if (plain_ || torch::GradMode::is_enabled() || graph_.nodes()[conv].op != Op::Conv2d || !DnnlConv::enabled() ||
         capture_[conv])
         return -1;
     return activationNobodySeesBefore(conv, wanted);
@@ -445,7 +473,7 @@ std::vector<TorchGraph::ChainLink> TorchGraph::scoringChain(size_t head, const s
     // Without a gradient for its input (the image, for a stem conv) a chain is worth running only
     // for its head's sums.
     const bool inputGradient = x.requires_grad();
-    if (!torch::GradMode::is_enabled() || !DnnlConv::enabled() || !isChannelsLastFloat(x) ||
+    if (plain_ || !torch::GradMode::is_enabled() || !DnnlConv::enabled() || !isChannelsLastFloat(x) ||
         (!inputGradient && !(capture_[head] && sink_)))
         return chain;
     std::vector<int64_t> sizes = x.sizes().vec();
@@ -512,6 +540,29 @@ const std::shared_ptr<DnnlConv>& TorchGraph::directConv(size_t conv, int activat
         slot = std::make_shared<DnnlConv>(weight, bias, g, std::move(f));
     }
     return slot;
+}
+
+// Inference, and scoring passes (weights fixed): oneDNN directly, the input's gradient too where
+// oneDNN has a fast kernel for it; no weight reorder per call either way.
+bool TorchGraph::runsDirect(size_t conv, const torch::Tensor& x) {
+    if (plain_ || !isChannelsLastFloat(x) || !DnnlConv::enabled()) return false;
+    const bool autograd = torch::GradMode::is_enabled();
+    if (autograd && !weightsFixed(conv)) return false;
+    if (!autograd || !x.requires_grad()) return true;
+    return directConv(conv, -1)->hasFastInputGradient(x.sizes());
+}
+
+// What runNode does with this node, for the step record.
+ExecStep::Kind TorchGraph::stepKind(size_t index, const std::vector<torch::Tensor>& in, bool inPlace) {
+    const Op op = graph_.nodes()[index].op;
+    if (op == Op::BatchNorm && isFolded(size_t(inputIndex_[index][0]))) return ExecStep::Kind::PassOn;
+    if (op == Op::Conv2d && runsDirect(index, in[0])) return ExecStep::Kind::DirectConv;
+    const bool activation = op == Op::ReLU || op == Op::Clip || op == Op::PReLU;
+    if (activation && usesCheapBackward(index, in[0])) return ExecStep::Kind::OnePassBackward;
+    if (inPlace && (op == Op::ReLU || op == Op::Clip || op == Op::Add ||
+                    (op == Op::PReLU && isChannelsLastFloat(in[0]))))
+        return ExecStep::Kind::InPlace;
+    return ExecStep::Kind::Plain;
 }
 
 // An eval-mode conv whose weights take no gradient (scoring passes).

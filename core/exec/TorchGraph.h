@@ -6,12 +6,16 @@
 #include <unordered_map>
 #include <vector>
 
-#include "exec/ChannelProducts.h"
-#include "exec/DnnlConv.h"
+#include "exec/ExecutionSteps.h"
 #include "exec/TorchInclude.h"
 #include "graph/Graph.h"
 
 namespace fp::exec {
+
+// The fast paths' kernels stay out of this header (exec/DnnlConv.h, exec/ChannelProducts.h): a change
+// there recompiles TorchGraph.cpp alone, not every unit that runs a graph.
+class DnnlConv;
+struct Activation;
 
 torch::Tensor toTorch(const Tensor& t);
 Tensor fromTorch(const torch::Tensor& t);
@@ -20,7 +24,10 @@ class TorchGraph {
 public:
     // Copies the graph's weights into LibTorch tensors. The graph must outlive
     // this object and keep its structure while it is used.
+    // Plain (exec/ExecutionMode.h) when plainExecution() is set now: then setChannelsLast and
+    // foldBatchNorm do nothing and no fast path runs.
     explicit TorchGraph(const graph::Graph& graph);
+    bool plain() const { return plain_; }
 
     void setTraining(bool on) { training_ = on; }
     bool training() const { return training_; }
@@ -62,6 +69,8 @@ public:
     // While set, forward() adds each node's wall time, in seconds, to (*seconds)[node index] (the
     // vector is sized to the graph's nodes). Measures where inference time goes, per layer.
     void setNodeTimes(std::vector<double>* seconds) { nodeTimes_ = seconds; }
+    // While set, each forward() replaces *steps with the steps it ran (exec/ExecutionSteps.h).
+    void setStepRecord(std::vector<ExecStep>* steps) { steps_ = steps; }
 
     // Copies the (trained) weights back into the graph's plain tensors.
     void writeBack(graph::Graph& graph) const;
@@ -80,6 +89,8 @@ private:
     torch::Tensor runScoringChain(const std::vector<ChainLink>& chain, const torch::Tensor& x);
     const std::shared_ptr<DnnlConv>& directConv(size_t conv, int activation);
     bool weightsFixed(size_t conv) const;
+    bool runsDirect(size_t conv, const torch::Tensor& x);
+    ExecStep::Kind stepKind(size_t index, const std::vector<torch::Tensor>& in, bool inPlace);
     torch::Tensor inputLayout(const torch::Tensor& x) const;
     bool isFolded(size_t conv) const { return !training_ && folded_[conv].weight.defined(); }
     // Product sums for the sink: in a hook on the captured output, or in the activation after it.
@@ -117,7 +128,12 @@ private:
     std::unordered_map<std::string, torch::Tensor> captured_;
     bool training_ = false;
     bool channelsLast_ = false;
+    const bool plain_;
     std::vector<double>* nodeTimes_ = nullptr;
+    std::vector<ExecStep>* steps_ = nullptr;
+    void record(ExecStep::Kind kind, std::vector<std::string> nodes) {
+        if (steps_) steps_->push_back({kind, std::move(nodes)});
+    }
 };
 
 }  // namespace fp::exec

@@ -26,6 +26,7 @@ struct Scorer::Impl {
     int batches = 0;
     int maxMicroBatch = 0;
     std::unique_ptr<exec::TorchGraph> net;
+    std::vector<exec::ExecStep> steps;  // of the last pass
 
     Impl(const graph::Graph& g, const ChannelGraph& c, Criterion k, uint32_t s)
         : graph(g), cg(c), criterion(k), seed(s), groupSums(c.groups().size(), 0.0) {
@@ -49,6 +50,7 @@ struct Scorer::Impl {
                             "' has no identification head; Taylor scores need one (fit a head on the training "
                             "identities first)");
             net = std::make_unique<exec::TorchGraph>(graph);
+            net->setStepRecord(&steps);
             net->setTraining(false);  // running BatchNorm statistics: scores do not move them
             net->setParametersRequireGrad(false);
             if (k == Criterion::Taylor) {
@@ -189,6 +191,8 @@ void Scorer::accumulate(const data::Batch& batch) {
         impl_->accumulateTaylorBN(batch);
     ++impl_->batches;
 }
+
+const std::vector<exec::ExecStep>& Scorer::lastSteps() const { return impl_->steps; }
 
 Scores Scorer::finish(double flopsLambda) const {
     return finish(flopsLambda, flopsLambda > 0.0 ? macsPerGroup(impl_->graph, impl_->cg) : std::vector<double>{});

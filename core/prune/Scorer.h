@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "data/Batch.h"
+#include "exec/ExecutionSteps.h"
 #include "graph/Graph.h"
 #include "prune/ChannelGraph.h"
 #include "prune/Criterion.h"
@@ -43,6 +44,8 @@ public:
     // The same regulariser with another cost: saving[group id] is what removing that group saves
     // (savingPerGroup of measured seconds, for instance).
     Scores finish(double lambda, const std::vector<double>& saving) const;
+    // The steps the last scoring pass ran (empty for data-free criteria).
+    const std::vector<exec::ExecStep>& lastSteps() const;
 
 private:
     struct Impl;

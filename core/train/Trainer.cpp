@@ -177,6 +177,7 @@ void Trainer::Impl::build() {
     if (!teacher) throw Error("distillation (weight " + std::to_string(options.distillWeight) + ") needs a teacher model");
     teacherNet = std::make_unique<exec::TorchGraph>(*teacher);
     teacherNet->setTraining(false);
+    teacherNet->foldBatchNorm();  // the teacher's weights never change: one conv per conv+BatchNorm
     if (options.featureWeight > 0.0) {
         if (feed != TeacherFeed::SameInput)
             throw Error("feature distillation needs a teacher that sees the student's input (same crop and size)");

@@ -55,6 +55,22 @@ private slots:
         QVERIFY(r.out.contains("MACs"));
     }
 
+    // --plan prints the steps a pass runs: MobileFaceNet's scoring pass takes fast paths (convs and
+    // their PReLUs as one node or summing products), its plain pass none.
+    void inspectPlanShowsTheFastPaths() {
+        const auto fast = cli({"inspect", "mobilefacenet", "--plan", "scoring"});
+        QVERIFY2(fast.code == 0, qPrintable(fast.err));
+        QVERIFY2(fast.out.contains("ScoringChain") || fast.out.contains("SummingAct"), qPrintable(fast.out));
+        const auto plain = cli({"inspect", "mobilefacenet", "--plan", "scoring", "--plain"});
+        QVERIFY2(plain.code == 0, qPrintable(plain.err));
+        QVERIFY2(plain.out.contains("(plain)") && !plain.out.contains("ScoringChain") &&
+                     !plain.out.contains("SummingAct") && !plain.out.contains("PassOn"),
+                 qPrintable(plain.out));
+        const auto bad = cli({"inspect", "mobilefacenet", "--plan", "training"});
+        QVERIFY(bad.code != 0);
+        QVERIFY(bad.err.contains("--plan"));
+    }
+
     void embedFindsFacesAndRawFeedsCrops() {
         const QString photo = QString::fromStdString(fp::assets::samplePhoto(1).string());
         const auto r = cli({"embed", "mobilefacenet", photo, "--json"});
