@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include "BenchCommon.h"
+#include "OpProfile.h"
 #include "exec/Executor.h"
 #include "io/NativeFormat.h"
 #include "models/ModelLoader.h"
@@ -39,6 +40,7 @@ struct Options {
     std::vector<std::string> settings;  // KEY=VALUE over the default recipe
     bool noUnlabelled = false, throughput = false;
     int batch = 32, steps = 8;
+    int profile = 0;  // with --throughput: the N costliest ops of the timed steps
 };
 
 std::vector<double> parseTargets(const std::string& s) {
@@ -145,6 +147,10 @@ json throughput(const Options& o) {
         last = p.seconds;
     });
     bench::resetPeakRss();
+    if (o.profile > 0) {
+        std::printf("costliest ops of %d recovery steps (the profiler slows them: not timed):\n", t.steps);
+        return {{"batch", o.batch}, {"threads", o.threads}, {"profile", bench::profileOps([&] { trainer.run(); }, o.profile)}};
+    }
     trainer.run();
     const double ours = o.batch / bench::median(stepSeconds);
     const double oursRss = bench::procStatusMiB("VmHWM");
@@ -188,6 +194,7 @@ int main(int argc, char** argv) {
     app.add_flag("--throughput", o.throughput, "Time one recovery step against PyTorch instead");
     app.add_option("--batch", o.batch, "Batch of the throughput comparison")->capture_default_str();
     app.add_option("--steps", o.steps, "Timed steps of the throughput comparison")->capture_default_str();
+    app.add_option("--profile", o.profile, "With --throughput: print the N costliest ops instead of timing");
     CLI11_PARSE(app, argc, argv);
     util::limitTorchThreadsOnThisThread(o.threads);
     if (o.throughput) {

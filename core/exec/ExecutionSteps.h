@@ -15,7 +15,8 @@ struct ExecStep {
         ConvAct,       // a conv with the activation after it as a oneDNN post-op (inference)
         ScoringChain,  // convs and their activations as one autograd node (exec/ScoringConv)
         SummingAct,    // an activation whose backward pass also sums its conv's Taylor products
-        OnePassBackward,  // an activation whose backward reads input and gradient once (fixed slope)
+        OnePassBackward,  // an activation whose backward reads input and gradient once (a PReLU's
+                          // slope gradient summed in the same pass when it learns)
         InPlace,       // an activation or sum written over its only input
     };
     Kind kind = Kind::Plain;

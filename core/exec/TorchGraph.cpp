@@ -11,6 +11,7 @@
 #include "exec/InPlacePReLU.h"
 #include "exec/Layout.h"
 #include "exec/ScoringConv.h"
+#include "exec/TrainingPReLU.h"
 #include "util/Errors.h"
 
 namespace fp::exec {
@@ -169,6 +170,13 @@ torch::Tensor TorchGraph::activationWithCheapBackward(size_t index, const torch:
     return activationWithProductSums(x, activationOf(index, x.size(1)), {}, {}, true, inPlace);
 }
 
+// A PReLU whose slope learns, in a training pass: LibTorch's backward is slow (exec/TrainingPReLU).
+bool TorchGraph::usesTrainingPReLU(size_t index, const torch::Tensor& x) const {
+    const auto slope = params_[index].find("slope");
+    return !plain_ && torch::GradMode::is_enabled() && slope != params_[index].end() &&
+           slope->second.requires_grad() && trainingPReLUTakes(x);
+}
+
 bool TorchGraph::usesCheapBackward(size_t index, const torch::Tensor& x) const {
     const auto& p = params_[index];
     const auto slope = p.find("slope");
@@ -288,6 +296,7 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
     case Op::PReLU:
         if (usesCheapBackward(index, in[0])) return activationWithCheapBackward(index, in[0], inPlace);
         if (inPlace && isChannelsLastFloat(in[0])) return preluInPlace(in[0], p["slope"]);
+        if (usesTrainingPReLU(index, in[0])) return trainingPReLU(in[0], p["slope"]);
         return torch::prelu(in[0], p["slope"].flatten());
     case Op::MaxPool:
         if (symmetric(w))
@@ -559,6 +568,7 @@ ExecStep::Kind TorchGraph::stepKind(size_t index, const std::vector<torch::Tenso
     if (op == Op::Conv2d && runsDirect(index, in[0])) return ExecStep::Kind::DirectConv;
     const bool activation = op == Op::ReLU || op == Op::Clip || op == Op::PReLU;
     if (activation && usesCheapBackward(index, in[0])) return ExecStep::Kind::OnePassBackward;
+    if (op == Op::PReLU && usesTrainingPReLU(index, in[0])) return ExecStep::Kind::OnePassBackward;
     if (inPlace && (op == Op::ReLU || op == Op::Clip || op == Op::Add ||
                     (op == Op::PReLU && isChannelsLastFloat(in[0]))))
         return ExecStep::Kind::InPlace;

@@ -101,6 +101,7 @@ private:
     void sumProductsInHook(size_t node, torch::Tensor& out);
     torch::Tensor activationSummingProducts(size_t index, size_t conv, const torch::Tensor& x, bool overwrite);
     bool usesCheapBackward(size_t index, const torch::Tensor& x) const;
+    bool usesTrainingPReLU(size_t index, const torch::Tensor& x) const;
     torch::Tensor activationWithCheapBackward(size_t index, const torch::Tensor& x, bool inPlace);
     Activation activationOf(size_t index, int64_t channels) const;
 
