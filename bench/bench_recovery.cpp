@@ -7,7 +7,7 @@
 //   bench_recovery [--model mobilefacenet] [--targets 0.7,0.6,0.5] [--tag NAME] [--set KEY=VALUE ...]
 // --set takes any run setting by its CLI name (prune/RunSettings), for example --set cost=macs.
 // --throughput instead times one recovery step (student forward and backward, teacher forward, the
-// recipe's losses, SGD) on MobileFaceNet against the same step in PyTorch
+// recipe's losses, SGD) on --model; for MobileFaceNet against the same step in PyTorch
 // (bench/reference/recovery_reference.py, Debian's python3-torch), same batch and threads.
 #include <cstdio>
 #include <sstream>
@@ -125,7 +125,7 @@ json speedUp(const graph::Graph& original, const graph::Graph& pruned, int batch
 
 // Recovery steps per second of FacePrune's trainer and of the PyTorch reference, as JSON.
 json throughput(const Options& o) {
-    const graph::Graph teacher = models::loadModel("mobilefacenet");
+    const graph::Graph teacher = models::loadModel(o.model);
     graph::Graph student = teacher;
     const prune::PruneConfig c = prune::withRecoveryRecipe({});
     train::TrainOptions t;
@@ -154,6 +154,12 @@ json throughput(const Options& o) {
     trainer.run();
     const double ours = o.batch / bench::median(stepSeconds);
     const double oursRss = bench::procStatusMiB("VmHWM");
+    if (o.model != "mobilefacenet") {  // the PyTorch reference rebuilds MobileFaceNet only
+        std::printf("recovery step, %s, batch %d, %d threads: FacePrune %.1f img/s (peak RSS %.0f MiB)\n",
+                    o.model.c_str(), o.batch, o.threads, ours, oursRss);
+        return {{"model", o.model}, {"batch", o.batch}, {"threads", o.threads}, {"faceprune_img_per_s", ours},
+                {"faceprune_peak_rss_mib", oursRss}};
+    }
 
     const std::string cmd = "/usr/bin/python3 '" FP_RECOVERY_REFERENCE "' --onnx '" +
                             assets::locate(assets::Asset::MobileFaceNet).string() + "' --threads " +

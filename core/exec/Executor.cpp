@@ -24,29 +24,30 @@ std::map<std::string, Tensor> Executor::run(const Tensor& batch, const std::vect
     return out;
 }
 
+namespace {
+// Ends a recorded pass: the graph stops recording, whether the pass returned or threw.
+struct RecordingEnds {
+    TorchGraph& graph;
+    ~RecordingEnds() {
+        graph.setNodeTimes(nullptr);
+        graph.setStepRecord(nullptr);
+    }
+};
+}  // namespace
+
 std::vector<double> Executor::timeNodes(const Tensor& batch) {
     std::vector<double> seconds;
     impl_->torchGraph.setNodeTimes(&seconds);
-    try {
-        embed(batch);
-    } catch (...) {
-        impl_->torchGraph.setNodeTimes(nullptr);
-        throw;
-    }
-    impl_->torchGraph.setNodeTimes(nullptr);
+    const RecordingEnds ends{impl_->torchGraph};
+    embed(batch);
     return seconds;
 }
 
 std::vector<ExecStep> Executor::steps(const Tensor& batch) {
     std::vector<ExecStep> steps;
     impl_->torchGraph.setStepRecord(&steps);
-    try {
-        embed(batch);
-    } catch (...) {
-        impl_->torchGraph.setStepRecord(nullptr);
-        throw;
-    }
-    impl_->torchGraph.setStepRecord(nullptr);
+    const RecordingEnds ends{impl_->torchGraph};
+    embed(batch);
     return steps;
 }
 

@@ -32,10 +32,9 @@ public:
     void setTraining(bool on) { training_ = on; }
     bool training() const { return training_; }
 
-    // Runs autograd passes channels-last too (conv weights stored NHWC). Faster
-    // for gradients of activations only (scoring: bench_scoring); training
-    // passes measured faster in the default layout. Call before setting
-    // parameters to require gradients.
+    // Runs autograd passes channels-last too (conv weights stored NHWC): scoring
+    // (bench_scoring) and training (bench_recovery --throughput) measured faster.
+    // Call before setting parameters to require gradients.
     void setChannelsLast(bool on);
 
     // Folds every eval-mode BatchNorm that is a conv's only consumer into that conv, from the weights

