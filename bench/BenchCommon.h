@@ -21,6 +21,8 @@
 #include "data/Batch.h"
 #include "data/BatchSource.h"
 #include "graph/Graph.h"
+#include "prune/PruneConfig.h"
+#include "train/Trainer.h"
 
 namespace fp::bench {
 
@@ -235,6 +237,20 @@ private:
     uint32_t seed_ = 1;
     int served_ = 0;
 };
+
+// One recovery step as the default recipe takes it (distillation from the original, the relational
+// term, no labels), for `steps` steps at a low rate on random images: what the throughput benches time.
+inline train::TrainOptions recoveryStepOptions(int steps) {
+    const prune::PruneConfig c = prune::withRecoveryRecipe({});
+    train::TrainOptions t;
+    t.steps = steps;
+    t.schedule.baseRate = 0.001;
+    t.useLabels = false;
+    t.distillWeight = c.distillWeight;
+    t.relationWeight = c.relationWeight;
+    t.cacheTeacher = false;
+    return t;
+}
 
 // Adds a Linear identification head over `classes` (random weights) when the graph has none.
 inline void ensureHead(graph::Graph& g, int classes, uint32_t seed = 7) {

@@ -20,6 +20,7 @@
 #include "io/NativeFormat.h"
 #include "models/ModelLoader.h"
 #include "data/FolderBatchSource.h"
+#include "prune/PruneSession.h"
 #include "prune/RunData.h"
 #include "prune/RunSettings.h"
 #include "train/Trainer.h"
@@ -127,15 +128,8 @@ json speedUp(const graph::Graph& original, const graph::Graph& pruned, int batch
 json throughput(const Options& o) {
     const graph::Graph teacher = models::loadModel(o.model);
     graph::Graph student = teacher;
-    const prune::PruneConfig c = prune::withRecoveryRecipe({});
-    train::TrainOptions t;
     constexpr int kWarmup = 2;
-    t.steps = kWarmup + o.steps;
-    t.schedule.baseRate = 0.001;
-    t.useLabels = false;
-    t.distillWeight = c.distillWeight;
-    t.relationWeight = c.relationWeight;
-    t.cacheTeacher = false;
+    const train::TrainOptions t = bench::recoveryStepOptions(kWarmup + o.steps);
     const auto& pre = teacher.preprocess;
     bench::RandomSource source(graph::Shape{3, pre.height, pre.width}, t.steps + 1, o.batch, 2);
     train::Trainer trainer(student, source, t);
@@ -230,10 +224,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     const prune::DataSettings& ds = request.data;
-    auto data = prune::prepareRunData(ds, original.preprocess);
+    const auto data = std::make_shared<prune::RunData>(prune::prepareRunData(ds, original.preprocess));
     std::printf("%s: %zu training identities (%zu images) + %zu unlabelled faces; %zu held-out people, %zu pairs\n",
-                o.data.c_str(), data.trainIdentities, data.trainImages, data.unlabelledImages, data.verifyIdentities,
-                data.verifyPairs);
+                o.data.c_str(), data->trainIdentities, data->trainImages, data->unlabelledImages, data->verifyIdentities,
+                data->verifyPairs);
     std::fflush(stdout);
 
     json results = json::array();
@@ -242,26 +236,27 @@ int main(int argc, char** argv) {
         config.target = prune::Target{prune::TargetKind::Macs, target};
         const fs::path dir = out / (o.model + "-" + o.tag + "-macs" + std::to_string(static_cast<int>(target * 100)));
         const auto t0 = std::chrono::steady_clock::now();
-        std::optional<prune::PruneRun> run;
-        if (prune::PruneRun::isRunDir(dir)) {
-            run.emplace(prune::PruneRun::open(dir));
-            std::printf("resuming %s\n", dir.c_str());
-        } else {
-            run.emplace(prune::PruneRun::start(dir, original, o.model, config, *data.train, data.evaluate, nullptr,
-                                               {}, ds.toMap()));
-        }
-        prune::RunCallbacks cb;
-        cb.iterationDone = [&](const prune::IterationRecord& r, const graph::Graph&) {
+        const CancelToken never{false};
+        prune::SessionEvents events;
+        std::unique_ptr<prune::PruneSession> session;
+        events.note = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
+        events.run.iterationDone = [&](const prune::IterationRecord& r, const graph::Graph&) {
             std::printf("  iteration %d: MACs %.1f%%, accuracy %.2f%%, TAR@1e-3 %.2f%% (%.0f s)\n", r.iteration,
-                        100.0 * r.macs / run->history().originalMacs, 100 * r.metrics.at("accuracy"),
+                        100.0 * r.macs / session->pruneRun().history().originalMacs, 100 * r.metrics.at("accuracy"),
                         100 * r.metrics.at("tar_far1e-3"),
                         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
             std::fflush(stdout);
         };
-        run->run(*data.train, data.evaluate, nullptr, cb, data.recovery.get());
+        session = std::make_unique<prune::PruneSession>(never, events);
+        if (prune::PruneRun::isRunDir(dir)) {
+            session->resume(dir, {}, data);
+        } else {
+            session->start(dir, original, o.model, {config, ds}, data);
+        }
+        session->run();
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-        const auto& h = run->history();
+        const auto& h = session->pruneRun().history();
         const graph::Graph final = io::loadNative(dir / "final.fpm");
         const double macs = static_cast<double>(final.totalCost(false).macs) / static_cast<double>(h.originalMacs);
         const double params = static_cast<double>(final.totalCost(false).params) / static_cast<double>(h.originalParams);
@@ -287,7 +282,7 @@ int main(int argc, char** argv) {
         }
         row["final"] = finalFigures;
         row["latency"] = {speedUp(original, final, 1), speedUp(original, final, 32)};
-        row["teacher_agreement"] = teacherAgreement(original, final, data.verification);
+        row["teacher_agreement"] = teacherAgreement(original, final, data->verification);
         results.push_back(row);
 
         std::printf("%s at %.0f%% MACs (%s), %zu iterations, %.0f s pruning + %.0f s recovery:\n", o.model.c_str(),

@@ -7,7 +7,7 @@
 #include "io/NativeFormat.h"
 #include "io/OnnxExporter.h"
 #include "jobs/JobTypes.h"
-#include "jobs/LatencyMeter.h"
+#include "jobs/OnnxDnnTimer.h"
 #include "jobs/OnnxRuntimeTimer.h"
 
 namespace fp::jobs {
@@ -59,7 +59,7 @@ ExportResult ExportJob::exportNow(const graph::Graph& g, const ExportRequest& re
         r.denormalsFlushed = report.denormalsFlushed;
         if (report.denormalsFlushed > 0)
             r.description += QStringLiteral(", %1 denormal weights written as 0").arg(report.denormalsFlushed);
-        r.check = AgreementCheck::onnx(g, req.path, head);
+        r.check = io::checkOnnxAgreement(g, req.path.toStdString(), head);
         if (r.check.ran) {
             QStringList files{req.path};
             QTemporaryDir tmp;
@@ -68,7 +68,7 @@ ExportResult ExportJob::exportNow(const graph::Graph& g, const ExportRequest& re
                 files << tmp.filePath(QStringLiteral("original.onnx"));
                 io::exportOnnx(*req.original, files.back().toStdString(), o);
             }
-            const auto ms = LatencyMeter::onnxDnnMs(files, pre.height, pre.width);
+            const auto ms = OnnxDnnTimer::measure(files, pre.height, pre.width);
             r.dnnMs = ms[0];
             if (ms.size() > 1) r.originalDnnMs = ms[1];
             // ONNX Runtime is a second opinion on speed: without it the export still stands.
@@ -87,7 +87,7 @@ ExportResult ExportJob::exportNow(const graph::Graph& g, const ExportRequest& re
         r.params = cost.params;
         r.macs = cost.macs;
         r.description = QStringLiteral("FacePrune native model (.fpm): graph, weights, preprocessing, pruning history");
-        r.check = AgreementCheck::native(g, req.path);
+        r.check = io::checkNativeAgreement(g, req.path.toStdString());
     }
     r.bytes = QFileInfo(req.path).size();
     return r;

@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "graph/Graph.h"
-#include "jobs/AgreementCheck.h"
+#include "io/ExportCheck.h"
 
 namespace fp::jobs {
 
@@ -31,7 +31,7 @@ struct ExportResult {
     qint64 params = 0, macs = 0;  // of the graph as the file holds it
     QString description;          // "ONNX opset 13, BatchNorm folded, output embedding"
     qint64 denormalsFlushed = 0;  // ONNX: weights below float32's normal range written as 0
-    AgreementResult check;
+    io::AgreementResult check;
     // Batch-1 latency of the written file in OpenCV's cv::dnn, and of the original model written the
     // same way (ONNX with an original only); < 0 when not measured.
     double dnnMs = -1, originalDnnMs = -1;

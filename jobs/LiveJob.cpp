@@ -1,14 +1,8 @@
 #include "jobs/LiveJob.h"
 
-#include <QCamera>
-#include <QCameraDevice>
-#include <QCameraFormat>
 #include <QFileInfo>
-#include <QMediaCaptureSession>
 #include <QMediaDevices>
 #include <QStandardPaths>
-#include <QVideoFrame>
-#include <QVideoSink>
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -19,6 +13,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "jobs/CameraSource.h"
+#include "jobs/LiveStatistics.h"
 #include "live/DemoVideo.h"
 #include "live/LatestFrame.h"
 #include "live/LivePipeline.h"
@@ -31,7 +27,6 @@ namespace fp::jobs {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 void registerLiveTypes() {
     qRegisterMetaType<LiveSource>();
@@ -48,17 +43,6 @@ QImage toQImage(const cv::Mat& bgr) {
     cv::Mat wrap(bgr.rows, bgr.cols, CV_8UC3, img.bits(), static_cast<size_t>(img.bytesPerLine()));
     cv::cvtColor(bgr, wrap, cv::COLOR_BGR2RGB);
     return img;
-}
-
-// Camera frames arrive in whatever pixel format the driver gives; QVideoFrame::toImage converts any.
-cv::Mat toBgr(const QVideoFrame& frame) {
-    const QImage img = frame.toImage().convertToFormat(QImage::Format_RGB888);
-    if (img.isNull()) return {};
-    const cv::Mat wrap(img.height(), img.width(), CV_8UC3, const_cast<uchar*>(img.constBits()),
-                       static_cast<size_t>(img.bytesPerLine()));
-    cv::Mat bgr;
-    cv::cvtColor(wrap, bgr, cv::COLOR_RGB2BGR);
-    return bgr;
 }
 
 LiveModelInfo modelInfo(const live::InferenceBackend& b, const QString& title) {
@@ -91,10 +75,6 @@ QVector<LivePerson> peopleOf(const live::Gallery& g) {
         out.push_back(lp);
     }
     return out;
-}
-
-double ema(double old, double value, double alpha = 0.2) {
-    return old <= 0 ? value : old + alpha * (value - old);
 }
 
 }  // namespace
@@ -132,10 +112,7 @@ struct LiveJob::Worker {
     };
     std::deque<Kept> recent;
     qint64 reportedEnd = -1;
-    LiveStats stats;
-    Clock::time_point lastDone{};
-    double periodMs = 0;                  // smoothed time between recognised frames
-    std::array<double, 2> aloneMs{0, 0};  // smoothed per-frame time with one model only
+    LiveStatistics statistics;
 
     // Published frame: only the newest waits for the GUI thread.
     std::mutex outMutex;
@@ -222,37 +199,12 @@ struct LiveJob::Worker {
                 lf.crossSimilarity = fr.comparable ? fr.crossSimilarity : -2;
                 frame.faces.push_back(lf);
             }
-            updateStats(r);
+            statistics.frameDone(r, pipeline->stats(), pipeline->threshold());
         }
         frame.image = toQImage(f->image);
-        stats.dropped = mailbox.dropped();
-        frame.stats = stats;
+        statistics.setDropped(mailbox.dropped());
+        frame.stats = statistics.current();
         publish(gen, std::move(frame));
-    }
-
-    void updateStats(const live::FrameResult& r) {
-        const auto now = Clock::now();
-        if (lastDone != Clock::time_point{}) {
-            periodMs = ema(periodMs, std::chrono::duration<double, std::milli>(now - lastDone).count());
-            stats.fps = 1000.0 / std::max(1e-3, periodMs);
-        }
-        lastDone = now;
-        const auto& t = r.times;
-        stats.detectMs = ema(stats.detectMs, t.detectMs);
-        stats.landmarksMs = ema(stats.landmarksMs, t.landmarksMs);
-        stats.alignMs = ema(stats.alignMs, t.alignMs);
-        const double n = double(r.faces.size());
-        for (int s : {0, 1}) {
-            if (n > 0) stats.perFaceMs[s] = ema(stats.perFaceMs[s], t.embedMs[s] / n);
-            aloneMs[s] = ema(aloneMs[s], t.detectMs + t.landmarksMs + t.alignMs + t.embedMs[s] + t.matchMs);
-            stats.modelFps[s] = 1000.0 / std::max(1e-3, aloneMs[s]);
-        }
-        const auto& rs = pipeline->stats();
-        stats.frames = rs.frames;
-        stats.compared = rs.compared;
-        stats.agreementRate = rs.agreementRate();
-        stats.meanSimilarity = rs.meanCosine();
-        stats.threshold = pipeline->threshold();
     }
 
     void publish(qint64 gen, LiveFrame frame) {
@@ -294,7 +246,7 @@ struct LiveJob::Worker {
             pipeline->setGallery(std::move(gallery));
             saveGallery();
         }
-        resetFigures();
+        statistics.reset();
         const LiveModelInfo ia = modelInfo(pipeline->backend(live::Original), originalTitle);
         const LiveModelInfo ib = modelInfo(pipeline->backend(live::Pruned), titleB);
         const auto people = peopleOf(pipeline->gallery());
@@ -303,13 +255,6 @@ struct LiveJob::Worker {
             emit j->galleryChanged(people);
             emit j->message(QString());
         });
-    }
-
-    void resetFigures() {
-        stats = {};
-        lastDone = {};
-        periodMs = 0;
-        aloneMs = {0, 0};
     }
 
     // The source has ended: stop taking frames unless a new source started meanwhile.
@@ -381,22 +326,6 @@ struct LiveJob::Worker {
     }
 };
 
-// Made only while a camera is the source: a capture session costs a GStreamer pipeline.
-struct LiveJob::Camera {
-    explicit Camera(const QCameraDevice& device) : camera(device) {
-        session.setVideoSink(&sink);
-        session.setCamera(&camera);
-    }
-    ~Camera() {
-        camera.stop();
-        session.setCamera(nullptr);
-    }
-    QMediaCaptureSession session;
-    QVideoSink sink;
-    QCamera camera;
-    std::atomic<qint64> counter{0};
-};
-
 LiveJob::LiveJob(QObject* parent) : QObject(parent), worker_(std::make_unique<Worker>(this)) {
     registerLiveTypes();
     galleryPath_ = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
@@ -430,22 +359,7 @@ LiveJob::~LiveJob() {
     if (worker_->thread.joinable()) worker_->thread.join();
 }
 
-QList<LiveSource> LiveJob::cameras() {
-    QList<LiveSource> out;
-    for (const QCameraDevice& d : QMediaDevices::videoInputs()) {
-        LiveSource s;
-        s.kind = LiveSource::Camera;
-        s.id = QString::fromUtf8(d.id());
-        s.label = d.description();
-        for (const QCameraFormat& f : d.videoFormats())
-            if (!s.resolutions.contains(f.resolution())) s.resolutions.push_back(f.resolution());
-        std::sort(s.resolutions.begin(), s.resolutions.end(), [](QSize a, QSize b) {
-            return qint64(a.width()) * a.height() > qint64(b.width()) * b.height();
-        });
-        out.push_back(s);
-    }
-    return out;
-}
+QList<LiveSource> LiveJob::cameras() { return CameraSource::available(); }
 
 LiveSource LiveJob::demoSource() {
     LiveSource s;
@@ -493,38 +407,22 @@ void LiveJob::start(const LiveSource& source) {
     paused_ = false;
     active_ = true;
     if (source.kind == LiveSource::Camera) {
-        const auto devices = QMediaDevices::videoInputs();
-        const auto it = std::find_if(devices.begin(), devices.end(), [&](const QCameraDevice& d) {
-            return QString::fromUtf8(d.id()) == source.id;
-        });
-        if (it == devices.end()) {
+        camera_ = CameraSource::open(source, worker_->mailbox);
+        if (!camera_) {
             active_ = false;
             emit sourceEnded(tr("The camera \"%1\" is not connected.").arg(source.label));
             return;
         }
-        camera_ = std::make_unique<Camera>(*it);
-        // The chosen resolution at its highest frame rate.
-        QCameraFormat chosen;
-        for (const QCameraFormat& f : it->videoFormats())
-            if (f.resolution() == source.resolution &&
-                (chosen.isNull() || f.maxFrameRate() > chosen.maxFrameRate()))
-                chosen = f;
-        if (!chosen.isNull()) camera_->camera.setCameraFormat(chosen);
-        // Called on whichever thread the backend delivers on; only the mailbox (thread-safe) is touched.
+        // Queued: stopSource() deletes the camera, which must not happen inside its own signal.
         connect(
-            &camera_->sink, &QVideoSink::videoFrameChanged, this,
-            [w = worker_.get(), c = camera_.get()](const QVideoFrame& frame) {
-                cv::Mat bgr = toBgr(frame);
-                if (!bgr.empty()) w->mailbox.put({std::move(bgr), c->counter++});
+            camera_.get(), &CameraSource::failed, this,
+            [this](const QString& text) {
+                if (!active_ || source_.kind != LiveSource::Camera) return;
+                stopSource();
+                active_ = false;
+                emit sourceEnded(tr("The camera stopped: %1").arg(text));
             },
-            Qt::DirectConnection);
-        connect(&camera_->camera, &QCamera::errorOccurred, this, [this](QCamera::Error, const QString& text) {
-            if (!active_) return;
-            stopSource();
-            active_ = false;
-            emit sourceEnded(tr("The camera stopped: %1").arg(text));
-        });
-        camera_->camera.start();
+            Qt::QueuedConnection);
     } else {
         startReader(source, 0);
     }
@@ -647,7 +545,7 @@ void LiveJob::removePerson(const QString& name) {
 void LiveJob::resetStats() {
     worker_->command([w = worker_.get()] {
         if (w->pipeline) w->pipeline->resetStats();
-        w->resetFigures();
+        w->statistics.reset();
     });
 }
 

@@ -21,6 +21,8 @@ class Graph;
 
 namespace fp::jobs {
 
+class CameraSource;
+
 class LiveJob : public QObject {
     Q_OBJECT
 public:
@@ -76,7 +78,6 @@ signals:
 
 private:
     struct Worker;
-    struct Camera;
 
     void post(std::function<void()> fn);  // runs fn on this object's thread
     void startReader(const LiveSource& source, qint64 fromFrame);
@@ -85,7 +86,7 @@ private:
     void publishFrame();
 
     std::unique_ptr<Worker> worker_;
-    std::unique_ptr<Camera> camera_;
+    std::unique_ptr<CameraSource> camera_;
     QMediaDevices* devices_ = nullptr;
     QString galleryPath_;
     QPair<QString, QString> modelNames_;

@@ -6,7 +6,6 @@
 
 #include "jobs/EngineSettings.h"
 #include "jobs/JobTypes.h"
-#include "jobs/LatencyMeter.h"
 #include "jobs/SummaryBuilder.h"
 #include "models/ModelLoader.h"
 #include "io/NativeFormat.h"
@@ -41,7 +40,7 @@ LoadedModel ModelLoadJob::loadNow(const QString& spec, std::shared_ptr<const gra
         out.isRun = true;
         out.runFinished = run.finished();
         out.summary = SummaryBuilder::summary(*g, h.config.locked, &h, h.iterations.empty() ? nullptr : &h.iterations.back());
-        out.history = SummaryBuilder::history(h, dir, LatencyMeter::load(dir));
+        out.history = SummaryBuilder::history(h, dir);
         out.settings = settingsFromHistory(h, dir);
     } else {
         g = std::make_shared<const graph::Graph>(models::loadModel(path));

@@ -12,35 +12,15 @@
 
 #include "jobs/EngineSettings.h"
 #include "jobs/JobTypes.h"
-#include "jobs/LatencyMeter.h"
 #include "jobs/SummaryBuilder.h"
 #include "models/ModelLoader.h"
-#include "prune/PruneRun.h"
+#include "prune/PruneSession.h"
 
 namespace fp::jobs {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Ends the engine's work at the next mini-batch (fp::Cancelled, which unwinds before anything of the
-// unfinished iteration reaches the run folder), wherever the engine is (head
-// fitting, scoring, fine-tuning), not only where it polls the flag itself.
-class CancellableSource : public data::BatchSource {
-public:
-    CancellableSource(data::BatchSource& inner, const std::atomic<bool>& cancel) : inner_(inner), cancel_(cancel) {}
-    void restart(uint64_t seed) override { inner_.restart(seed); }
-    bool next(data::Batch& batch) override {
-        if (cancel_.load()) throw Cancelled();
-        return inner_.next(batch);
-    }
-    int64_t batchesPerPass() const override { return inner_.batchesPerPass(); }
-    int numClasses() const override { return inner_.numClasses(); }
-
-private:
-    data::BatchSource& inner_;
-    const std::atomic<bool>& cancel_;
-};
 
 // The engine keeps both cores busy; a worker at a lower priority (inherited by
 // the loader and LibTorch threads it starts) lets the GUI thread in at once.
@@ -76,8 +56,8 @@ struct Eta {
     int recoveryFirstStep = -1;
     Clock::time_point recoveryStart{};
 
-    double estimate(const prune::ProgressEvent& e) {
-        if (e.phase == prune::Phase::Recovering) {
+    double estimate(const ProgressEvent& e) {
+        if (e.phase == Phase::Recovering) {
             if (recoveryFirstStep < 0) {
                 recoveryFirstStep = e.step;
                 recoveryStart = Clock::now();
@@ -90,7 +70,7 @@ struct Eta {
         const int after = std::max(0, maxIterations - e.iteration);
         double per = -1;
         if (done > 0) per = doneSeconds / done;
-        else if (e.phase == prune::Phase::Scoring && e.step > 0)
+        else if (e.phase == Phase::Scoring && e.step > 0)
             per = elapsed / e.step * e.steps + evaluationSeconds;
         if (per < 0) return -1;
         return std::max(0.0, per - elapsed) + after * per;
@@ -207,28 +187,13 @@ PruneJob::Outcome PruneJob::work(const Request& req) {
     const QString dir = req.runDir;
     lowerThreadPriority();
     try {
-        std::unique_ptr<prune::PruneRun> run;
-        prune::RunData data;
-        std::unique_ptr<CancellableSource> source;
-        std::unique_ptr<CancellableSource> recoverySource;  // fine-tuning and the final recovery
         Eta eta;
-        QMap<int, double> latency = LatencyMeter::load(dir);
-        const bool measure = measureLatency_;
-
-        prune::Evaluator evaluate;
-        const auto wrapEvaluator = [&] {
-            if (!data.evaluate) return;
-            evaluate = [this, &data, &eta](const graph::Graph& g) {
-                if (cancel_.load()) throw Cancelled();
-                const auto t0 = Clock::now();
-                auto result = data.evaluate(g);
-                eta.evaluationSeconds = secondsSince(t0);
-                return result;
-            };
-        };
-        const auto describeData = [&](const std::string& folder) {
+        prune::SessionEvents events;
+        std::unique_ptr<prune::PruneSession> session;
+        events.note = [&](const std::string& line) { note(QString::fromStdString(line)); };
+        events.dataReady = [&](const prune::DataSettings& settings, const prune::RunData& data) {
             note(tr("%1: %2 training identities (%3 images), %4 held out for verification (%5 pairs)")
-                     .arg(QString::fromStdString(folder))
+                     .arg(QString::fromStdString(settings.trainDir))
                      .arg(data.trainIdentities)
                      .arg(data.trainImages)
                      .arg(data.verifyIdentities)
@@ -236,81 +201,55 @@ PruneJob::Outcome PruneJob::work(const Request& req) {
             if (!data.skipped.empty())
                 note(tr("%1 files skipped, e.g. %2").arg(data.skipped.size()).arg(QString::fromStdString(data.skipped[0])));
         };
-
-        prune::RunCallbacks callbacks;
-        callbacks.progress = [&](const prune::ProgressEvent& e) {
+        events.evaluated = [&](double seconds) { eta.evaluationSeconds = seconds; };
+        events.run.progress = [&](const ProgressEvent& e) {
             eta.begin(e.iteration);
-            postProgress(e.iteration, QString::fromLatin1(prune::phaseName(e.phase)), e.step, e.steps, eta.estimate(e));
+            postProgress(e.iteration, QString::fromLatin1(phaseName(e.phase)), e.step, e.steps, eta.estimate(e));
         };
         const auto snapshot = [&](int iteration) {
-            const auto& h = run->history();
+            const auto& run = session->pruneRun();
+            const auto& h = run.history();
             IterationSummary s;
             s.iteration = iteration;
-            s.model = SummaryBuilder::summary(run->model(), h.config.locked, &h,
+            s.model = SummaryBuilder::summary(run.model(), h.config.locked, &h,
                                               h.iterations.empty() ? nullptr : &h.iterations.back());
             s.model.source = dir;
-            s.history = SummaryBuilder::history(h, dir, latency);
+            s.history = SummaryBuilder::history(h, dir);
             return s;
         };
-        const auto measureLatency = [&](int iteration) {
-            if (!measure || latency.contains(iteration)) return;
-            const double ms = LatencyMeter::measureMs(run->model());
-            latency.insert(iteration, ms);
-            LatencyMeter::record(dir, iteration, ms);
-        };
-        callbacks.iterationDone = [&](const prune::IterationRecord& r, const graph::Graph& g) {
+        events.run.iterationDone = [&](const prune::IterationRecord& r, const graph::Graph& g) {
             eta.completed();
             publishModel(g);
-            measureLatency(r.iteration);
             IterationSummary s = snapshot(r.iteration);
             post([this, s] { emit iterationFinished(s); });
         };
+        session = std::make_unique<prune::PruneSession>(cancel_, events);
 
         if (req.newRun) {
             note(tr("Loading %1 ...").arg(req.modelSpec));
             graph::Graph model = models::loadModel(req.modelSpec.toStdString());
-            data = prune::prepareRunData(req.data, model.preprocess);
-            describeData(req.data.trainDir);
-            source = std::make_unique<CancellableSource>(*data.train, cancel_);
-            recoverySource = std::make_unique<CancellableSource>(*data.recovery, cancel_);
-            wrapEvaluator();
             eta.maxIterations = req.config.maxIterations;
             note(tr("Evaluating the original model ..."));
-            run = std::make_unique<prune::PruneRun>(prune::PruneRun::start(
-                dir.toStdString(), std::move(model), req.modelSpec.toStdString(), req.config, *source, evaluate,
-                &cancel_, callbacks, req.data.toMap()));
+            session->start(dir.toStdString(), std::move(model), req.modelSpec.toStdString(), {req.config, req.data});
         } else {
-            run = std::make_unique<prune::PruneRun>(prune::PruneRun::open(dir.toStdString()));
-            if (!run->finished()) {
-                const auto settings = prune::DataSettings::fromMap(run->history().data);
-                data = prune::prepareRunData(settings, run->model().preprocess);
-                describeData(settings.trainDir);
-                source = std::make_unique<CancellableSource>(*data.train, cancel_);
-                recoverySource = std::make_unique<CancellableSource>(*data.recovery, cancel_);
-                wrapEvaluator();
-                note(tr("Resuming %1 after iteration %2").arg(dir).arg(run->history().iterations.size()));
-            }
-            eta.maxIterations = run->history().config.maxIterations;
+            session->resume(dir.toStdString());
+            eta.maxIterations = session->pruneRun().history().config.maxIterations;
         }
-        publishModel(run->model());
-        const int done = static_cast<int>(run->history().iterations.size());
-        if (!cancel_.load()) measureLatency(done);
+        publishModel(session->pruneRun().model());
         {
-            IterationSummary s = snapshot(done);
+            IterationSummary s = snapshot(static_cast<int>(session->pruneRun().history().iterations.size()));
             post([this, s] { emit runOpened(s); });
         }
-        if (run->finished()) return {Outcome::Finished, QString::fromStdString(run->history().stopReason)};
+        if (session->finished())
+            return {Outcome::Finished, QString::fromStdString(session->pruneRun().history().stopReason)};
         if (cancel_.load()) return {Outcome::Cancelled, {}};
         eta.done = 0;
-        run->run(*source, evaluate, &cancel_, callbacks, recoverySource.get());
-        if (run->finished()) {
-            // The final model (after the final recovery) and the history that says how it was chosen.
-            publishModel(run->model());
-            IterationSummary s = snapshot(prune::PruneRun::kFinalModel);
-            post([this, s] { emit finalModelReady(s); });
-            return {Outcome::Finished, QString::fromStdString(run->history().stopReason)};
-        }
-        return {Outcome::Cancelled, {}};
+        if (session->run() == prune::PruneSession::Outcome::Stopped) return {Outcome::Cancelled, {}};
+        // The final model (after the final recovery) and the history that says how it was chosen.
+        publishModel(session->pruneRun().model());
+        IterationSummary s = snapshot(prune::PruneRun::kFinalModel);
+        post([this, s] { emit finalModelReady(s); });
+        return {Outcome::Finished, QString::fromStdString(session->pruneRun().history().stopReason)};
     } catch (const Cancelled&) {
         return {Outcome::Cancelled, {}};
     } catch (const std::exception& e) {

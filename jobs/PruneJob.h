@@ -47,8 +47,6 @@ public:
     QString runDir() const { return runDir_; }
     // The model after the latest completed iteration (the original before the first).
     std::shared_ptr<const graph::Graph> currentModel() const;
-    // Measures a batch-1 forward after every iteration for the cost plot (on by default).
-    void setMeasureLatency(bool on) { measureLatency_ = on; }
 
 signals:
     void stateChanged(fp::jobs::PruneJob::State state);
@@ -89,7 +87,6 @@ private:
     std::atomic<bool> cancel_{false};
     State state_ = State::Idle;
     QString runDir_;
-    bool measureLatency_ = true;
     QFutureWatcher<Outcome> watcher_;
 
     mutable QMutex mutex_;                         // guards the members below

@@ -3,7 +3,6 @@
 #include <QDir>
 #include <QFileInfo>
 
-#include "jobs/LatencyMeter.h"
 #include "jobs/SummaryBuilder.h"
 #include "prune/History.h"
 #include "prune/PruneRun.h"
@@ -18,7 +17,7 @@ bool isRun(const QString& dir) { return prune::PruneRun::isRunDir(dir.toStdStrin
 RunHistory read(const QString& dir) {
     const QString path = QFileInfo(dir).absoluteFilePath();
     const auto h = prune::loadHistory(QDir(path).filePath(QStringLiteral("run.json")).toStdString());
-    return SummaryBuilder::history(h, path, LatencyMeter::load(path));
+    return SummaryBuilder::history(h, path);
 }
 
 }  // namespace

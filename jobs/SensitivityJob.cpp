@@ -68,7 +68,8 @@ bool SensitivityJob::start(std::shared_ptr<const graph::Graph> model, const Prun
             prune::SensitivityOptions options;
             for (const auto& l : settings.list(QStringLiteral("lock"))) options.locked.insert(l.toStdString());
             const auto started = std::chrono::steady_clock::now();
-            const auto report = [&](int done, int total) {
+            const auto report = [&](const ProgressEvent& e) {
+                const int done = e.step, total = e.steps;
                 const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
                 const double left = done > 1 ? spent / (done - 1) * (total - done) : -1.0;
                 QMetaObject::invokeMethod(

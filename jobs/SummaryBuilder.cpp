@@ -104,7 +104,11 @@ ModelSummary SummaryBuilder::summary(const graph::Graph& g, const std::set<std::
     return s;
 }
 
-RunHistory SummaryBuilder::history(const prune::History& h, const QString& runDir, const QMap<int, double>& latency) {
+RunHistory SummaryBuilder::history(const prune::History& h, const QString& runDir) {
+    const auto latency = [&h](int iteration) {
+        const auto it = h.latencyMs.find(iteration);
+        return it == h.latencyMs.end() ? -1.0 : it->second;
+    };
     RunHistory r;
     r.model = qs(h.model);
     r.runDir = runDir;
@@ -121,7 +125,7 @@ RunHistory SummaryBuilder::history(const prune::History& h, const QString& runDi
     original.params = h.originalParams;
     original.macs = h.originalMacs;
     original.metrics = toQt(h.originalMetrics);
-    original.latencyMs = latency.value(0, -1.0);
+    original.latencyMs = latency(0);
     r.points.push_back(original);
     for (const auto& it : h.iterations) {
         IterationPoint p;
@@ -132,7 +136,7 @@ RunHistory SummaryBuilder::history(const prune::History& h, const QString& runDi
         for (const auto& [layer, removed] : it.removed) p.filtersRemoved += static_cast<qint64>(removed.size());
         p.metrics = toQt(it.metrics);
         p.seconds = toQt(it.seconds);
-        p.latencyMs = latency.value(it.iteration, -1.0);
+        p.latencyMs = latency(it.iteration);
         r.points.push_back(p);
     }
     const auto& rec = h.recovery;

@@ -20,9 +20,8 @@ public:
     static ModelSummary summary(const graph::Graph& graph, const std::set<std::string>& locked = {},
                                 const prune::History* history = nullptr,
                                 const prune::IterationRecord* last = nullptr);
-    // Every iteration so far, with measured latencies (iteration -> ms) when known.
-    static RunHistory history(const prune::History& history, const QString& runDir,
-                              const QMap<int, double>& latencyMs = {});
+    // Every iteration so far, with the latencies the run measured (History::latencyMs).
+    static RunHistory history(const prune::History& history, const QString& runDir);
 };
 
 }  // namespace fp::jobs

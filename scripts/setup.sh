@@ -16,6 +16,7 @@ packages=(
     qt6-base-dev qt6-base-dev-tools qt6-qpa-plugins qt6-multimedia-dev qt6-svg-dev
     libqcustomplot-dev libqcustomplot2.1-qt6 libgraphviz-dev
     libtorch-dev libdnnl-dev libopenblas0 libopencv-dev libonnx-dev libprotobuf-dev protobuf-compiler
+    libgloo-dev  # distributed runs: LibTorch's c10d Gloo group needs Gloo's headers and library
     libcli11-dev nlohmann-json3-dev
     python3-torch python3-torchvision python3-onnx python3-numpy
     xvfb xauth

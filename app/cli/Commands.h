@@ -12,5 +12,6 @@ void addExportCommand(CLI::App& app);
 void addPruneCommand(CLI::App& app);  // prune and replay
 void addTrainCommand(CLI::App& app);
 void addStudyCommand(CLI::App& app);  // criteria compared under one recipe
+void addLaunchCommand(CLI::App& app);  // a distributed prune on local ranks
 
 }  // namespace fp::cli

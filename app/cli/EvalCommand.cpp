@@ -77,9 +77,9 @@ int run(const Options& opt) {
     vo.workers = opt.workers;
     vo.cacheDir = opt.cacheDir;
     if (isatty(STDERR_FILENO))
-        vo.progress = [](int done, int total) {
-            std::fprintf(stderr, "\rembedding %d/%d", done, total);
-            if (done == total) std::fprintf(stderr, "\n");
+        vo.progress = [](const ProgressEvent& e) {
+            std::fprintf(stderr, "\rembedding %d/%d", e.step, e.steps);
+            if (e.step == e.steps) std::fprintf(stderr, "\n");
         };
     const eval::VerificationResult res = eval::Verifier(g, vo).run(pairs);
     const eval::VerificationReport& r = res.report;

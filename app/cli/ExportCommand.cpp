@@ -1,20 +1,15 @@
 // faceprune-cli export MODEL --out FILE.onnx [--keep-bn] [--with-head]: writes
 // ONNX, then loads the file back through OpenCV and reports how far its outputs
 // are from FacePrune's own executor on a fixed input.
-#include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 
-#include <opencv2/dnn.hpp>
-
 #include "app/cli/Commands.h"
-#include "exec/Executor.h"
+#include "io/ExportCheck.h"
 #include "io/OnnxExporter.h"
 #include "models/ModelLoader.h"
 #include "util/Errors.h"
-#include "util/ImageInput.h"
 
 namespace fp::cli {
 
@@ -30,37 +25,6 @@ struct Options {
 // What `export` accepts as MODEL: everything loadModel() takes (a pruning run
 // directory goes here too, ahead of it).
 graph::Graph loadSource(const std::string& spec) { return models::loadModel(spec); }
-
-// Two images of seeded uniform noise at the model's input size, preprocessed as
-// the model wants: the same input on every run and every machine.
-Tensor checkBatch(const graph::Preprocess& pre) {
-    cv::RNG rng(20240531);
-    std::vector<cv::Mat> images;
-    for (int i = 0; i < 2; ++i) {
-        cv::Mat img(pre.height, pre.width, CV_8UC3);
-        rng.fill(img, cv::RNG::UNIFORM, 0, 256);
-        images.push_back(img);
-    }
-    return image::toBatch(images, pre);
-}
-
-struct Difference {
-    float maxDiff = 0.f;
-    float maxValue = 0.f;
-};
-
-Difference compare(const Tensor& ours, const cv::Mat& theirs) {
-    if (static_cast<int64_t>(theirs.total()) != ours.numel())
-        throw Error("OpenCV's output has " + std::to_string(theirs.total()) + " values, FacePrune's " +
-                    std::to_string(ours.numel()));
-    const cv::Mat flat = theirs.reshape(1, 1);
-    Difference d;
-    for (int64_t i = 0; i < ours.numel(); ++i) {
-        d.maxDiff = std::max(d.maxDiff, std::fabs(flat.at<float>(0, static_cast<int>(i)) - ours.data[i]));
-        d.maxValue = std::max(d.maxValue, std::fabs(ours.data[i]));
-    }
-    return d;
-}
 
 int run(const Options& opt) {
     const graph::Graph g = loadSource(opt.model);
@@ -83,38 +47,17 @@ int run(const Options& opt) {
                     static_cast<long long>(report.denormalsFlushed));
 
     // Read the file back through OpenCV and run both on the same input.
-    const Tensor batch = checkBatch(g.preprocess);
-    std::vector<std::string> names{g.embeddingName()};
-    std::vector<cv::String> onnxNames{"embedding"};
-    if (head) {
-        names.push_back(g.logitsName());
-        onnxNames.push_back("logits");
-    }
-    exec::Executor executor(g);
-    const auto ours = executor.run(batch, names);
-
-    std::vector<cv::Mat> theirs;
-    try {
-        cv::dnn::Net net = cv::dnn::readNetFromONNX(opt.out);
-        const std::vector<int> dims(batch.shape.begin(), batch.shape.end());
-        net.setInput(cv::Mat(static_cast<int>(dims.size()), dims.data(), CV_32F, const_cast<float*>(batch.data.data())));
-        net.forward(theirs, onnxNames);
-    } catch (const cv::Exception& e) {
-        std::cerr << "error: OpenCV cannot run the exported file: " << e.what() << '\n';
+    const io::AgreementResult check = io::checkOnnxAgreement(g, opt.out, head);
+    if (!check.ran) {
+        std::cerr << "error: " << check.text << '\n';
         return 1;
     }
-    int status = 0;
-    for (size_t i = 0; i < names.size(); ++i) {
-        const Difference d = compare(ours.at(names[i]), theirs[i]);
-        std::printf("%s: OpenCV %s vs FacePrune on a fixed batch of 2: max |diff| %.3g (values up to %.3g)\n",
-                    onnxNames[i].c_str(), CV_VERSION, d.maxDiff, d.maxValue);
-        // float32 rounding of a different summation order stays far below this.
-        if (d.maxDiff > 1e-3f * std::max(1.f, d.maxValue)) {
-            std::cerr << "warning: OpenCV's '" << onnxNames[i] << "' output disagrees with FacePrune's\n";
-            status = 1;
-        }
+    std::printf("%s\n", check.text.c_str());
+    if (!check.agrees) {
+        std::cerr << "warning: the exported file's outputs disagree with FacePrune's\n";
+        return 1;
     }
-    return status;
+    return 0;
 }
 
 }  // namespace

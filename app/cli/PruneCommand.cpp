@@ -8,8 +8,10 @@
 #include "app/cli/Commands.h"
 #include "app/cli/PruneOptions.h"
 #include "app/cli/RunReport.h"
+#include "dist/Group.h"
 #include "io/NativeFormat.h"
 #include "models/ModelLoader.h"
+#include "prune/PruneSession.h"
 #include "prune/Replay.h"
 #include "prune/RunData.h"
 #include "util/Errors.h"
@@ -22,72 +24,87 @@ std::atomic<bool> interrupted{false};
 
 extern "C" void onInterrupt(int) { interrupted = true; }
 
-int runPrune(const PruneOptions& o) {
+// This process's rank of a distributed run (--world-size > 1), or none.
+std::unique_ptr<dist::Group> joinGroup(const DistributedOptions& d) {
+    if (d.worldSize <= 1) return nullptr;
+    dist::GroupOptions g;
+    g.rank = d.rank;
+    g.worldSize = d.worldSize;
+    dist::parseMaster(d.master, g);
+    g.timeout = std::chrono::milliseconds(static_cast<int64_t>(d.timeoutSeconds * 1000));
+    return dist::Group::join(g);
+}
+
+int runPrune(const PruneOptions& o, const DistributedOptions& d) {
     std::signal(SIGINT, onInterrupt);
     std::signal(SIGTERM, onInterrupt);
     // Bad settings fail before anything loads.
     const prune::RunRequest request = o.resume.empty() ? toRequest(o) : prune::RunRequest{};
+    if (d.worldSize > 1 && o.resume.empty() && request.data.batchSize < 2 * d.worldSize)
+        throw InputError("--batch-size " + std::to_string(request.data.batchSize) + " is too small for " +
+                         std::to_string(d.worldSize) + " ranks: each rank's share needs two faces at least");
     const std::string train = o.value("train");
-    prune::RunCallbacks cb;
-    std::unique_ptr<prune::PruneRun> run;
-    cb.iterationDone = [&](const prune::IterationRecord& r, const graph::Graph&) { printIteration(run->history(), r); };
-    cb.recoveryEvaluated = [&](const prune::RecoveryPoint& p) {
-        printRecoveryPoint(p, run->history().config.recoverySteps);
-    };
-    cb.progress = [&](const prune::ProgressEvent& e) {
-        printProgress(e, run ? run->history().config.maxIterations : request.config.maxIterations);
-    };
-
-    prune::RunData data;
-    if (!o.resume.empty()) {
-        run = std::make_unique<prune::PruneRun>(prune::PruneRun::open(o.resume));
-        if (run->finished()) {
-            std::printf("%s: the run already finished (%s)\n", o.resume.c_str(), run->history().stopReason.c_str());
-            return 0;
-        }
-        auto settings = prune::DataSettings::fromMap(run->history().data);
-        if (o.given.count("train")) settings.trainDir = train;
-        data = prune::prepareRunData(settings, run->model().preprocess);
-        std::printf("resuming %s after iteration %zu%s\n", o.resume.c_str(), run->history().iterations.size(),
-                    run->history().recovery.started
-                        ? (", recovery step " + std::to_string(run->history().recovery.stepsDone)).c_str()
-                        : "");
-    } else {
-        if (o.model.empty() || train.empty() || o.out.empty())
-            throw Error("prune needs --model, --train and --out (or --resume RUN_DIR)");
-        prune::PruneConfig config = request.config;
-        const prune::DataSettings& settings = request.data;
-        graph::Graph model = models::loadModel(o.model);
-        data = prune::prepareRunData(settings, model.preprocess);
-        std::printf("%s: %zu training identities (%zu images), %zu held out (%zu pairs)\n", train.c_str(),
+    const auto group = joinGroup(d);
+    // Rank 0 speaks for the run; the other ranks only report their errors.
+    const bool speaks = !group || group->leads();
+    prune::SessionEvents events;
+    std::unique_ptr<prune::PruneSession> session;
+    const auto history = [&]() -> const prune::History& { return session->pruneRun().history(); };
+    events.note = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
+    events.dataReady = [&](const prune::DataSettings& settings, const prune::RunData& data) {
+        std::printf("%s: %zu training identities (%zu images), %zu held out (%zu pairs)\n", settings.trainDir.c_str(),
                     data.trainIdentities, data.trainImages, data.verifyIdentities, data.verifyPairs);
         describeRecoveryData(data, o.verbose);
         for (const auto& s : data.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
-        applyRecoveryEpochs(config, o, data);
-        run = std::make_unique<prune::PruneRun>(prune::PruneRun::start(
-            o.out, std::move(model), o.model, config, *data.train, data.evaluate, &interrupted, cb,
-            settings.toMap()));
-        const auto& h = run->history();
+    };
+    events.run.iterationDone = [&](const prune::IterationRecord& r, const graph::Graph&) {
+        printIteration(history(), r);
+    };
+    events.run.recoveryEvaluated = [&](const prune::RecoveryPoint& p) {
+        printRecoveryPoint(p, history().config.recoverySteps);
+    };
+    events.run.progress = [&](const ProgressEvent& e) {
+        printProgress(e, session->hasRun() ? history().config.maxIterations : request.config.maxIterations);
+    };
+    if (!speaks) events = {};
+    else if (group)
+        std::printf("rank 0 of %d: every rank scores and trains on its share of each batch of %d\n",
+                    group->worldSize(), request.data.batchSize);
+    session = std::make_unique<prune::PruneSession>(interrupted, events);
+    session->setGroup(group.get());
+
+    if (!o.resume.empty()) {
+        session->resume(o.resume, o.given.count("train") ? train : std::string());
+        if (session->finished()) {
+            if (speaks)
+                std::printf("%s: the run already finished (%s)\n", o.resume.c_str(), history().stopReason.c_str());
+            return 0;
+        }
+    } else {
+        if (o.model.empty() || train.empty() || o.out.empty())
+            throw Error("prune needs --model, --train and --out (or --resume RUN_DIR)");
+        session->start(o.out, models::loadModel(o.model), o.model, request, nullptr, o.recoveryEpochs);
+        if (!speaks) return session->run() == prune::PruneSession::Outcome::Stopped ? 130 : 0;
+        const auto& h = history();
         std::printf("original: %lld filters, params %.2fM, MACs %.1fM", static_cast<long long>(h.originalFilters),
                     h.originalParams / 1e6, h.originalMacs / 1e6);
         if (auto it = h.originalMetrics.find("accuracy"); it != h.originalMetrics.end())
             std::printf(", accuracy %.2f%%", 100 * it->second);
+        if (auto it = h.latencyMs.find(0); it != h.latencyMs.end()) std::printf(", %.2f ms at batch 1", it->second);
         std::printf("\n");
     }
-    try {
-        run->run(*data.train, data.evaluate, &interrupted, cb, data.recovery.get());
-    } catch (const Cancelled&) {
-        // Stopped inside a step rather than between them: the run folder holds the last whole one.
-    }
+    const auto outcome = session->run();
+    if (!speaks) return outcome == prune::PruneSession::Outcome::Stopped ? 130 : 0;
     if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\r%80s\r", "");
-    if (!run->finished()) {
+    const auto& run = session->pruneRun();
+    if (outcome == prune::PruneSession::Outcome::Stopped) {
         std::printf("stopped after iteration %zu; everything up to it is saved. Resume with: faceprune-cli prune "
                     "--resume %s\n",
-                    run->history().iterations.size(), run->dir().string().c_str());
+                    run.history().iterations.size(), run.dir().string().c_str());
         return 130;
     }
-    std::printf("done: %s. Final model: %s\n", run->history().stopReason.c_str(),
-                (run->dir() / "final.fpm").string().c_str());
+    std::printf("done: %s. Final model: %s\n", run.history().stopReason.c_str(),
+                (run.dir() / "final.fpm").string().c_str());
     return 0;
 }
 
@@ -113,8 +130,8 @@ int runReplay(const ReplayOptions& o) {
         data = prune::prepareRunData(settings, original.preprocess);
         training.train = data.recovery.get();  // fine-tuning read the recovery batches
         training.cancel = &interrupted;
-        training.progress = [&](int iteration, int step, int steps) {
-            printProgress({iteration, prune::Phase::FineTuning, step, steps}, static_cast<int>(h.iterations.size()));
+        training.progress = [&](const ProgressEvent& e) {
+            printProgress(e, static_cast<int>(h.iterations.size()));
         };
         std::printf("replaying %zu iterations with %d fine-tuning steps each on %s\n", h.iterations.size(),
                     h.config.finetuneSteps, settings.trainDir.c_str());
@@ -159,8 +176,10 @@ void addPruneCommand(CLI::App& app) {
     cmd->add_option("--out", o->out, "Run folder to create (history, checkpoints, final model)");
     cmd->add_option("--resume", o->resume, "Continue the run in this folder");
     addRunOptions(cmd, *o);
-    cmd->callback([o] {
-        if (int code = runPrune(*o)) throw CLI::RuntimeError(code);
+    auto d = std::make_shared<DistributedOptions>();
+    addDistributedOptions(cmd, *d);
+    cmd->callback([o, d] {
+        if (int code = runPrune(*o, *d)) throw CLI::RuntimeError(code);
     });
 
     auto r = std::make_shared<ReplayOptions>();

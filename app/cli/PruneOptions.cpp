@@ -92,19 +92,28 @@ void addRunOptions(CLI::App* cmd, PruneOptions& o, const std::set<std::string>& 
     cmd->add_flag("--verbose", o.verbose, "Name every unlabelled image left out");
 }
 
+void addDistributedOptions(CLI::App* cmd, DistributedOptions& d) {
+    const char* group = "Distributed (README: running across machines)";
+    cmd->add_option("--world-size", d.worldSize, "Ranks of a distributed run (each runs this command)")
+        ->check(CLI::Range(1, 1024))
+        ->group(group);
+    cmd->add_option("--rank", d.rank, "This process's rank, 0 .. world size - 1 (rank 0 writes the run folder)")
+        ->check(CLI::NonNegativeNumber)
+        ->group(group);
+    cmd->add_option("--master", d.master, "HOST:PORT where rank 0 listens for the others")
+        ->capture_default_str()
+        ->group(group);
+    cmd->add_option("--dist-timeout", d.timeoutSeconds, "Seconds a rank waits for the others before it gives up")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber)
+        ->group(group);
+}
+
 prune::RunRequest toRequest(const PruneOptions& o) {
     prune::RunRequest r = prune::defaultRunRequest();
     prune::applySettings(r, o.given);
     if (r.config.target && !o.given.count("iterations")) r.config.maxIterations = 200;
     return r;
-}
-
-void applyRecoveryEpochs(prune::PruneConfig& c, const PruneOptions& o, const prune::RunData& data) {
-    if (c.recoverySteps == 0 || o.recoveryEpochs <= 0.0 || !data.recovery) return;
-    const auto perPass = data.recovery->batchesPerPass();
-    c.recoverySteps = std::max(1, static_cast<int>(std::ceil(o.recoveryEpochs * static_cast<double>(perPass))));
-    std::printf("final recovery: %g passes of %lld batches = %d steps\n", o.recoveryEpochs,
-                static_cast<long long>(perPass), c.recoverySteps);
 }
 
 void describeRecoveryData(const prune::RunData& data, bool verbose) {

@@ -23,15 +23,21 @@ struct PruneOptions {
     std::string value(const std::string& key) const;
 };
 
+// One rank of a distributed run (`faceprune-cli launch` sets these for local ranks).
+struct DistributedOptions {
+    int worldSize = 1;
+    int rank = 0;
+    std::string master = "127.0.0.1:29500";
+    double timeoutSeconds = 300;  // waiting for the other ranks (rank 0 verifies while they wait)
+};
+void addDistributedOptions(CLI::App* cmd, DistributedOptions& d);
+
 // An option --KEY for every run setting but those in leaveOut, writing into `o`.
 void addRunOptions(CLI::App* cmd, PruneOptions& o, const std::set<std::string>& leaveOut = {});
 
 // The default request with the given settings applied; throws fp::InputError naming a bad setting.
 // With a target, the iteration limit is only a guard: 200 unless --iterations is given.
 prune::RunRequest toRequest(const PruneOptions& o);
-// --recovery-epochs: the final recovery's length in passes over the recovery faces, once they are
-// known (run.json keeps the steps it comes to). Prints the conversion.
-void applyRecoveryEpochs(prune::PruneConfig& c, const PruneOptions& o, const prune::RunData& data);
 
 // "unlabelled recovery faces: N (M left out ...)"; with verbose, every image left out on stderr.
 void describeRecoveryData(const prune::RunData& data, bool verbose);

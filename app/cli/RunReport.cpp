@@ -19,11 +19,11 @@ void printVerificationAndEndLine(const std::map<std::string, double>& m) {
 
 }  // namespace
 
-void printProgress(const prune::ProgressEvent& e, int maxIterations) {
+void printProgress(const ProgressEvent& e, int maxIterations) {
     if (!isatty(STDERR_FILENO)) return;  // a bar redrawn with \r only makes sense on a terminal
     const int width = 30;
     const int filled = e.steps ? width * e.step / e.steps : 0;
-    std::fprintf(stderr, "\riteration %d/%d %-12s [%s%s] %d/%d   ", e.iteration, maxIterations, prune::phaseName(e.phase),
+    std::fprintf(stderr, "\riteration %d/%d %-12s [%s%s] %d/%d   ", e.iteration, maxIterations, phaseName(e.phase),
                  std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), e.step, e.steps);
     std::fflush(stderr);
 }

@@ -5,7 +5,7 @@
 
 namespace fp::cli {
 
-void printProgress(const prune::ProgressEvent& e, int maxIterations);
+void printProgress(const ProgressEvent& e, int maxIterations);
 void printIteration(const prune::History& h, const prune::IterationRecord& r);
 void printRecoveryPoint(const prune::RecoveryPoint& p, int steps);
 

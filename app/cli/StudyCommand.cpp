@@ -12,9 +12,8 @@
 #include "app/cli/Commands.h"
 #include "app/cli/PruneOptions.h"
 #include "app/cli/RunReport.h"
-#include "exec/Executor.h"
-#include "io/NativeFormat.h"
 #include "models/ModelLoader.h"
+#include "prune/PruneSession.h"
 #include "prune/Study.h"
 #include "util/Errors.h"
 
@@ -38,20 +37,6 @@ std::vector<std::string> splitList(const std::string& s) {
     return out;
 }
 
-// Batch-1 latency in ms: the fastest of a few runs (slower ones measured something else too).
-double latencyMs(const graph::Graph& g) {
-    exec::Executor net(g);
-    const Tensor input = Tensor::zeros({1, 3, g.preprocess.height, g.preprocess.width});
-    net.embed(input);
-    double best = 1e30;
-    for (int i = 0; i < 30; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        net.embed(input);
-        best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
-    return best;
-}
-
 int runStudy(StudyOptions o) {
     std::signal(SIGINT, onStudyInterrupt);
     std::signal(SIGTERM, onStudyInterrupt);
@@ -67,11 +52,10 @@ int runStudy(StudyOptions o) {
 
     graph::Graph model = models::loadModel(o.model);
     const prune::DataSettings& settings = request.data;
-    auto data = prune::prepareRunData(settings, model.preprocess);
+    auto data = std::make_shared<prune::RunData>(prune::prepareRunData(settings, model.preprocess));
     std::printf("%s: %zu training identities (%zu images), %zu held out (%zu pairs)\n", train.c_str(),
-                data.trainIdentities, data.trainImages, data.verifyIdentities, data.verifyPairs);
-    describeRecoveryData(data, o.verbose);
-    const double originalMs = latencyMs(model);
+                data->trainIdentities, data->trainImages, data->verifyIdentities, data->verifyPairs);
+    describeRecoveryData(*data, o.verbose);
 
     std::vector<prune::StudyRow> rows;
     std::map<std::string, std::string> failures;
@@ -80,38 +64,40 @@ int runStudy(StudyOptions o) {
         std::printf("== %s -> %s\n", criterion.c_str(), dir.c_str());
         std::fflush(stdout);
         try {
-            std::unique_ptr<prune::PruneRun> run;
-            prune::RunCallbacks cb;
-            cb.progress = [&](const prune::ProgressEvent& e) {
-                printProgress(e, run ? run->history().config.maxIterations : 0);
+            prune::SessionEvents events;
+            std::unique_ptr<prune::PruneSession> session;
+            const auto history = [&]() -> const prune::History& { return session->pruneRun().history(); };
+            events.note = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
+            events.run.progress = [&](const ProgressEvent& e) {
+                printProgress(e, session->hasRun() ? history().config.maxIterations : 0);
             };
-            cb.iterationDone = [&](const prune::IterationRecord& r, const graph::Graph&) {
-                printIteration(run->history(), r);
+            events.run.iterationDone = [&](const prune::IterationRecord& r, const graph::Graph&) {
+                printIteration(history(), r);
             };
-            cb.recoveryEvaluated = [&](const prune::RecoveryPoint& p) {
-                printRecoveryPoint(p, run->history().config.recoverySteps);
+            events.run.recoveryEvaluated = [&](const prune::RecoveryPoint& p) {
+                printRecoveryPoint(p, history().config.recoverySteps);
             };
+            session = std::make_unique<prune::PruneSession>(stopStudy, events);
             if (prune::PruneRun::isRunDir(dir)) {
-                run = std::make_unique<prune::PruneRun>(prune::PruneRun::open(dir));
+                session->resume(dir, {}, data);
             } else {
-                prune::PruneConfig config = request.config;
-                config.criterion = prune::criterionFromName(criterion);
-                applyRecoveryEpochs(config, o, data);
-                run = std::make_unique<prune::PruneRun>(prune::PruneRun::start(
-                    dir, model, o.model, config, *data.train, data.evaluate, &stopStudy, cb, settings.toMap()));
+                prune::RunRequest r = request;
+                r.config.criterion = prune::criterionFromName(criterion);
+                session->start(dir, model, o.model, r, data, o.recoveryEpochs);
             }
-            run->run(*data.train, data.evaluate, &stopStudy, cb, data.recovery.get());
+            const auto outcome = session->run();
             if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\r%80s\r", "");
-            if (!run->finished()) break;  // stopped by the user: the table below holds what finished
-            const auto finalModel = io::loadNative(dir / "final.fpm");
-            auto r = prune::studyRows(criterion, run->history(), originalMs, latencyMs(finalModel));
+            if (outcome == prune::PruneSession::Outcome::Stopped) break;  // the table below holds what finished
+            auto r = prune::studyRows(criterion, history());
             const auto& last = r.back();
             std::printf("%s: %s; MACs %.1f%%, accuracy %.2f%%, TAR@FAR=1e-3 %.2f%%, %.2f ms (original %.2f ms)\n",
-                        criterion.c_str(), run->history().stopReason.c_str(), 100 * last.macsLeft,
+                        criterion.c_str(), history().stopReason.c_str(), 100 * last.macsLeft,
                         100 * (last.metrics.count("accuracy") ? last.metrics.at("accuracy") : 0.0),
                         100 * (last.metrics.count("tar_far1e-3") ? last.metrics.at("tar_far1e-3") : 0.0),
-                        last.latencyMs, originalMs);
+                        last.latencyMs, r.front().latencyMs);
             rows.insert(rows.end(), r.begin(), r.end());
+        } catch (const Cancelled&) {
+            break;  // stopped while the run was being set up: it starts again next time
         } catch (const std::exception& e) {
             // One criterion that does not apply (BatchNorm criteria on a BN-folded model) stops only itself.
             std::fprintf(stderr, "%s: %s\n", criterion.c_str(), e.what());

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
     fp::cli::addPruneCommand(app);
     fp::cli::addTrainCommand(app);
     fp::cli::addStudyCommand(app);
+    fp::cli::addLaunchCommand(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

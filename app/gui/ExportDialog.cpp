@@ -158,7 +158,7 @@ void ExportDialog::onExported(const jobs::ExportResult& r) {
                               QLocale().formattedDataSize(r.bytes))
                          .arg(double(r.params) / 1e6, 0, 'f', 3)
                          .arg(double(r.macs) / 1e6, 0, 'f', 1)
-                         .arg(color, r.check.text.toHtmlEscaped()));
+                         .arg(color, QString::fromStdString(r.check.text).toHtmlEscaped()));
     for (const QString& line : jobs::latencyLines(r)) result_->setText(result_->text() + QStringLiteral("<br>") + line.toHtmlEscaped());
     emit exported(r);
 }

@@ -858,7 +858,10 @@ QDialog* MainWindow::showExportDialog() {
     d->setOriginal(liveOriginal_);
     d->setAttribute(Qt::WA_DeleteOnClose);
     connect(d, &ExportDialog::exported, this, [this](const jobs::ExportResult& r) {
-        log_->append(tr("Wrote %1 (%2, %3 bytes). %4").arg(r.path, r.description).arg(r.bytes).arg(r.check.text),
+        log_->append(tr("Wrote %1 (%2, %3 bytes). %4")
+                         .arg(r.path, r.description)
+                         .arg(r.bytes)
+                         .arg(QString::fromStdString(r.check.text)),
                      r.check.agrees ? widgets::LogPanel::Level::Info : widgets::LogPanel::Level::Warning);
         lastExport_ = r;
     });

@@ -126,7 +126,7 @@ QString ReportWriter::html(const ReportInput& in) {
 
     out += QStringLiteral("<h2>Export</h2>\n");
     if (const auto& e = in.lastExport) {
-        QStringList lines{esc(e->path + QStringLiteral(": ") + e->description), esc(e->check.text)};
+        QStringList lines{esc(e->path + QStringLiteral(": ") + e->description), esc(QString::fromStdString(e->check.text))};
         for (const QString& line : jobs::latencyLines(*e)) lines << esc(line);
         out += QStringLiteral("<p>%1</p>\n").arg(lines.join(QStringLiteral("<br>")));
     }

@@ -24,6 +24,9 @@ BatchLoader::BatchLoader(std::vector<Sample> samples, AlignedCache& cache, const
     : samples_(std::move(samples)), cache_(cache), pre_(pre), options_(options) {
     if (samples_.empty()) throw InputError("batch loader: no images to load");
     if (options_.batchSize < 1) throw InputError("batch loader: batch size must be at least 1");
+    if (options_.shardCount < 1 || options_.shardIndex < 0 || options_.shardIndex >= options_.shardCount)
+        throw InputError("batch loader: shard " + std::to_string(options_.shardIndex) + " of " +
+                         std::to_string(options_.shardCount) + " does not exist");
     if (options_.epochs < 0) throw InputError("batch loader: epochs must be 0 (endless) or more");
     options_.workers = std::max(1, options_.workers);
     options_.queueBatches = std::max(1, options_.queueBatches);
@@ -62,7 +65,7 @@ void BatchLoader::stop() {
     batchReady_.notify_all();
 }
 
-bool BatchLoader::cancelled() const { return options_.cancel && options_.cancel->load(); }
+bool BatchLoader::cancelled() const { return fp::cancelled(options_.cancel); }
 
 std::vector<std::string> BatchLoader::problems() const {
     std::lock_guard lock(mutex_);
@@ -162,8 +165,12 @@ std::optional<Batch> BatchLoader::build(int64_t k) {
     const int epoch = static_cast<int>(k / batchesPerEpoch_);
     const int64_t position = k % batchesPerEpoch_;
     const auto order = orderOf(epoch);
-    const size_t begin = static_cast<size_t>(position * options_.batchSize);
-    const size_t end = std::min(begin + static_cast<size_t>(options_.batchSize), order->size());
+    const size_t whole = static_cast<size_t>(position * options_.batchSize);
+    const size_t length = std::min(static_cast<size_t>(options_.batchSize), order->size() - whole);
+    const auto share = [&](int part) {
+        return whole + length * static_cast<size_t>(part) / static_cast<size_t>(options_.shardCount);
+    };
+    const size_t begin = share(options_.shardIndex), end = share(options_.shardIndex + 1);
 
     std::vector<cv::Mat> crops;
     std::vector<int64_t> labels;
@@ -187,8 +194,12 @@ std::optional<Batch> BatchLoader::build(int64_t k) {
         labels.push_back(samples_[s].label);
         if (flipped) ++flipped_;
     }
-    if (crops.empty()) return std::nullopt;
+    if (crops.empty() && options_.shardCount == 1) return std::nullopt;
     Batch batch;
+    if (crops.empty()) {  // this rank's share lost every image: an empty batch keeps it in step
+        batch.images = Tensor::zeros({0, 3, pre_.height, pre_.width});
+        return batch;
+    }
     batch.images = image::toBatch(crops, pre_);
     batch.labels = std::move(labels);
     return batch;

@@ -22,6 +22,7 @@
 #include "data/SeededRandom.h"
 #include "graph/Preprocess.h"
 #include "util/Errors.h"
+#include "util/Cancel.h"
 
 namespace fp::data {
 
@@ -37,7 +38,12 @@ struct LoaderOptions {
     int workers = 2;
     int queueBatches = 4;                       // batches prepared ahead of the consumer
     bool dropLast = false;                      // leave out the last, short batch of each epoch
-    const std::atomic<bool>* cancel = nullptr;  // set by the user to abort; next() then returns nothing
+    const CancelToken* cancel = nullptr;  // set by the user to abort; next() then returns nothing
+    // Distributed runs: every rank orders the batches alike and loads only its share of each,
+    // shard `shardIndex` of `shardCount` contiguous parts; the parts of all ranks make the batch a
+    // single process would load. A share that loses every image comes back empty, not skipped, so
+    // that the ranks stay in step.
+    int shardIndex = 0, shardCount = 1;
 };
 
 class BatchLoader {

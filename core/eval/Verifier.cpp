@@ -59,7 +59,7 @@ VerificationResult Verifier::run(const PairList& pairs) {
     // Unit-length embeddings per image; empty where the image gave none.
     std::vector<std::vector<float>> embeddings(pairs.images.size());
     const int total = result.imagesTotal;
-    if (options_.progress) options_.progress(0, total);
+    report(options_.progress, 0, Phase::Embedding, 0, total);
     while (std::optional<data::Batch> batch = loader.next()) {
         Tensor e = executor.embed(batch->images);
         if (options_.flip) {
@@ -78,10 +78,10 @@ VerificationResult Verifier::run(const PairList& pairs) {
             for (int64_t k = 0; k < dim; ++k) out[k] = v[k] * inv;
         }
         // Images go through in list order, so the last label tells how far the pass is.
-        if (options_.progress) options_.progress(static_cast<int>(batch->labels.back()) + 1, total);
+        report(options_.progress, 0, Phase::Embedding, static_cast<int>(batch->labels.back()) + 1, total);
     }
     if (loader.cancelled()) throw Cancelled("cancelled while verifying");
-    if (options_.progress) options_.progress(total, total);
+    report(options_.progress, 0, Phase::Embedding, total, total);
 
     const data::CacheStats stats = cache.stats();
     result.imagesWithoutFace = static_cast<int>(stats.noFace);

@@ -11,6 +11,8 @@
 #include "eval/Pairs.h"
 #include "eval/VerificationMetrics.h"
 #include "graph/Graph.h"
+#include "util/Cancel.h"
+#include "util/Progress.h"
 
 namespace fp::eval {
 
@@ -20,8 +22,8 @@ struct VerifierOptions {
     int workers = 2;                 // loader threads (decode, detect, align)
     std::filesystem::path cacheDir;  // aligned-face cache; empty = AlignedCache::defaultDir()
     float minFaceScore = 0.7f;
-    std::function<void(int done, int total)> progress;  // images embedded so far (from the calling thread)
-    const std::atomic<bool>* cancel = nullptr;          // set to abort: run() throws fp::Cancelled
+    ProgressSink progress;           // Phase::Embedding: images embedded so far (from the calling thread)
+    const CancelToken* cancel = nullptr;          // set to abort: run() throws fp::Cancelled
 };
 
 struct VerificationResult {

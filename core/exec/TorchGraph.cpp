@@ -12,6 +12,7 @@
 #include "exec/Layout.h"
 #include "exec/ScoringConv.h"
 #include "exec/TrainingPReLU.h"
+#include "graph/NormalisationFold.h"
 #include "util/Errors.h"
 
 namespace fp::exec {
@@ -186,7 +187,8 @@ bool TorchGraph::usesCheapBackward(size_t index, const torch::Tensor& x) const {
 
 namespace {
 
-// An eval-mode BatchNorm as y = x * scale + shift, per channel.
+// An eval-mode BatchNorm as y = x * scale + shift on the executor's own (possibly trainable) tensors:
+// the Taylor-BN criterion needs its gradients. Folding uses graph::normalisationAffine.
 std::pair<torch::Tensor, torch::Tensor> batchNormAffine(std::unordered_map<std::string, torch::Tensor>& p,
                                                         double eps) {
     auto scale = p["weight"] * torch::rsqrt(p["running_var"] + eps);
@@ -201,11 +203,14 @@ void TorchGraph::foldBatchNorm() {
     torch::NoGradGuard noGrad;
     const auto& nodes = graph_.nodes();
     for (size_t i = 0; i < nodes.size(); ++i) {
-        if (nodes[i].op != Op::BatchNorm || inputIndex_[i].size() != 1) continue;
+        // Folded at run time into convs only: the BatchNorm's output stays available to captures.
+        if (nodes[i].op != Op::BatchNorm || !graph::foldsIntoProducer(graph_, nodes[i])) continue;
         const int c = inputIndex_[i][0];
-        if (nodes[size_t(c)].op != Op::Conv2d || graph_.consumers(nodes[size_t(c)].name).size() != 1) continue;
+        if (nodes[size_t(c)].op != Op::Conv2d) continue;
         auto& conv = params_[size_t(c)];
-        const auto [scale, shift] = batchNormAffine(params_[i], nodes[i].eps);
+        const graph::ChannelAffine a = graph::normalisationAffine(nodes[i]);
+        const auto scale = torch::tensor(a.scale, torch::kDouble).to(torch::kFloat);
+        const auto shift = torch::tensor(a.shift, torch::kDouble).to(torch::kFloat);
         const auto& w = conv["weight"];
         Folded& f = folded_[size_t(c)];
         f.weight = (w * scale.view({-1, 1, 1, 1})).contiguous(w.suggest_memory_format());

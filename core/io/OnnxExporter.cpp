@@ -10,7 +10,7 @@
 
 #include <onnx/onnx_pb.h>
 
-#include "graph/Denormals.h"
+#include "io/InferenceGraph.h"
 #include "io/PreprocessJson.h"
 #include "util/AtomicFile.h"
 #include "util/Errors.h"
@@ -38,56 +38,6 @@ bool allEqual(const std::vector<float>& v, float value) {
     for (float x : v)
         if (x != value) return false;
     return true;
-}
-
-// Folds y = x * s + t (per output channel) into the Conv2d / Linear `p` that produces x.
-void foldInto(Node& p, const std::vector<double>& s, const std::vector<double>& t) {
-    Tensor& w = p.param("weight");
-    const int64_t out = w.dim(0);
-    const int64_t per = w.numel() / out;
-    std::vector<float> oldBias = p.hasParam("bias") ? p.param("bias").data : std::vector<float>(out, 0.f);
-    std::vector<float> bias(static_cast<size_t>(out));
-    for (int64_t o = 0; o < out; ++o) {
-        for (int64_t i = 0; i < per; ++i) w.data[o * per + i] = static_cast<float>(w.data[o * per + i] * s[o]);
-        bias[o] = static_cast<float>(oldBias[o] * s[o] + t[o]);
-    }
-    p.params["bias"] = Tensor({out}, std::move(bias));
-}
-
-// A BatchNorm / Scale whose producer is a Conv2d or Linear used by nothing else
-// (and not itself an output) can be folded into it.
-bool foldable(const graph::Graph& g, const Node& n) {
-    if ((n.op != Op::BatchNorm && n.op != Op::Scale) || n.inputs.size() != 1) return false;
-    const Node& p = g.at(n.inputs[0]);
-    if (p.op != Op::Conv2d && p.op != Op::Linear) return false;
-    if (p.name == g.embeddingName() || p.name == g.logitsName()) return false;
-    const auto users = g.consumers(p.name);
-    return users.size() == 1 && users[0] == n.name;
-}
-
-void foldNormalisations(graph::Graph& g) {
-    for (size_t i = 0; i < g.nodes().size();) {
-        const Node& n = g.nodes()[i];
-        if (!foldable(g, n)) {
-            ++i;
-            continue;
-        }
-        const int64_t c = n.shape.c;
-        std::vector<double> s(static_cast<size_t>(c)), t(static_cast<size_t>(c));
-        for (int64_t k = 0; k < c; ++k) {
-            if (n.op == Op::BatchNorm) {
-                s[k] = n.param("weight").data[k] / std::sqrt(double(n.param("running_var").data[k]) + n.eps);
-                t[k] = n.param("bias").data[k] - n.param("running_mean").data[k] * s[k];
-            } else {
-                s[k] = n.param("weight").data[k];
-                t[k] = n.param("bias").data[k];
-            }
-        }
-        const std::string name = n.name, producer = n.inputs[0];
-        foldInto(g.at(producer), s, t);
-        g.rewire(name, producer);  // also moves an output role from the BN onto the conv
-        g.erase(name);             // the next node now sits at index i
-    }
 }
 
 class Writer {
@@ -417,45 +367,6 @@ void addMetadata(onnx::ModelProto& model, const graph::Graph& g, const OnnxExpor
 }
 
 }  // namespace
-
-graph::Graph inferenceGraph(const graph::Graph& source, const OnnxExportOptions& options, int64_t* flushed) {
-    // Surgery edits nodes() directly: check what Graph::add would have before trusting the links.
-    std::set<std::string> seen;
-    int inputs = 0;
-    for (const auto& n : source.nodes()) {
-        if (opName(n.op) == "?")
-            throw UnsupportedOpError("layer '" + n.name + "' has op #" + std::to_string(static_cast<int>(n.op)) +
-                                     ", which FacePrune cannot write to ONNX");
-        for (const auto& in : n.inputs)
-            if (!seen.count(in))
-                throw GraphError(where(n) + ": reads layer '" + in + "', which " +
-                                 (source.find(in) ? "comes after it" : "does not exist"));
-        seen.insert(n.name);
-        inputs += n.op == Op::Input;
-    }
-    if (inputs != 1)
-        throw GraphError("the graph has " + std::to_string(inputs) + " input layers; ONNX export needs exactly one");
-    if (source.embeddingName().empty() || !source.find(source.embeddingName()))
-        throw GraphError("the graph has no embedding output to export");
-
-    graph::Graph g = source;
-    g.inferShapes();  // validates weights against shapes, naming the layer at fault
-    if (!(options.withHead && g.hasHead())) g.setOutputs(g.embeddingName());
-
-    // Dropout is the identity at inference: route its consumers (and outputs) around it.
-    std::vector<std::string> dropouts;
-    for (const auto& n : g.nodes())
-        if (n.op == Op::Dropout) dropouts.push_back(n.name);
-    for (const auto& name : dropouts) g.rewire(name, g.at(name).inputs.at(0));
-    g.removeUnused();
-
-    if (!options.keepBatchNorm) foldNormalisations(g);
-    // After folding: a fold can make a weight denormal.
-    const int64_t zeroed = options.flushDenormals ? graph::flushDenormals(g) : 0;
-    if (flushed) *flushed = zeroed;
-    g.inferShapes();
-    return g;
-}
 
 OnnxExportReport exportOnnx(const graph::Graph& graph, const std::filesystem::path& path,
                             const OnnxExportOptions& options) {

@@ -10,20 +10,13 @@
 #include <string>
 
 #include "graph/Graph.h"
+#include "io/InferenceGraph.h"
 
 namespace fp::io {
 
-struct OnnxExportOptions {
-    // Keep BatchNorm (and Scale) layers as their own ONNX nodes instead of folding
-    // them into the Conv2d / Linear before them (for tools that want to fine-tune).
-    bool keepBatchNorm = false;
-    // Also output "logits" when the graph has an identification head; otherwise
-    // the head is dropped from the file.
-    bool withHead = false;
+// What goes into the file (keepBatchNorm, withHead, flushDenormals: io/InferenceGraph.h), and how.
+struct OnnxExportOptions : InferenceOptions {
     int opset = 13;  // 11 .. 17 (what Debian's libonnx 1.12 knows)
-    // Weights below float32's normal range written as 0 (graph/Denormals.h): runtimes without
-    // flush-to-zero otherwise run the file several times slower, and FacePrune's outputs do not change.
-    bool flushDenormals = true;
     // Written to metadata_props verbatim (after the graph's own metadata).
     std::map<std::string, std::string> extraMetadata;
 };
@@ -41,12 +34,5 @@ struct OnnxExportReport {
 };
 OnnxExportReport exportOnnx(const graph::Graph& graph, const std::filesystem::path& path,
                             const OnnxExportOptions& options = {});
-
-// The graph as the file will hold it: Dropout removed, BatchNorm / Scale folded
-// (unless keepBatchNorm), the head dropped (unless withHead), denormal weights
-// zeroed (unless !flushDenormals; `flushed` counts them). Weights are what the
-// file stores, so its parameter count is the file's.
-graph::Graph inferenceGraph(const graph::Graph& graph, const OnnxExportOptions& options = {},
-                            int64_t* flushed = nullptr);
 
 }  // namespace fp::io

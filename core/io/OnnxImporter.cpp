@@ -4,6 +4,7 @@
 #include <cstring>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -34,6 +35,27 @@ private:
     }
 
     void importNode(const onnx::NodeProto& n);
+    // One handler per ONNX op (or family of ops); importNode looks them up by op_type.
+    using Handler = void (Importer::*)(const onnx::NodeProto&);
+    static const std::map<std::string, Handler>& handlers();
+    void importConv(const onnx::NodeProto& n);
+    void importBatchNorm(const onnx::NodeProto& n);
+    void importRelu(const onnx::NodeProto& n);
+    void importClip(const onnx::NodeProto& n);
+    void importPRelu(const onnx::NodeProto& n);
+    void importLeakyRelu(const onnx::NodeProto& n);
+    void importPool(const onnx::NodeProto& n);
+    void importGlobalAveragePool(const onnx::NodeProto& n);
+    void importReduceL2(const onnx::NodeProto& n);
+    void importReduceMean(const onnx::NodeProto& n);
+    void importPad(const onnx::NodeProto& n);
+    void importArithmetic(const onnx::NodeProto& n);
+    void importConcat(const onnx::NodeProto& n);
+    void importFlatten(const onnx::NodeProto& n);
+    void importReshape(const onnx::NodeProto& n);
+    void importLinear(const onnx::NodeProto& n);
+    void importLpNormalization(const onnx::NodeProto& n);
+    Node simple(const onnx::NodeProto& n, Op kind) const;  // one input, no parameters
     const Constant* constant(const std::string& tensor) const;
     const Constant& needConstant(const onnx::NodeProto& n, int input) const;
     float needScalar(const onnx::NodeProto& n, int input) const;
@@ -206,17 +228,47 @@ void Importer::emitScale(const onnx::NodeProto& n, const std::string& input, std
     emit(n, std::move(node));
 }
 
+// Every op FacePrune imports, and the handler that turns it into graph nodes.
+const std::map<std::string, Importer::Handler>& Importer::handlers() {
+    static const std::map<std::string, Handler> table{
+        {"Conv", &Importer::importConv},
+        {"BatchNormalization", &Importer::importBatchNorm},
+        {"Relu", &Importer::importRelu},
+        {"Clip", &Importer::importClip},
+        {"PRelu", &Importer::importPRelu},
+        {"LeakyRelu", &Importer::importLeakyRelu},
+        {"MaxPool", &Importer::importPool},
+        {"AveragePool", &Importer::importPool},
+        {"GlobalAveragePool", &Importer::importGlobalAveragePool},
+        {"ReduceL2", &Importer::importReduceL2},
+        {"ReduceMean", &Importer::importReduceMean},
+        {"Pad", &Importer::importPad},
+        {"Add", &Importer::importArithmetic},
+        {"Sub", &Importer::importArithmetic},
+        {"Mul", &Importer::importArithmetic},
+        {"Div", &Importer::importArithmetic},
+        {"Concat", &Importer::importConcat},
+        {"Flatten", &Importer::importFlatten},
+        {"Reshape", &Importer::importReshape},
+        {"Squeeze", &Importer::importReshape},
+        {"Gemm", &Importer::importLinear},
+        {"MatMul", &Importer::importLinear},
+        {"LpNormalization", &Importer::importLpNormalization},
+    };
+    return table;
+}
+
+Node Importer::simple(const onnx::NodeProto& n, Op kind) const {
+    Node node;
+    node.op = kind;
+    node.inputs = {producer(n, 0)};
+    return node;
+}
+
 void Importer::importNode(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
     if (n.output_size() == 0 || n.output(0).empty())
         fail("node '" + n.name() + "' (" + op + ") has no output");
-    auto simple = [&](Op kind) {
-        Node node;
-        node.op = kind;
-        node.inputs = {producer(n, 0)};
-        return node;
-    };
-
     if (op == "Constant") {
         for (const auto& a : n.attribute())
             if (a.name() == "value") constants_[n.output(0)] = readOnnxTensor(a.t(), file_);
@@ -250,196 +302,236 @@ void Importer::importNode(const onnx::NodeProto& n) {
         alias(n.output(0), producer(n, 0));
         return;
     }
-    if (op == "Conv") {
-        Node node = simple(Op::Conv2d);
-        const auto& weight = needConstant(n, 1);
-        if (weight.shape.size() != 4) fail(describe(n) + " has a weight of rank " + std::to_string(weight.shape.size()));
-        node.outChannels = weight.shape[0];
-        node.groups = attr<int64_t>(n, "group", 1);
-        node.window = window(n, node.inputs[0], false);
-        node.params["weight"] = weight.tensor();
-        if (n.input_size() > 2 && !n.input(2).empty()) node.params["bias"] = needConstant(n, 2).tensor();
-        emit(n, std::move(node));
-    } else if (op == "BatchNormalization") {
-        Node node = simple(Op::BatchNorm);
-        node.eps = attr<float>(n, "epsilon", 1e-5f);
-        node.params["weight"] = needConstant(n, 1).tensor();
-        node.params["bias"] = needConstant(n, 2).tensor();
-        node.params["running_mean"] = needConstant(n, 3).tensor();
-        node.params["running_var"] = needConstant(n, 4).tensor();
-        emit(n, std::move(node));
-    } else if (op == "Relu") {
-        emit(n, simple(Op::ReLU));
-    } else if (op == "Clip") {
-        Node node = simple(Op::Clip);
-        node.clipMin = attr<float>(n, "min", -INFINITY);
-        node.clipMax = attr<float>(n, "max", INFINITY);
-        if (n.input_size() > 1 && !n.input(1).empty()) node.clipMin = needScalar(n, 1);
-        if (n.input_size() > 2 && !n.input(2).empty()) node.clipMax = needScalar(n, 2);
-        emit(n, std::move(node));
-    } else if (op == "PRelu") {
-        Node node = simple(Op::PReLU);
-        const auto& slope = needConstant(n, 1);
-        node.params["slope"] = Tensor({static_cast<int64_t>(slope.floats.size())}, slope.floats);
-        emit(n, std::move(node));
-    } else if (op == "LeakyRelu") {
-        Node node = simple(Op::PReLU);
-        node.params["slope"] = Tensor({1}, {attr<float>(n, "alpha", 0.01f)});
-        emit(n, std::move(node));
-    } else if (op == "MaxPool" || op == "AveragePool") {
-        Node node = simple(op == "MaxPool" ? Op::MaxPool : Op::AvgPool);
-        if (n.output_size() > 1 && !n.output(1).empty()) fail(describe(n) + " also outputs indices (unsupported)");
-        node.window = window(n, node.inputs[0], true);
-        emit(n, std::move(node));
-    } else if (op == "GlobalAveragePool") {
-        emit(n, simple(Op::GlobalAvgPool));
-    } else if (op == "ReduceL2") {
-        // Only as the norm of an L2 normalisation (ReduceL2 + Div, as FacePrune and
-        // PyTorch's F.normalize export it): remembered here, turned into L2Norm by the Div.
-        const auto axes = attr<std::vector<int64_t>>(n, "axes", {});
-        if (axes != std::vector<int64_t>{1} || attr<int64_t>(n, "keepdims", 1) == 0)
-            throw UnsupportedOpError(file_ + ": " + describe(n) + " computes a norm other than over channels");
-        l2Norms_[n.output(0)] = producer(n, 0);
-    } else if (op == "ReduceMean") {
-        const auto axes = attr<std::vector<int64_t>>(n, "axes", {});
-        if (!(axes == std::vector<int64_t>{2, 3} || axes == std::vector<int64_t>{-2, -1}))
-            throw UnsupportedOpError(file_ + ": " + describe(n) + " averages over axes other than H and W");
-        const bool keep = attr<int64_t>(n, "keepdims", 1) != 0;
-        Node node = simple(Op::GlobalAvgPool);
-        if (!keep) {
-            onnx::NodeProto pooled = n;
-            pooled.set_output(0, n.output(0) + "_pooled");
-            emit(pooled, std::move(node));
-            Node flat;
-            flat.op = Op::Flatten;
-            flat.inputs = {tensorToNode_.at(pooled.output(0))};
-            emit(n, std::move(flat));
-        } else {
-            emit(n, std::move(node));
-        }
-    } else if (op == "Pad") {
-        Node node = simple(Op::Pad);
-        const auto mode = attr<std::string>(n, "mode", "constant");
-        if (mode != "constant") throw UnsupportedOpError(file_ + ": " + describe(n) + " pads in mode '" + mode + "'");
-        std::vector<int64_t> pads = attr<std::vector<int64_t>>(n, "pads", {});
-        if (n.input_size() > 1 && !n.input(1).empty()) pads = needConstant(n, 1).ints;
-        float value = attr<float>(n, "value", 0.f);
-        if (n.input_size() > 2 && !n.input(2).empty()) value = needScalar(n, 2);
-        if (pads.size() != 8 || pads[0] || pads[4])
-            throw UnsupportedOpError(file_ + ": " + describe(n) + " pads something other than C, H and W of an image");
-        if (value != 0.f) throw UnsupportedOpError(file_ + ": " + describe(n) + " pads with a non-zero value");
-        if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; }))
-            throw UnsupportedOpError(file_ + ": " + describe(n) + " crops (negative padding)");
-        node.pads = {pads[1], pads[5], pads[2], pads[6], pads[3], pads[7]};
-        emit(n, std::move(node));
-    } else if (op == "Div" && l2Norms_.count(input(n, 1)) && tensorToNode_.count(n.input(0)) &&
-               l2Norms_.at(n.input(1)) == producer(n, 0)) {
-        Node node = simple(Op::L2Norm);
-        node.eps = 1e-12f;
-        emit(n, std::move(node));
-    } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
-        const Constant* c0 = constant(input(n, 0));
-        const Constant* c1 = constant(input(n, 1));
-        if (!c0 && !c1) {
-            if (op != "Add")
-                throw UnsupportedOpError(file_ + ": " + describe(n) + " combines two computed tensors; only Add can");
-            Node node;
-            node.op = Op::Add;
-            node.inputs = {producer(n, 0), producer(n, 1)};
-            emit(n, std::move(node));
-            return;
-        }
-        if (c0 && c1) {
-            throw UnsupportedOpError(file_ + ": " + describe(n) + " combines two constants (fold them first)");
-        }
-        const int tensorInput = c0 ? 1 : 0;
-        const std::string in = producer(n, tensorInput);
-        const Constant& k = c0 ? *c0 : *c1;
-        Node* linear = graph_.find(in);
-        // MatMul + Add(bias) is how older exporters write a Linear layer: fold the bias in.
-        if (op == "Add" && linear && linear->op == Op::Linear && !linear->hasParam("bias") &&
-            graph_.consumers(in).empty() && static_cast<int64_t>(k.floats.size()) == linear->outChannels) {
-            linear->params["bias"] = Tensor({linear->outChannels}, k.floats);
-            alias(n.output(0), in);
-            return;
-        }
-        const int64_t channels = graph_.at(in).shape.c;
-        const auto values = perChannel(n, k, channels);
-        std::vector<float> mul(values.size(), 1.f), add(values.size(), 0.f);
-        for (size_t i = 0; i < values.size(); ++i) {
-            if (op == "Add") add[i] = values[i];
-            else if (op == "Sub" && tensorInput == 0) add[i] = -values[i];
-            else if (op == "Sub") { mul[i] = -1.f; add[i] = values[i]; }
-            else if (op == "Mul") mul[i] = values[i];
-            else if (tensorInput == 0) mul[i] = 1.f / values[i];
-            else throw UnsupportedOpError(file_ + ": " + describe(n) + " divides a constant by a tensor");
-        }
-        emitScale(n, in, std::move(mul), std::move(add));
-    } else if (op == "Concat") {
-        const auto axis = attr<int64_t>(n, "axis", 1);
-        if (axis != 1 && axis != -3)
-            throw UnsupportedOpError(file_ + ": " + describe(n) + " concatenates along axis " + std::to_string(axis) +
-                                     "; only channels (axis 1) are supported");
-        Node node;
-        node.op = Op::Concat;
-        for (int i = 0; i < n.input_size(); ++i) node.inputs.push_back(producer(n, i));
-        emit(n, std::move(node));
-    } else if (op == "Flatten") {
-        if (attr<int64_t>(n, "axis", 1) != 1) throw UnsupportedOpError(file_ + ": " + describe(n) + " flattens from an axis other than 1");
-        emit(n, simple(Op::Flatten));
-    } else if (op == "Reshape" || op == "Squeeze") {
-        // Only the flatten-to-[N, features] case is a layer a CNN backbone needs.
-        const std::string in = producer(n, 0);
-        const auto shape = graph_.at(in).shape;
-        bool flatten = op == "Squeeze" || (n.input_size() > 1 && shapeValues_.count(n.input(1)));
-        if (!flatten && n.input_size() > 1) {
-            const auto& target = needConstant(n, 1).ints;
-            flatten = target.size() == 2 && (target[1] == -1 || target[1] == shape.numel());
-        }
-        if (!flatten)
-            throw UnsupportedOpError(file_ + ": " + describe(n) + " reshapes to something other than [N, features]");
-        emit(n, simple(Op::Flatten));
-    } else if (op == "Gemm" || op == "MatMul") {
-        Node node = simple(Op::Linear);
-        const auto& b = needConstant(n, 1);
-        if (b.shape.size() != 2) fail(describe(n) + " has a weight of rank " + std::to_string(b.shape.size()));
-        const bool transB = op == "Gemm" && attr<int64_t>(n, "transB", 0) != 0;
-        if (op == "Gemm" && attr<int64_t>(n, "transA", 0) != 0)
-            throw UnsupportedOpError(file_ + ": " + describe(n) + " transposes its input (transA)");
-        const float alpha = op == "Gemm" ? attr<float>(n, "alpha", 1.f) : 1.f;
-        const float beta = op == "Gemm" ? attr<float>(n, "beta", 1.f) : 1.f;
-        const int64_t out = transB ? b.shape[0] : b.shape[1];
-        const int64_t inF = transB ? b.shape[1] : b.shape[0];
-        Tensor w = Tensor::zeros({out, inF});
-        for (int64_t o = 0; o < out; ++o)
-            for (int64_t i = 0; i < inF; ++i)
-                w.data[o * inF + i] = alpha * (transB ? b.floats[o * inF + i] : b.floats[i * out + o]);
-        node.outChannels = out;
-        node.params["weight"] = std::move(w);
-        if (op == "Gemm" && n.input_size() > 2 && !n.input(2).empty()) {
-            const auto& c = needConstant(n, 2);
-            if (c.floats.size() != 1 && static_cast<int64_t>(c.floats.size()) != out)
-                fail(describe(n) + " has a bias of " + std::to_string(c.floats.size()) + " values for " +
-                     std::to_string(out) + " outputs");
-            std::vector<float> bias(static_cast<size_t>(out));
-            for (int64_t o = 0; o < out; ++o) bias[o] = beta * (c.floats.size() == 1 ? c.floats[0] : c.floats[o]);
-            node.params["bias"] = Tensor({out}, std::move(bias));
-        }
-        emit(n, std::move(node));
-    } else if (op == "LpNormalization") {
-        const auto axis = attr<int64_t>(n, "axis", -1);
-        if (attr<int64_t>(n, "p", 2) != 2 || (axis != 1 && axis != -1))
-            throw UnsupportedOpError(file_ + ": " + describe(n) + " is not an L2 normalisation over features");
-        Node node = simple(Op::L2Norm);
-        node.eps = 1e-12f;
-        emit(n, std::move(node));
+    const auto& table = handlers();
+    if (const auto it = table.find(op); it != table.end()) return (this->*it->second)(n);
+    std::string supported;
+    for (const auto& [name, handler] : table) supported += (supported.empty() ? "" : ", ") + name;
+    throw UnsupportedOpError(file_ + ": " + describe(n) + " uses op '" + op + "', which FacePrune cannot import (supported: " +
+                             supported + ", and Identity, Dropout, Constant and shape arithmetic)");
+}
+
+void Importer::importConv(const onnx::NodeProto& n) {
+    Node node = simple(n, Op::Conv2d);
+    const auto& weight = needConstant(n, 1);
+    if (weight.shape.size() != 4) fail(describe(n) + " has a weight of rank " + std::to_string(weight.shape.size()));
+    node.outChannels = weight.shape[0];
+    node.groups = attr<int64_t>(n, "group", 1);
+    node.window = window(n, node.inputs[0], false);
+    node.params["weight"] = weight.tensor();
+    if (n.input_size() > 2 && !n.input(2).empty()) node.params["bias"] = needConstant(n, 2).tensor();
+    emit(n, std::move(node));
+}
+
+void Importer::importBatchNorm(const onnx::NodeProto& n) {
+    Node node = simple(n, Op::BatchNorm);
+    node.eps = attr<float>(n, "epsilon", 1e-5f);
+    node.params["weight"] = needConstant(n, 1).tensor();
+    node.params["bias"] = needConstant(n, 2).tensor();
+    node.params["running_mean"] = needConstant(n, 3).tensor();
+    node.params["running_var"] = needConstant(n, 4).tensor();
+    emit(n, std::move(node));
+}
+
+void Importer::importRelu(const onnx::NodeProto& n) {
+    emit(n, simple(n, Op::ReLU));
+}
+
+void Importer::importClip(const onnx::NodeProto& n) {
+    Node node = simple(n, Op::Clip);
+    node.clipMin = attr<float>(n, "min", -INFINITY);
+    node.clipMax = attr<float>(n, "max", INFINITY);
+    if (n.input_size() > 1 && !n.input(1).empty()) node.clipMin = needScalar(n, 1);
+    if (n.input_size() > 2 && !n.input(2).empty()) node.clipMax = needScalar(n, 2);
+    emit(n, std::move(node));
+}
+
+void Importer::importPRelu(const onnx::NodeProto& n) {
+    Node node = simple(n, Op::PReLU);
+    const auto& slope = needConstant(n, 1);
+    node.params["slope"] = Tensor({static_cast<int64_t>(slope.floats.size())}, slope.floats);
+    emit(n, std::move(node));
+}
+
+void Importer::importLeakyRelu(const onnx::NodeProto& n) {
+    Node node = simple(n, Op::PReLU);
+    node.params["slope"] = Tensor({1}, {attr<float>(n, "alpha", 0.01f)});
+    emit(n, std::move(node));
+}
+
+void Importer::importPool(const onnx::NodeProto& n) {
+    const std::string& op = n.op_type();
+    Node node = simple(n, op == "MaxPool" ? Op::MaxPool : Op::AvgPool);
+    if (n.output_size() > 1 && !n.output(1).empty()) fail(describe(n) + " also outputs indices (unsupported)");
+    node.window = window(n, node.inputs[0], true);
+    emit(n, std::move(node));
+}
+
+void Importer::importGlobalAveragePool(const onnx::NodeProto& n) {
+    emit(n, simple(n, Op::GlobalAvgPool));
+}
+
+void Importer::importReduceL2(const onnx::NodeProto& n) {
+    // Only as the norm of an L2 normalisation (ReduceL2 + Div, as FacePrune and
+    // PyTorch's F.normalize export it): remembered here, turned into L2Norm by the Div.
+    const auto axes = attr<std::vector<int64_t>>(n, "axes", {});
+    if (axes != std::vector<int64_t>{1} || attr<int64_t>(n, "keepdims", 1) == 0)
+        throw UnsupportedOpError(file_ + ": " + describe(n) + " computes a norm other than over channels");
+    l2Norms_[n.output(0)] = producer(n, 0);
+}
+
+void Importer::importReduceMean(const onnx::NodeProto& n) {
+    const auto axes = attr<std::vector<int64_t>>(n, "axes", {});
+    if (!(axes == std::vector<int64_t>{2, 3} || axes == std::vector<int64_t>{-2, -1}))
+        throw UnsupportedOpError(file_ + ": " + describe(n) + " averages over axes other than H and W");
+    const bool keep = attr<int64_t>(n, "keepdims", 1) != 0;
+    Node node = simple(n, Op::GlobalAvgPool);
+    if (!keep) {
+        onnx::NodeProto pooled = n;
+        pooled.set_output(0, n.output(0) + "_pooled");
+        emit(pooled, std::move(node));
+        Node flat;
+        flat.op = Op::Flatten;
+        flat.inputs = {tensorToNode_.at(pooled.output(0))};
+        emit(n, std::move(flat));
     } else {
-        throw UnsupportedOpError(file_ + ": " + describe(n) + " uses op '" + op +
-                                 "', which FacePrune cannot import (supported: Conv, BatchNormalization, Relu, Clip, "
-                                 "PRelu, LeakyRelu, MaxPool, AveragePool, GlobalAveragePool, ReduceMean, ReduceL2 (+Div), Pad, Add, "
-                                 "Sub, Mul, Div, Concat, Flatten, Reshape, Gemm, MatMul, Identity, Dropout, "
-                                 "LpNormalization)");
+        emit(n, std::move(node));
     }
+}
+
+void Importer::importPad(const onnx::NodeProto& n) {
+    Node node = simple(n, Op::Pad);
+    const auto mode = attr<std::string>(n, "mode", "constant");
+    if (mode != "constant") throw UnsupportedOpError(file_ + ": " + describe(n) + " pads in mode '" + mode + "'");
+    std::vector<int64_t> pads = attr<std::vector<int64_t>>(n, "pads", {});
+    if (n.input_size() > 1 && !n.input(1).empty()) pads = needConstant(n, 1).ints;
+    float value = attr<float>(n, "value", 0.f);
+    if (n.input_size() > 2 && !n.input(2).empty()) value = needScalar(n, 2);
+    if (pads.size() != 8 || pads[0] || pads[4])
+        throw UnsupportedOpError(file_ + ": " + describe(n) + " pads something other than C, H and W of an image");
+    if (value != 0.f) throw UnsupportedOpError(file_ + ": " + describe(n) + " pads with a non-zero value");
+    if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; }))
+        throw UnsupportedOpError(file_ + ": " + describe(n) + " crops (negative padding)");
+    node.pads = {pads[1], pads[5], pads[2], pads[6], pads[3], pads[7]};
+    emit(n, std::move(node));
+}
+
+void Importer::importArithmetic(const onnx::NodeProto& n) {
+    const std::string& op = n.op_type();
+    // x / ReduceL2(x): the L2 normalisation remembered by importReduceL2.
+    if (op == "Div" && l2Norms_.count(input(n, 1)) && tensorToNode_.count(n.input(0)) &&
+        l2Norms_.at(n.input(1)) == producer(n, 0)) {
+        Node node = simple(n, Op::L2Norm);
+        node.eps = 1e-12f;
+        emit(n, std::move(node));
+        return;
+    }
+    const Constant* c0 = constant(input(n, 0));
+    const Constant* c1 = constant(input(n, 1));
+    if (!c0 && !c1) {
+        if (op != "Add")
+            throw UnsupportedOpError(file_ + ": " + describe(n) + " combines two computed tensors; only Add can");
+        Node node;
+        node.op = Op::Add;
+        node.inputs = {producer(n, 0), producer(n, 1)};
+        emit(n, std::move(node));
+        return;
+    }
+    if (c0 && c1) {
+        throw UnsupportedOpError(file_ + ": " + describe(n) + " combines two constants (fold them first)");
+    }
+    const int tensorInput = c0 ? 1 : 0;
+    const std::string in = producer(n, tensorInput);
+    const Constant& k = c0 ? *c0 : *c1;
+    Node* linear = graph_.find(in);
+    // MatMul + Add(bias) is how older exporters write a Linear layer: fold the bias in.
+    if (op == "Add" && linear && linear->op == Op::Linear && !linear->hasParam("bias") &&
+        graph_.consumers(in).empty() && static_cast<int64_t>(k.floats.size()) == linear->outChannels) {
+        linear->params["bias"] = Tensor({linear->outChannels}, k.floats);
+        alias(n.output(0), in);
+        return;
+    }
+    const int64_t channels = graph_.at(in).shape.c;
+    const auto values = perChannel(n, k, channels);
+    std::vector<float> mul(values.size(), 1.f), add(values.size(), 0.f);
+    for (size_t i = 0; i < values.size(); ++i) {
+        if (op == "Add") add[i] = values[i];
+        else if (op == "Sub" && tensorInput == 0) add[i] = -values[i];
+        else if (op == "Sub") { mul[i] = -1.f; add[i] = values[i]; }
+        else if (op == "Mul") mul[i] = values[i];
+        else if (tensorInput == 0) mul[i] = 1.f / values[i];
+        else throw UnsupportedOpError(file_ + ": " + describe(n) + " divides a constant by a tensor");
+    }
+    emitScale(n, in, std::move(mul), std::move(add));
+}
+
+void Importer::importConcat(const onnx::NodeProto& n) {
+    const auto axis = attr<int64_t>(n, "axis", 1);
+    if (axis != 1 && axis != -3)
+        throw UnsupportedOpError(file_ + ": " + describe(n) + " concatenates along axis " + std::to_string(axis) +
+                                 "; only channels (axis 1) are supported");
+    Node node;
+    node.op = Op::Concat;
+    for (int i = 0; i < n.input_size(); ++i) node.inputs.push_back(producer(n, i));
+    emit(n, std::move(node));
+}
+
+void Importer::importFlatten(const onnx::NodeProto& n) {
+    if (attr<int64_t>(n, "axis", 1) != 1) throw UnsupportedOpError(file_ + ": " + describe(n) + " flattens from an axis other than 1");
+    emit(n, simple(n, Op::Flatten));
+}
+
+void Importer::importReshape(const onnx::NodeProto& n) {
+    const std::string& op = n.op_type();
+    // Only the flatten-to-[N, features] case is a layer a CNN backbone needs.
+    const std::string in = producer(n, 0);
+    const auto shape = graph_.at(in).shape;
+    bool flatten = op == "Squeeze" || (n.input_size() > 1 && shapeValues_.count(n.input(1)));
+    if (!flatten && n.input_size() > 1) {
+        const auto& target = needConstant(n, 1).ints;
+        flatten = target.size() == 2 && (target[1] == -1 || target[1] == shape.numel());
+    }
+    if (!flatten)
+        throw UnsupportedOpError(file_ + ": " + describe(n) + " reshapes to something other than [N, features]");
+    emit(n, simple(n, Op::Flatten));
+}
+
+void Importer::importLinear(const onnx::NodeProto& n) {
+    const std::string& op = n.op_type();
+    Node node = simple(n, Op::Linear);
+    const auto& b = needConstant(n, 1);
+    if (b.shape.size() != 2) fail(describe(n) + " has a weight of rank " + std::to_string(b.shape.size()));
+    const bool transB = op == "Gemm" && attr<int64_t>(n, "transB", 0) != 0;
+    if (op == "Gemm" && attr<int64_t>(n, "transA", 0) != 0)
+        throw UnsupportedOpError(file_ + ": " + describe(n) + " transposes its input (transA)");
+    const float alpha = op == "Gemm" ? attr<float>(n, "alpha", 1.f) : 1.f;
+    const float beta = op == "Gemm" ? attr<float>(n, "beta", 1.f) : 1.f;
+    const int64_t out = transB ? b.shape[0] : b.shape[1];
+    const int64_t inF = transB ? b.shape[1] : b.shape[0];
+    Tensor w = Tensor::zeros({out, inF});
+    for (int64_t o = 0; o < out; ++o)
+        for (int64_t i = 0; i < inF; ++i)
+            w.data[o * inF + i] = alpha * (transB ? b.floats[o * inF + i] : b.floats[i * out + o]);
+    node.outChannels = out;
+    node.params["weight"] = std::move(w);
+    if (op == "Gemm" && n.input_size() > 2 && !n.input(2).empty()) {
+        const auto& c = needConstant(n, 2);
+        if (c.floats.size() != 1 && static_cast<int64_t>(c.floats.size()) != out)
+            fail(describe(n) + " has a bias of " + std::to_string(c.floats.size()) + " values for " +
+                 std::to_string(out) + " outputs");
+        std::vector<float> bias(static_cast<size_t>(out));
+        for (int64_t o = 0; o < out; ++o) bias[o] = beta * (c.floats.size() == 1 ? c.floats[0] : c.floats[o]);
+        node.params["bias"] = Tensor({out}, std::move(bias));
+    }
+    emit(n, std::move(node));
+}
+
+void Importer::importLpNormalization(const onnx::NodeProto& n) {
+    const auto axis = attr<int64_t>(n, "axis", -1);
+    if (attr<int64_t>(n, "p", 2) != 2 || (axis != 1 && axis != -1))
+        throw UnsupportedOpError(file_ + ": " + describe(n) + " is not an L2 normalisation over features");
+    Node node = simple(n, Op::L2Norm);
+    node.eps = 1e-12f;
+    emit(n, std::move(node));
 }
 
 graph::Graph Importer::run() {

@@ -1,5 +1,6 @@
 #include "prune/FineTune.h"
 
+#include "dist/Group.h"
 #include "exec/TorchGraph.h"
 #include "graph/GraphBuilder.h"
 #include "train/Trainer.h"
@@ -9,12 +10,26 @@ namespace fp::prune {
 
 namespace {
 
-bool cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(); }
+// Sums of this rank's values over every rank, in place (nothing alone).
+void sumAcrossRanks(dist::Group* group, std::vector<torch::Tensor> tensors) {
+    if (!group) return;
+    std::vector<float> flat;
+    for (const auto& t : tensors) {
+        const auto c = t.contiguous().to(torch::kFloat);
+        flat.insert(flat.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    }
+    group->allReduceSum(flat);
+    int64_t offset = 0;
+    for (auto& t : tensors) {
+        t.copy_(torch::from_blob(flat.data() + offset, t.sizes(), torch::kFloat));
+        offset += t.numel();
+    }
+}
 
 }  // namespace
 
 double fitLinearHead(graph::Graph& g, data::BatchSource& source, const HeadFitOptions& opt,
-                     const std::atomic<bool>* cancel) {
+                     const CancelToken* cancel) {
     if (source.numClasses() < 2) throw Error("fitting a head needs at least two training identities");
     const std::string emb = g.embeddingName();
     if (!g.at(emb).shape.flat) throw GraphError("embedding '" + emb + "' is not a flat vector");
@@ -32,11 +47,16 @@ double fitLinearHead(graph::Graph& g, data::BatchSource& source, const HeadFitOp
             labels.push_back(torch::tensor(batch.labels, torch::kLong));
         }
     }
-    if (feats.empty()) throw Error("no training images to fit the identification head on");
-    auto x = torch::cat(feats);
-    auto y = torch::cat(labels);
+    if (feats.empty() && !opt.group) throw Error("no training images to fit the identification head on");
+    auto x = feats.empty() ? torch::zeros({0, g.at(emb).shape.c}) : torch::cat(feats);
+    auto y = labels.empty() ? torch::zeros({0}, torch::kLong) : torch::cat(labels);
     // Standardise scale so one learning rate suits embeddings of any magnitude.
-    const double scale = 1.0 / std::max(1e-6, x.norm(2, 1).mean().item<double>());
+    torch::Tensor norms = torch::tensor(
+        {static_cast<float>(x.norm(2, 1).sum().item<double>()), static_cast<float>(x.size(0))}, torch::kFloat);
+    sumAcrossRanks(opt.group, {norms});
+    const double count = norms[1].item<double>();
+    if (count == 0) throw Error("no training images to fit the identification head on");
+    const double scale = 1.0 / std::max(1e-6, norms[0].item<double>() / count);
     x = x * scale;
 
     const int64_t dim = x.size(1), classes = source.numClasses();
@@ -47,11 +67,18 @@ double fitLinearHead(graph::Graph& g, data::BatchSource& source, const HeadFitOp
     for (int step = 0; step < opt.steps; ++step) {
         if (cancelled(cancel)) throw Cancelled("cancelled while fitting the identification head");
         sgd.zero_grad();
-        auto loss = torch::cross_entropy_loss(torch::linear(x, w, b), y);
+        // The mean over every rank's images: each sums its own, over the count of all.
+        auto loss = torch::cross_entropy_loss(torch::linear(x, w, b), y, {}, at::Reduction::Sum) / count;
         loss.backward();
+        {
+            torch::NoGradGuard noGrad;
+            sumAcrossRanks(opt.group, {w.mutable_grad(), b.mutable_grad()});
+        }
         sgd.step();
     }
-    const double accuracy = torch::linear(x, w, b).argmax(1).eq(y).to(torch::kFloat64).mean().item<double>();
+    torch::Tensor right = torch::linear(x, w, b).argmax(1).eq(y).sum().to(torch::kFloat).view({1});
+    sumAcrossRanks(opt.group, {right});
+    const double accuracy = right.item<double>() / count;
 
     // Replace any existing head by the fitted one (weights absorb the scale).
     if (g.hasHead()) {
@@ -88,7 +115,7 @@ FineTuneOptions fineTuneOptions(const PruneConfig& c, uint64_t seed, const graph
 }
 
 double fineTune(graph::Graph& g, data::BatchSource& source, const FineTuneOptions& opt,
-                const std::atomic<bool>* cancel, const std::function<void(int)>& progress) {
+                const CancelToken* cancel, const ProgressSink& progress) {
     if (opt.steps <= 0) return 0.0;
     if (!g.hasHead()) throw Error("fine-tuning needs an identification head");
     train::TrainOptions t;
@@ -110,7 +137,9 @@ double fineTune(graph::Graph& g, data::BatchSource& source, const FineTuneOption
         trainer.setTeacher(*opt.teacher);
     }
     trainer.setCancel(cancel);
-    if (progress) trainer.setProgress([&progress](const train::TrainProgress& p) { progress(p.step); });
+    trainer.setGroup(opt.group);
+    if (progress)
+        trainer.setProgress([&](const train::TrainProgress& p) { report(progress, 0, Phase::FineTuning, p.step, opt.steps); });
     return trainer.run().meanLoss;
 }
 

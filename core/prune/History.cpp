@@ -46,6 +46,7 @@ json configToJson(const PruneConfig& c) {
            {"flops_lambda", c.flopsLambda},
            {"regulariser_cost", regulariserCostName(c.regulariserCost)},
            {"latency_batch", c.latencyBatch},
+           {"measure_latency", c.measureLatency},
            {"min_width_fraction", c.constraints.minWidthFraction},
            {"min_width", c.constraints.minWidth},
            {"min_width_of", c.constraints.minWidthOf},
@@ -84,6 +85,7 @@ PruneConfig configFromJson(const json& j) {
     c.flopsLambda = j.at("flops_lambda");
     c.regulariserCost = regulariserCostFromName(j.value("regulariser_cost", "macs"));
     c.latencyBatch = jsonInt<int>(j, "latency_batch", 32);
+    c.measureLatency = j.value("measure_latency", true);
     c.constraints.minWidthFraction = j.at("min_width_fraction");
     c.constraints.minWidth = jsonInt<decltype(c.constraints.minWidth)>(j.at("min_width"));
     c.constraints.minWidthOf = jsonIntMap<int64_t>(j.at("min_width_of"));
@@ -152,6 +154,7 @@ void saveHistory(const History& h, const std::filesystem::path& path) {
                  {"data", h.data},
                  {"iterations", iterations},
                  {"recovery", recovery},
+                 {"latency_ms", h.latencyMs},
                  {"stop_reason", h.stopReason}};
     util::AtomicFile file(path);
     file.stream() << j.dump(1) << '\n';
@@ -204,6 +207,7 @@ History loadHistory(const std::filesystem::path& path) {
             h.recovery.bestRoc = r.at("best_roc").get<std::vector<std::array<double, 2>>>();
             h.recovery.seconds = r.at("seconds");
         }
+        h.latencyMs = j.value("latency_ms", std::map<int, double>{});
         h.stopReason = j.value("stop_reason", "");
     } catch (const json::exception& e) {
         throw Error(path.string() + ": corrupt pruning history (" + e.what() + ")");

@@ -54,6 +54,9 @@ struct History {
     std::map<std::string, std::string> data;  // where the data came from (for resuming): train folder ...
     std::vector<IterationRecord> iterations;
     RecoveryRecord recovery;
+    // Batch-1 forward in ms on the machine that ran it: 0 = the original, k = after iteration k,
+    // -1 = the final model (PruneRun::kFinalModel). Absent where not measured.
+    std::map<int, double> latencyMs;
     std::string stopReason;               // empty while running
 };
 

@@ -58,6 +58,7 @@ struct PruneConfig {
     double flopsLambda = 0.0;           // weight of the cost regulariser (0 = none)
     RegulariserCost regulariserCost = RegulariserCost::Macs;
     int latencyBatch = 32;              // batch size latency is measured at (RegulariserCost::Latency)
+    bool measureLatency = true;         // time a batch-1 forward of each iteration's model (History::latencyMs)
     PlanConstraints constraints;
     std::set<std::string> locked;       // layers the user keeps whole
     uint64_t seed = 1;

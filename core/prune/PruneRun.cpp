@@ -15,6 +15,8 @@
 #include "prune/Scorer.h"
 #include "prune/Surgery.h"
 #include "train/Trainer.h"
+#include "dist/Group.h"
+#include "exec/LatencyMeter.h"
 #include "util/Errors.h"
 
 namespace fp::prune {
@@ -23,7 +25,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(); }
+// FNV-1a over the chosen group ids: what every rank of a distributed run must agree on.
+uint64_t digest(const std::vector<int>& ids) {
+    uint64_t h = 1469598103934665603ull;
+    for (int id : ids)
+        for (int byte = 0; byte < 4; ++byte) {
+            h ^= static_cast<uint64_t>((static_cast<uint32_t>(id) >> (8 * byte)) & 0xff);
+            h *= 1099511628211ull;
+        }
+    return h;
+}
 
 double secondsSince(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -40,10 +51,6 @@ double shareLeft(const History& h, TargetKind kind, const graph::Graph& g) {
 }
 
 bool needsHead(const PruneConfig& c) { return needsData(c.criterion) || c.finetuneSteps > 0; }
-
-void emit(const RunCallbacks& cb, int iteration, Phase phase, int step, int steps) {
-    if (cb.progress) cb.progress({iteration, phase, step, steps});
-}
 
 // The final recovery's training: warm-up, then a cosine to 0 over its steps, on the run's losses.
 train::TrainOptions recoveryOptions(const PruneConfig& c, uint64_t seed, const fs::path& checkpointDir) {
@@ -79,18 +86,6 @@ const RecoveryPoint& pointAt(const RecoveryRecord& r, int step) {
 
 }  // namespace
 
-const char* phaseName(Phase p) {
-    switch (p) {
-    case Phase::FittingHead: return "fitting head";
-    case Phase::Scoring: return "scoring";
-    case Phase::Removing: return "removing";
-    case Phase::FineTuning: return "fine-tuning";
-    case Phase::Evaluating: return "evaluating";
-    case Phase::Recovering: return "recovering";
-    }
-    return "?";
-}
-
 PruneRun::PruneRun(fs::path dir, History history, graph::Graph model)
     : dir_(std::move(dir)), history_(std::move(history)), model_(std::move(model)) {}
 
@@ -111,8 +106,8 @@ bool PruneRun::isRunDir(const fs::path& dir) {
 
 PruneRun PruneRun::start(const fs::path& runDir, graph::Graph model, const std::string& modelSpec,
                          const PruneConfig& config, data::BatchSource& train, const Evaluator& evaluate,
-                         const std::atomic<bool>* cancel, const RunCallbacks& callbacks,
-                         const std::map<std::string, std::string>& dataSettings) {
+                         const CancelToken* cancel, const RunCallbacks& callbacks,
+                         const std::map<std::string, std::string>& dataSettings, dist::Group* group) {
     std::error_code ec;
     if (isRunDir(runDir))
         throw Error(runDir.string() + " already holds a pruning run; resume it or choose another folder");
@@ -141,10 +136,10 @@ PruneRun PruneRun::start(const fs::path& runDir, graph::Graph model, const std::
         throw Error("the training data has " + std::to_string(train.numClasses()) +
                     " identities; pruning with data needs at least two");
     if (needsHead(config) && !model.hasHead()) {
-        emit(callbacks, 0, Phase::FittingHead, 0, 1);
-        const double acc = fitLinearHead(model, train, {.seed = config.seed}, cancel);
+        report(callbacks.progress, 0, Phase::FittingHead, 0, 1);
+        const double acc = fitLinearHead(model, train, {.seed = config.seed, .group = group}, cancel);
         h.originalMetrics["head_train_accuracy"] = acc;
-        emit(callbacks, 0, Phase::FittingHead, 1, 1);
+        report(callbacks.progress, 0, Phase::FittingHead, 1, 1);
     } else if (needsHead(config) && model.at(model.logitsName()).outChannels != train.numClasses()) {
         throw Error("the model's head has " + std::to_string(model.at(model.logitsName()).outChannels) +
                     " classes but the training data has " + std::to_string(train.numClasses()) + " identities");
@@ -168,14 +163,17 @@ PruneRun PruneRun::start(const fs::path& runDir, graph::Graph model, const std::
                         std::to_string(static_cast<int>(config.target->fractionLeft * 100)) + "%");
     }
     if (evaluate) {
-        emit(callbacks, 0, Phase::Evaluating, 0, 1);
+        report(callbacks.progress, 0, Phase::Evaluating, 0, 1);
         Evaluation e = evaluate(model);
         for (const auto& [k, v] : e.metrics) h.originalMetrics[k] = v;
         h.originalRoc = std::move(e.roc);
     }
+    if (config.measureLatency) h.latencyMs[0] = exec::measureLatencyMs(model);
     io::saveNative(model, runDir / "original.fpm");
     saveHistory(h, runDir / "run.json");
-    return PruneRun(runDir, std::move(h), std::move(model));
+    PruneRun run(runDir, std::move(h), std::move(model));
+    run.group_ = group;
+    return run;
 }
 
 PruneRun PruneRun::open(const fs::path& runDir) {
@@ -231,7 +229,7 @@ int64_t PruneRun::groupsToRemove(const ChannelGraph& cg, const std::vector<int>&
     return lo;
 }
 
-bool PruneRun::recover(data::BatchSource& source, const Evaluator& evaluate, const std::atomic<bool>* cancel,
+bool PruneRun::recover(data::BatchSource& source, const Evaluator& evaluate, const CancelToken* cancel,
                        const RunCallbacks& callbacks, std::string& reason) {
     const PruneConfig& c = history_.config;
     RecoveryRecord& r = history_.recovery;
@@ -251,8 +249,9 @@ bool PruneRun::recover(data::BatchSource& source, const Evaluator& evaluate, con
     train::Trainer trainer(model_, source, o);
     if (c.distils()) trainer.setTeacher(original());
     trainer.setCancel(cancel);
+    trainer.setGroup(group_);
     trainer.setProgress([&](const train::TrainProgress& p) {
-        emit(callbacks, iteration, Phase::Recovering, p.step, p.steps);
+        report(callbacks.progress, iteration, Phase::Recovering, p.step, p.steps);
     });
     if (train::Trainer::hasCheckpoint(folder)) trainer.resume(folder);
 
@@ -261,7 +260,7 @@ bool PruneRun::recover(data::BatchSource& source, const Evaluator& evaluate, con
         RecoveryPoint p{trainer.step(), {}};
         Evaluation e;
         if (evaluate) {
-            emit(callbacks, iteration, Phase::Evaluating, 0, 1);
+            report(callbacks.progress, iteration, Phase::Evaluating, 0, 1);
             e = evaluate(model_);
             p.metrics = e.metrics;
         }
@@ -315,13 +314,14 @@ static void stampSummary(graph::Graph& g, const History& h) {
 
 void PruneRun::finish(const std::string& reason) {
     history_.stopReason = reason;
+    if (history_.config.measureLatency) history_.latencyMs[kFinalModel] = exec::measureLatencyMs(model_);
     stampSummary(model_, history_);
     io::saveNative(model_, dir_ / "final.fpm");
     saveHistory(history_, dir_ / "run.json");
     writeLayerAnalysis(history_, dir_ / "layers.csv");
 }
 
-void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const std::atomic<bool>* cancel,
+void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const CancelToken* cancel,
                    const RunCallbacks& callbacks, data::BatchSource* recoverySource) {
     const PruneConfig& c = history_.config;
     data::BatchSource& recovery = recoverySource ? *recoverySource : train;
@@ -342,6 +342,7 @@ void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const st
         if (prunable.empty()) return finish("nothing left to prune");
         const auto scoringSeed = static_cast<uint32_t>(iterationSeed(c.seed, k, SeedPurpose::Scoring));
         Scorer scorer(model_, cg, c.criterion, scoringSeed);
+        scorer.setGroup(group_);
         if (needsData(c.criterion)) {
             train.restart(iterationSeed(c.seed, k, SeedPurpose::ScoringBatches));
             const int steps = c.scoringBatches > 0 ? c.scoringBatches : static_cast<int>(train.batchesPerPass());
@@ -349,7 +350,7 @@ void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const st
             for (int b = 0; b < steps && train.next(batch); ++b) {
                 if (cancelled(cancel)) return;  // the last completed iteration stays as it is
                 scorer.accumulate(batch);
-                emit(callbacks, k, Phase::Scoring, b + 1, steps);
+                report(callbacks.progress, k, Phase::Scoring, b + 1, steps);
             }
         }
         if (cancelled(cancel)) return;
@@ -358,7 +359,8 @@ void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const st
         if (c.flopsLambda > 0.0 && c.regulariserCost == RegulariserCost::Latency) {
             // Measured on the model as it is now, since each removal moves where the time goes.
             t0 = std::chrono::steady_clock::now();
-            const auto nodeSeconds = measureNodeSeconds(model_, c.latencyBatch);
+            auto nodeSeconds = measureNodeSeconds(model_, c.latencyBatch);
+            if (group_) group_->broadcast(nodeSeconds);  // one rank's timing, or the ranks would rank apart
             scores = scorer.finish(c.flopsLambda, savingPerGroup(model_, cg, nodeSeconds));
             rec.seconds["latency"] = secondsSince(t0);
         } else {
@@ -372,7 +374,7 @@ void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const st
 
         // Remove the lowest-ranked groups.
         t0 = std::chrono::steady_clock::now();
-        emit(callbacks, k, Phase::Removing, 0, 1);
+        report(callbacks.progress, k, Phase::Removing, 0, 1);
         std::vector<int> ranked = prunable;
         std::stable_sort(ranked.begin(), ranked.end(),
                          [&](int a, int b) { return scores.groups[a] < scores.groups[b]; });
@@ -383,6 +385,7 @@ void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const st
                                                                c.perIterationPercent / 100.0 * prunable.size()))));
         const auto chosen = selectGroups(model_, cg, ranked, count, c.constraints);
         if (chosen.empty()) return finish("every prunable layer is at its minimum width");
+        if (group_) group_->checkSame("removal (iteration " + std::to_string(k) + ")", digest(chosen));
         for (int id : chosen)
             for (int a : cg.groups()[id].atoms) {
                 const Atom& atom = cg.atoms()[a];
@@ -393,17 +396,18 @@ void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const st
         for (auto& [layer, v] : rec.removed) std::sort(v.begin(), v.end());
         removeGroups(model_, cg, chosen);
         rec.seconds["removing"] = secondsSince(t0);
-        emit(callbacks, k, Phase::Removing, 1, 1);
+        report(callbacks.progress, k, Phase::Removing, 1, 1);
 
         // Fine-tune.
         if (c.finetuneSteps > 0) {
             t0 = std::chrono::steady_clock::now();
-            const auto ft = fineTuneOptions(c, iterationSeed(c.seed, k, SeedPurpose::FineTuning),
-                                            c.distils() ? &original() : nullptr);
+            auto ft = fineTuneOptions(c, iterationSeed(c.seed, k, SeedPurpose::FineTuning),
+                                      c.distils() ? &original() : nullptr);
+            ft.group = group_;
             const int last = k - 1;
             try {
-                rec.metrics["finetune_loss"] = fineTune(model_, recovery, ft, cancel, [&](int step) {
-                    emit(callbacks, k, Phase::FineTuning, step, c.finetuneSteps);
+                rec.metrics["finetune_loss"] = fineTune(model_, recovery, ft, cancel, [&](const ProgressEvent& e) {
+                    report(callbacks.progress, k, Phase::FineTuning, e.step, e.steps);
                 });
             } catch (const TrainingDiverged& e) {
                 model_ = io::loadNative(last ? checkpoint(last) : dir_ / "original.fpm");
@@ -421,12 +425,12 @@ void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const st
         // Evaluate.
         if (evaluate) {
             t0 = std::chrono::steady_clock::now();
-            emit(callbacks, k, Phase::Evaluating, 0, 1);
+            report(callbacks.progress, k, Phase::Evaluating, 0, 1);
             Evaluation e = evaluate(model_);
             for (const auto& [key, v] : e.metrics) rec.metrics[key] = v;
             rec.roc = std::move(e.roc);
             rec.seconds["evaluating"] = secondsSince(t0);
-            emit(callbacks, k, Phase::Evaluating, 1, 1);
+            report(callbacks.progress, k, Phase::Evaluating, 1, 1);
         }
 
         // Record: the checkpoint first, then the history that points at it.
@@ -436,6 +440,7 @@ void PruneRun::run(data::BatchSource& train, const Evaluator& evaluate, const st
         rec.macs = model_.totalCost(false).macs;
         stampSummary(model_, history_);
         model_.metadata["pruning.iterations"] = std::to_string(k);
+        if (c.measureLatency) history_.latencyMs[k] = exec::measureLatencyMs(model_);
         io::saveNative(model_, checkpoint(k));
         history_.iterations.push_back(rec);
         saveHistory(history_, dir_ / "run.json");

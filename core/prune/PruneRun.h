@@ -20,19 +20,16 @@
 #include "graph/Graph.h"
 #include "prune/History.h"
 #include "prune/PruneConfig.h"
+#include "util/Cancel.h"
+#include "util/Progress.h"
+
+namespace fp::dist {
+class Group;
+}
 
 namespace fp::prune {
 
 class ChannelGraph;
-
-enum class Phase { FittingHead, Scoring, Removing, FineTuning, Evaluating, Recovering };
-const char* phaseName(Phase p);
-
-struct ProgressEvent {
-    int iteration = 0;
-    Phase phase = Phase::Scoring;
-    int step = 0, steps = 0;  // within the phase
-};
 
 struct Evaluation {
     std::map<std::string, double> metrics;     // e.g. accuracy, eer, auc
@@ -41,7 +38,7 @@ struct Evaluation {
 using Evaluator = std::function<Evaluation(const graph::Graph&)>;
 
 struct RunCallbacks {
-    std::function<void(const ProgressEvent&)> progress;
+    ProgressSink progress;
     std::function<void(const IterationRecord&, const graph::Graph&)> iterationDone;
     std::function<void(const RecoveryPoint&)> recoveryEvaluated;  // each evaluation of the final recovery
 };
@@ -53,8 +50,9 @@ public:
     // original, checks that the target can be met. Throws fp::Error.
     static PruneRun start(const std::filesystem::path& runDir, graph::Graph model, const std::string& modelSpec,
                           const PruneConfig& config, data::BatchSource& train, const Evaluator& evaluate = {},
-                          const std::atomic<bool>* cancel = nullptr, const RunCallbacks& callbacks = {},
-                          const std::map<std::string, std::string>& dataSettings = {});
+                          const CancelToken* cancel = nullptr, const RunCallbacks& callbacks = {},
+                          const std::map<std::string, std::string>& dataSettings = {},
+                          dist::Group* group = nullptr);
     // Reopens a run directory at its last completed iteration.
     static PruneRun open(const std::filesystem::path& runDir);
     static bool isRunDir(const std::filesystem::path& dir);
@@ -68,8 +66,13 @@ public:
     // goes on from its last evaluation. Scoring reads `train`; fine-tuning and recovery read
     // `recovery` (labelled and unlabelled faces, augmented) when given, else `train`. Training
     // that diverges (NaN) ends the run with the last good checkpoint as its result.
-    void run(data::BatchSource& train, const Evaluator& evaluate = {}, const std::atomic<bool>* cancel = nullptr,
+    void run(data::BatchSource& train, const Evaluator& evaluate = {}, const CancelToken* cancel = nullptr,
              const RunCallbacks& callbacks = {}, data::BatchSource* recovery = nullptr);
+
+    // A distributed run (dist/Group.h): this rank's share of the batches; scores, head fitting and
+    // gradients are summed across ranks, and every removal is checked to be the same on all ranks.
+    // The evaluator must give every rank the same figures (prune/PruneSession evaluates on rank 0).
+    void setGroup(dist::Group* group) { group_ = group; }
 
     bool finished() const { return !history_.stopReason.empty(); }
     const History& history() const { return history_; }
@@ -82,7 +85,7 @@ private:
     std::string stopReasonBeforeIteration() const;
     int64_t groupsToRemove(const ChannelGraph& cg, const std::vector<int>& ranked, int64_t count) const;
     // False when cancelled (the run goes on from its last evaluation when resumed).
-    bool recover(data::BatchSource& source, const Evaluator& evaluate, const std::atomic<bool>* cancel,
+    bool recover(data::BatchSource& source, const Evaluator& evaluate, const CancelToken* cancel,
                  const RunCallbacks& callbacks, std::string& reason);
     const graph::Graph& original();  // the starting model: the teacher when fine-tuning distils
     void finish(const std::string& reason);
@@ -91,6 +94,7 @@ private:
     History history_;
     graph::Graph model_;
     std::optional<graph::Graph> original_;  // loaded on first use
+    dist::Group* group_ = nullptr;
 };
 
 }  // namespace fp::prune

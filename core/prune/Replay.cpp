@@ -46,10 +46,10 @@ graph::Graph replay(const graph::Graph& original, const History& history, const 
         if (!training.train || !historyFineTunes(history)) continue;
         const auto options = fineTuneOptions(c, iterationSeed(c.seed, it.iteration, SeedPurpose::FineTuning),
                                              c.distils() ? &original : nullptr);
-        fineTune(g, *training.train, options, training.cancel, [&](int step) {
-            if (training.progress) training.progress(it.iteration, step, c.finetuneSteps);
+        fineTune(g, *training.train, options, training.cancel, [&](const ProgressEvent& e) {
+            report(training.progress, it.iteration, e.phase, e.step, e.steps);
         });
-        if (training.cancel && training.cancel->load())
+        if (cancelled(training.cancel))
             throw Cancelled("replay cancelled while fine-tuning iteration " + std::to_string(it.iteration));
     }
     return g;

@@ -10,6 +10,8 @@
 #include "data/BatchSource.h"
 #include "graph/Graph.h"
 #include "prune/History.h"
+#include "util/Cancel.h"
+#include "util/Progress.h"
 
 namespace fp::prune {
 
@@ -19,8 +21,8 @@ void replayIteration(graph::Graph& graph, const IterationRecord& record, const s
 
 struct ReplayTraining {
     data::BatchSource* train = nullptr;         // the run's training data; nullptr: architecture only
-    const std::atomic<bool>* cancel = nullptr;  // checked between fine-tuning steps
-    std::function<void(int iteration, int step, int steps)> progress;
+    const CancelToken* cancel = nullptr;  // checked between fine-tuning steps
+    ProgressSink progress;                // Phase::FineTuning of each replayed iteration
 };
 
 // True when the run changed weights after removing filters, so that replaying

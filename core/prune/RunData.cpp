@@ -79,6 +79,8 @@ RunData prepareRunData(const DataSettings& s, const graph::Preprocess& pre) {
     lo.batchSize = s.batchSize;
     lo.augment = s.augment;
     lo.seed = s.seed;
+    lo.shardIndex = s.shardIndex;
+    lo.shardCount = s.shardCount;
     out.train = std::make_unique<data::FolderBatchSource>(train, pre, lo, s.cacheDir);
 
     std::vector<data::Sample> recovery = train.samples();

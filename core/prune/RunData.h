@@ -29,6 +29,9 @@ struct DataSettings {
     std::vector<std::string> unlabelledDirs;  // extra faces without names for recovery (any depth)
     uint64_t seed = 1;
     std::string cacheDir;          // aligned-face cache; empty = default
+    // A distributed run's rank loads only its share of each batch (data::LoaderOptions). Per process:
+    // not kept in the run's record, so that a run resumes with any number of ranks.
+    int shardIndex = 0, shardCount = 1;
 
     std::map<std::string, std::string> toMap() const;
     static DataSettings fromMap(const std::map<std::string, std::string>& m);  // throws fp::Error

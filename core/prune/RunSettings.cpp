@@ -215,6 +215,10 @@ std::vector<Setting> buildTable() {
     t.push_back(with({.key = "latency-batch", .kind = K::Integer, .group = kMethod, .label = "Latency batch",
                  .help = "Batch size the latency cost is measured at", .min = 1, .max = 1024},
                  wholeField([](auto& r) -> auto& { return r.config.latencyBatch; })));
+    t.push_back(with({.key = "measure-latency", .kind = K::Flag, .group = kMethod, .label = "Measure latency",
+                 .help = "Time a batch-1 forward of the model after every iteration (kept in run.json; the cost "
+                         "plot and the study table show it)"},
+                 flagField([](auto& r) -> auto& { return r.config.measureLatency; })));
     t.push_back({.key = "lock", .kind = K::List, .group = kMethod, .label = "Locked layers",
                  .help = "Layers kept whole (lock them in the layer table or the graph's context menu)",
                  .get = [](const R& r) { return joinLines({r.config.locked.begin(), r.config.locked.end()}); },

@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "dist/Group.h"
 #include "exec/TorchGraph.h"
 #include "prune/CostModel.h"
 #include "util/Errors.h"
@@ -27,6 +28,22 @@ struct Scorer::Impl {
     int maxMicroBatch = 0;
     std::unique_ptr<exec::TorchGraph> net;
     std::vector<exec::ExecStep> steps;  // of the last pass
+    dist::Group* group = nullptr;
+
+    // Per-batch sums of this rank's share (taken over its `n` images) made the whole batch's, over
+    // all ranks' images; returns the batch's size. Alone, the sums stay as they are.
+    int64_t sumAcrossRanks(const std::vector<std::vector<double>*>& parts, int64_t n) {
+        if (!group) return n;
+        std::vector<double> packed{static_cast<double>(n)};
+        for (const auto* part : parts)
+            for (double v : *part) packed.push_back(v * static_cast<double>(n));
+        group->allReduceSum(packed);
+        const double total = packed[0];
+        size_t k = 1;
+        for (auto* part : parts)
+            for (double& v : *part) v = total > 0 ? packed[k++] / total : 0.0;
+        return static_cast<int64_t>(total);
+    }
 
     Impl(const graph::Graph& g, const ChannelGraph& c, Criterion k, uint32_t s)
         : graph(g), cg(c), criterion(k), seed(s), groupSums(c.groups().size(), 0.0) {
@@ -102,24 +119,37 @@ struct Scorer::Impl {
     void accumulateTaylor(const data::Batch& batch) {
         const auto x = exec::toTorch(batch.images);
         const auto labels = torch::tensor(batch.labels, torch::kLong);
-        const int64_t n = x.size(0), step = microBatch(static_cast<int>(n));
+        const int64_t local = x.size(0), step = microBatch(static_cast<int>(local));
         signedSums.clear();
-        for (int64_t start = 0; start < n; start += step) {
-            const int64_t end = std::min(n, start + step);
+        for (int64_t start = 0; start < local; start += step) {
+            const int64_t end = std::min(local, start + step);
             auto out = net->forward(x.slice(0, start, end), {graph.logitsName()});
             auto l = torch::cross_entropy_loss(out.at(graph.logitsName()), labels.slice(0, start, end), {},
                                                at::Reduction::Sum) /
-                     static_cast<double>(n);
+                     static_cast<double>(local);
             l.backward();
             net->clearCaptured();
         }
+        // This share's signed sums (an empty share contributes nothing), then the whole batch's.
+        std::map<std::string, std::vector<double>> batchSums;
+        std::vector<std::vector<double>*> all;
+        for (const auto& layer : scored) {
+            auto& m = batchSums[layer];
+            m.assign(sums[layer].size(), 0.0);
+            if (const auto it = signedSums.find(layer); it != signedSums.end()) {
+                const auto t = it->second.contiguous();
+                std::copy(t.data_ptr<double>(), t.data_ptr<double>() + t.numel(), m.begin());
+            }
+            all.push_back(&m);
+        }
+        const int64_t n = sumAcrossRanks(all, local);
+        if (n == 0) return;
         for (const auto& layer : scored) {
             const auto& a = graph.at(layer).shape;
             const double count = static_cast<double>(n) * static_cast<double>(a.h * a.w);
-            auto theta = (signedSums.at(layer) / count).abs().contiguous();
             auto& s = sums[layer];
-            const double* p = theta.data_ptr<double>();
-            for (size_t i = 0; i < s.size(); ++i) s[i] += p[i];
+            const auto& m = batchSums.at(layer);
+            for (size_t i = 0; i < s.size(); ++i) s[i] += std::fabs(m[i] / count);
         }
     }
 
@@ -128,16 +158,24 @@ struct Scorer::Impl {
             net->param(bn, "weight").requires_grad_(true);
             net->param(bn, "bias").requires_grad_(true);
         }
-        loss(batch).backward();
         std::map<std::string, std::vector<double>> contribution;
+        const int64_t local = batch.size();
+        if (local > 0) loss(batch).backward();
         for (const auto& [layer, bn] : bnAfter) {
             auto& w = net->param(bn, "weight");
             auto& b = net->param(bn, "bias");
+            if (local == 0) {
+                contribution[layer].assign(static_cast<size_t>(w.numel()), 0.0);
+                continue;
+            }
             auto c = (w.detach() * w.grad() + b.detach() * b.grad()).to(torch::kFloat64).contiguous();
             contribution[layer].assign(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
             w.mutable_grad() = torch::Tensor();
             b.mutable_grad() = torch::Tensor();
         }
+        std::vector<std::vector<double>*> all;
+        for (auto& [layer, c] : contribution) all.push_back(&c);
+        if (sumAcrossRanks(all, local) == 0) return;
         for (int id : cg.prunableGroups()) {
             double sum = 0.0;
             for (int a : cg.groups()[id].atoms) {
@@ -182,9 +220,11 @@ void Scorer::setMaxMicroBatch(int images) { impl_->maxMicroBatch = std::max(0, i
 
 int Scorer::microBatch(int batchSize) const { return impl_->microBatch(batchSize); }
 
+void Scorer::setGroup(dist::Group* group) { impl_->group = group; }
+
 void Scorer::accumulate(const data::Batch& batch) {
     if (!needsData(impl_->criterion)) return;
-    if (batch.size() == 0) return;
+    if (batch.size() == 0 && !impl_->group) return;
     if (impl_->criterion == Criterion::Taylor)
         impl_->accumulateTaylor(batch);
     else

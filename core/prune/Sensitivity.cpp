@@ -35,8 +35,8 @@ double SensitivityResult::loss(size_t block, size_t share, const std::string& me
 }
 
 SensitivityResult measureSensitivity(const graph::Graph& model, const Evaluator& evaluate,
-                                     const SensitivityOptions& options, const std::atomic<bool>* cancel,
-                                     const SensitivityProgress& progress) {
+                                     const SensitivityOptions& options, const CancelToken* cancel,
+                                     const ProgressSink& progress) {
     if (!evaluate) throw Error("sensitivity needs verification: hold out some people (or give a pairs file)");
     if (options.shares.empty()) throw Error("sensitivity needs at least one share of filters to remove");
     for (double s : options.shares)
@@ -72,7 +72,7 @@ SensitivityResult measureSensitivity(const graph::Graph& model, const Evaluator&
     const int total = 1 + static_cast<int>(order.size() * r.shares.size());
     int done = 0;
     r.baseline = evaluate(model).metrics;
-    if (progress) progress(++done, total);
+    report(progress, 0, Phase::Measuring, ++done, total);
     for (const auto& [position, key] : order) {
         std::vector<int> ids = byMembers[key];
         std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) { return l1.groups[a] < l1.groups[b]; });
@@ -81,7 +81,7 @@ SensitivityResult measureSensitivity(const graph::Graph& model, const Evaluator&
         block.layer = model.nodes()[position].name;
         block.width = static_cast<int64_t>(ids.size());
         for (double share : r.shares) {
-            if (cancel && cancel->load()) return r;
+            if (cancelled(cancel)) return r;
             // At least one filter goes and at least one stays.
             const auto n = std::clamp<size_t>(static_cast<size_t>(std::lround(share * double(ids.size()))), 1,
                                               ids.size() - 1);
@@ -92,7 +92,7 @@ SensitivityResult measureSensitivity(const graph::Graph& model, const Evaluator&
                 removeGroups(cut, channels, std::vector<int>(ids.begin(), ids.begin() + static_cast<long>(n)));
                 block.metrics.push_back(evaluate(cut).metrics);
             }
-            if (progress) progress(++done, total);
+            report(progress, 0, Phase::Measuring, ++done, total);
         }
         r.blocks.push_back(std::move(block));
     }

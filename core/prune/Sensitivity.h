@@ -16,6 +16,8 @@
 
 #include "graph/Graph.h"
 #include "prune/PruneRun.h"
+#include "util/Cancel.h"
+#include "util/Progress.h"
 
 namespace fp::prune {
 
@@ -46,13 +48,11 @@ struct LayerLimit {
     int64_t minWidth = 0;                   // otherwise: keep at least this many (0 = no limit)
 };
 
-using SensitivityProgress = std::function<void(int done, int total)>;
-
 // Throws fp::Error when there is no evaluator or nothing to measure; stops early (returning what is
 // measured) when cancel is set.
 SensitivityResult measureSensitivity(const graph::Graph& model, const Evaluator& evaluate,
                                      const SensitivityOptions& options = {},
-                                     const std::atomic<bool>* cancel = nullptr, const SensitivityProgress& progress = {});
+                                     const CancelToken* cancel = nullptr, const ProgressSink& progress = {});  // Phase::Measuring
 
 // tolerance: the accuracy (0..1) a block may lose at a share and still be cut that far.
 std::vector<LayerLimit> proposeLimits(const SensitivityResult& result, double tolerance = 0.005);

@@ -28,21 +28,26 @@ StudyRow row(const std::string& criterion, const char* stage, int iteration, con
 
 }  // namespace
 
-std::vector<StudyRow> studyRows(const std::string& criterion, const History& h, double originalLatencyMs,
-                                double finalLatencyMs) {
+std::vector<StudyRow> studyRows(const std::string& criterion, const History& h) {
+    const auto latency = [&h](int iteration) {
+        const auto it = h.latencyMs.find(iteration);
+        return it == h.latencyMs.end() ? -1.0 : it->second;
+    };
     std::vector<StudyRow> rows;
     rows.push_back(row(criterion, "original", 0, h, h.originalFilters, h.originalMacs, h.originalParams,
                        h.originalMetrics));
-    rows.back().latencyMs = originalLatencyMs;
-    for (const auto& it : h.iterations)
+    rows.back().latencyMs = latency(0);
+    for (const auto& it : h.iterations) {
         rows.push_back(row(criterion, "iteration", it.iteration, h, it.filters, it.macs, it.params, it.metrics));
+        rows.back().latencyMs = latency(it.iteration);
+    }
     if (h.iterations.empty()) return rows;
     const auto& last = h.iterations.back();
     std::map<std::string, double> final = last.metrics;
     for (const auto& p : h.recovery.points)
         if (p.step == h.recovery.bestStep) final = p.metrics;
     rows.push_back(row(criterion, "recovered", last.iteration, h, last.filters, last.macs, last.params, final));
-    rows.back().latencyMs = finalLatencyMs;
+    rows.back().latencyMs = latency(-1);  // PruneRun::kFinalModel
     return rows;
 }
 

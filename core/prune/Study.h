@@ -19,13 +19,13 @@ struct StudyRow {
     int64_t filtersRemoved = 0;
     double macsLeft = 1.0, paramsLeft = 1.0;  // shares of the original
     std::map<std::string, double> metrics;    // accuracy, fold_std, eer, tar_far1e-3 ...
-    double latencyMs = -1;                    // batch 1, measured here; -1 = not measured
+    double latencyMs = -1;                    // batch 1, as the run measured it; -1 = not measured
 };
 
 // The rows of one finished run. The recovered row is the run's final model: the best recovery
-// point when there was a final recovery, else the last iteration.
-std::vector<StudyRow> studyRows(const std::string& criterion, const History& history, double originalLatencyMs,
-                                double finalLatencyMs);
+// point when there was a final recovery, else the last iteration. Latencies come from the run's
+// record (History::latencyMs).
+std::vector<StudyRow> studyRows(const std::string& criterion, const History& history);
 
 // Writes study.json and study.csv into dir (atomically); `failures` lists criteria that could not
 // run, with why. Throws fp::Error when the folder cannot be written.

@@ -3,30 +3,24 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-
-#include <nlohmann/json.hpp>
 
 #include "data/BatchLoader.h"
 #include "data/SeededRandom.h"
+#include "dist/Group.h"
 #include "exec/TorchGraph.h"
 #include "graph/GraphBuilder.h"
 #include "io/NativeFormat.h"
 #include "train/Head.h"
 #include "train/TeacherCache.h"
+#include "train/TrainCheckpoint.h"
 #include "train/TorchTraining.h"
-#include "util/AtomicFile.h"
 #include "util/Errors.h"
 
 namespace fp::train {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 namespace {
-
-constexpr const char* kCheckpointJson = "checkpoint.json";
-constexpr int kCheckpointFormat = 1;
 
 // Streams of one seed for the different random choices of a run.
 enum Stream : uint64_t { kPasses = 1, kSteps = 2, kHead = 3, kProjection = 4 };
@@ -36,34 +30,6 @@ uint64_t streamSeed(uint64_t seed, uint64_t stream, uint64_t index) {
 }
 
 bool isRunningStat(const std::string& key) { return key == "running_mean" || key == "running_var"; }
-
-json optionsToJson(const TrainOptions& o) {
-    const auto& s = o.schedule;
-    return {{"steps", o.steps},
-            {"schedule", {{"kind", scheduleKindName(s.kind)},
-                          {"base_rate", s.baseRate},
-                          {"milestones", s.milestones},
-                          {"gamma", s.gamma},
-                          {"min_rate", s.minRate},
-                          {"warmup_steps", s.warmupSteps}}},
-            {"momentum", o.momentum},
-            {"weight_decay", o.weightDecay},
-            {"clip_grad_norm", o.clipGradNorm},
-            {"use_labels", o.useLabels},
-            {"loss", {{"kind", lossKindName(o.loss.kind)}, {"scale", o.loss.scale}, {"margin", o.loss.marginValue()}}},
-            {"distill_weight", o.distillWeight},
-            {"relation_weight", o.relationWeight},
-            {"feature_weight", o.featureWeight},
-            {"head_from_centres", o.headFromCentres},
-            {"cache_teacher", o.cacheTeacher},
-            {"seed", o.seed}};
-}
-
-std::string stepName(int step) {
-    char name[32];
-    std::snprintf(name, sizeof name, "step-%06d", step);
-    return name;
-}
 
 // The distillation projection as a model file of its own: input [Cs] -> Linear (no bias) -> [Ct],
 // with its momentum as a second Linear beside it (the "logits"), so one file holds both.
@@ -110,7 +76,7 @@ struct Trainer::Impl {
     const graph::Graph* teacher = nullptr;
     data::BatchSource* teacherSource = nullptr;
     TeacherFeed feed = TeacherFeed::SameInput;
-    const std::atomic<bool>* cancel = nullptr;
+    const CancelToken* cancel = nullptr;
     std::function<void(const TrainProgress&)> progress;
 
     // Position: steps done, data passes started, batches taken from the current pass.
@@ -134,7 +100,7 @@ struct Trainer::Impl {
         return options.distillWeight > 0.0 || options.relationWeight > 0.0 || options.featureWeight > 0.0;
     }
     bool marginHead() const { return options.loss.kind != LossKind::Softmax; }
-    bool cancelled() const { return cancel && cancel->load(); }
+    bool cancelled() const { return fp::cancelled(cancel); }
 
     void build();
     bool nextBatch(data::Batch& batch, data::Batch& teacherBatch);
@@ -145,7 +111,55 @@ struct Trainer::Impl {
                               const std::unordered_map<std::string, torch::Tensor>& teacher);
     void update(double rate);
     void save();
+
+    dist::Group* group = nullptr;
+    // The whole batch's mean loss and gradients from each rank's share of `n` images.
+    double sumAcrossRanks(double loss, int64_t n);
+    std::vector<torch::Tensor> trainables() const {
+        std::vector<torch::Tensor> all;
+        for (const auto& p : params) all.push_back(p.value);
+        if (projection.defined()) all.push_back(projection);
+        for (const auto& w : featureProjection) all.push_back(w);
+        return all;
+    }
 };
+
+double Trainer::Impl::sumAcrossRanks(double loss, int64_t n) {
+    std::vector<double> totals{static_cast<double>(n), loss * static_cast<double>(n)};
+    group->allReduceSum(totals);
+    const double share = static_cast<double>(n) / totals[0];
+    // Buckets of a few million values: one collective per bucket, not per tensor.
+    constexpr int64_t kBucket = int64_t{1} << 22;
+    torch::NoGradGuard noGrad;
+    const auto tensors = trainables();
+    for (size_t first = 0; first < tensors.size();) {
+        size_t last = first;
+        int64_t size = 0;
+        while (last < tensors.size() && (last == first || size + tensors[last].numel() <= kBucket))
+            size += tensors[last++].numel();
+        std::vector<float> bucket;
+        bucket.reserve(static_cast<size_t>(size));
+        for (size_t i = first; i < last; ++i) {
+            const auto& g = tensors[i].grad();
+            const auto flat = g.defined() ? (g * share).contiguous().view(-1).to(torch::kFloat)
+                                          : torch::zeros({tensors[i].numel()});
+            bucket.insert(bucket.end(), flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+        }
+        group->allReduceSum(bucket);
+        int64_t offset = 0;
+        for (size_t i = first; i < last; ++i) {
+            torch::Tensor t = tensors[i];
+            const auto summed = torch::from_blob(bucket.data() + offset, t.sizes(), torch::kFloat).clone();
+            if (t.grad().defined())
+                t.mutable_grad().copy_(summed);
+            else
+                t.mutable_grad() = summed.contiguous(t.suggest_memory_format());
+            offset += t.numel();
+        }
+        first = last;
+    }
+    return totals[1] / totals[0];
+}
 
 void Trainer::Impl::build() {
     if (options.useLabels) {
@@ -304,7 +318,14 @@ torch::Tensor Trainer::Impl::featureLoss(const std::unordered_map<std::string, t
             const torch::Tensor gram = s.t().mm(s);
             const double ridge = 1e-2 * gram.diagonal().mean().item<double>() + 1e-8;
             const torch::Tensor w = torch::linalg_solve(gram + ridge * torch::eye(gram.size(0)), s.t().mm(t));
-            featureProjection.push_back(w.t().contiguous().requires_grad_(true));
+            torch::Tensor fitted = w.t().contiguous();
+            if (group) {
+                // Fitted on each rank's own share: all ranks take rank 0's, so they train the same projection.
+                std::vector<float> values(fitted.data_ptr<float>(), fitted.data_ptr<float>() + fitted.numel());
+                group->broadcast(values);
+                fitted = torch::from_blob(values.data(), fitted.sizes(), torch::kFloat).clone();
+            }
+            featureProjection.push_back(fitted.requires_grad_(true));
             featureMomentum.push_back(torch::zeros_like(featureProjection.back()));
         }
     }
@@ -343,44 +364,12 @@ void Trainer::Impl::update(double rate) {
 void Trainer::Impl::save() {
     if (options.checkpointDir.empty()) throw Error("no checkpoint folder was given");
     if (!net) build();
-    std::error_code ec;
-    fs::create_directories(options.checkpointDir, ec);
-    if (ec) throw Error(options.checkpointDir.string() + ": cannot create the checkpoint folder (" + ec.message() + ")");
-
-    const std::string base = stepName(step);
-    json files{{"model", base + ".fpm"}, {"momentum", base + ".momentum.fpm"}};
-    graph::Graph current = model;
-    net->writeBack(current);
-    io::saveNative(current, options.checkpointDir / files["model"].get<std::string>());
-    for (const auto& p : params) current.at(p.node).params[p.key] = exec::fromTorch(p.momentum);
-    io::saveNative(current, options.checkpointDir / files["momentum"].get<std::string>());
-    if (projection.defined()) {
-        files["projection"] = base + ".projection.fpm";
-        io::saveNative(projectionGraph(projection.detach(), projectionMomentum),
-                       options.checkpointDir / files["projection"].get<std::string>());
-    }
-
-    if (teacherCache.size() > 0) {
-        files["teacher_cache"] = base + ".teacher.bin";
-        teacherCache.save(options.checkpointDir / files["teacher_cache"].get<std::string>());
-    }
-
-    // The JSON last: it only ever names complete files.
-    const json j{{"format", kCheckpointFormat},
-                 {"step", step},
-                 {"pass", pass},
-                 {"batch_in_pass", batchInPass},
-                 {"files", files},
-                 {"options", optionsToJson(options)}};
-    util::AtomicFile file(options.checkpointDir / kCheckpointJson);
-    file.stream() << j.dump(1) << '\n';
-    file.commit();
-
-    // Older steps' files are no longer referenced.
-    for (const auto& entry : fs::directory_iterator(options.checkpointDir, ec)) {
-        const std::string name = entry.path().filename().string();
-        if (name.rfind("step-", 0) == 0 && name.rfind(base, 0) != 0) fs::remove(entry.path(), ec);
-    }
+    CheckpointModels models{model, model, std::nullopt};
+    net->writeBack(models.model);
+    models.momentum = models.model;
+    for (const auto& p : params) models.momentum.at(p.node).params[p.key] = exec::fromTorch(p.momentum);
+    if (projection.defined()) models.projection = projectionGraph(projection.detach(), projectionMomentum);
+    saveTrainCheckpoint(options.checkpointDir, {step, pass, batchInPass}, options, models, teacherCache);
 }
 
 Trainer::Trainer(graph::Graph& model, data::BatchSource& source, TrainOptions options)
@@ -419,51 +408,24 @@ void Trainer::setTeacher(const graph::Graph& teacher, data::BatchSource* teacher
 
 TeacherFeed Trainer::teacherFeed() const { return impl_->feed; }
 
-void Trainer::setCancel(const std::atomic<bool>* cancel) { impl_->cancel = cancel; }
+void Trainer::setCancel(const CancelToken* cancel) { impl_->cancel = cancel; }
+
+void Trainer::setGroup(dist::Group* group) { impl_->group = group; }
 
 void Trainer::setProgress(std::function<void(const TrainProgress&)> progress) { impl_->progress = std::move(progress); }
 
-bool Trainer::hasCheckpoint(const fs::path& dir) {
-    std::error_code ec;
-    return fs::is_regular_file(dir / kCheckpointJson, ec);
-}
+bool Trainer::hasCheckpoint(const fs::path& dir) { return hasTrainCheckpoint(dir); }
 
 int Trainer::resume(const fs::path& dir) {
     Impl& d = *impl_;
     if (d.net) throw Error("resume a training run before it starts");
-    const fs::path path = dir / kCheckpointJson;
-    std::ifstream in(path);
-    if (!in) throw Error(path.string() + ": no training checkpoint here");
-    json j;
-    try {
-        j = json::parse(in);
-        if (j.at("format").get<int>() != kCheckpointFormat)
-            throw Error(path.string() + ": checkpoint format " + j.at("format").dump() + " is not supported");
-        const json now = optionsToJson(d.options);
-        const json& then = j.at("options");
-        // A setting newer than the checkpoint had its default then.
-        const json defaults = optionsToJson(TrainOptions{});
-        for (const auto& [key, value] : now.items()) {
-            const json& was = then.contains(key) ? then.at(key) : defaults.at(key);
-            if (was != value)
-                throw Error(path.string() + ": the checkpoint was made with " + key + " = " + was.dump() +
-                            ", this run has " + value.dump() + "; resume with the same settings");
-        }
-        const json& files = j.at("files");
-        graph::Graph model = io::loadNative(dir / files.at("model").get<std::string>());
-        d.resumedMomentum = io::loadNative(dir / files.at("momentum").get<std::string>());
-        if (files.contains("projection"))
-            d.resumedProjection = io::loadNative(dir / files.at("projection").get<std::string>());
-        d.teacherCache.clear();
-        if (files.contains("teacher_cache"))
-            d.teacherCache.load(dir / files.at("teacher_cache").get<std::string>());
-        d.model = std::move(model);
-        d.step = j.at("step");
-        d.pass = j.at("pass");
-        d.batchInPass = j.at("batch_in_pass");
-    } catch (const json::exception& e) {
-        throw Error(path.string() + ": corrupt training checkpoint (" + e.what() + ")");
-    }
+    auto [position, models] = loadTrainCheckpoint(dir, d.options, d.teacherCache);
+    d.model = std::move(models.model);
+    d.resumedMomentum = std::move(models.momentum);
+    d.resumedProjection = std::move(models.projection);
+    d.step = position.step;
+    d.pass = position.pass;
+    d.batchInPass = position.batchInPass;
     d.passOpen = false;
     d.resumed = true;
     return d.step;
@@ -498,7 +460,10 @@ TrainResult Trainer::runUntil(int stopAt) {
             break;
         }
         if (!d.nextBatch(batch, teacherBatch)) throw Error("no training images to train on");
-        if (batch.size() < 2) continue;  // BatchNorm in training mode needs two samples
+        if (batch.size() < 2) {  // BatchNorm in training mode needs two samples
+            if (d.group) throw Error("a rank's share of a batch holds fewer than two faces; use larger batches");
+            continue;
+        }
 
         torch::manual_seed(streamSeed(o.seed, kSteps, static_cast<uint64_t>(d.step)));
         const double rate = schedule.rate(d.step);
@@ -568,10 +533,15 @@ TrainResult Trainer::runUntil(int stopAt) {
             }
         }
         p.loss = loss.item<double>();
+        // Every rank sees the whole batch's loss, so that all of them stop alike when it diverges.
+        if (d.group) {
+            loss.backward();
+            p.loss = d.sumAcrossRanks(p.loss, batch.size());
+        }
         if (!std::isfinite(p.loss))
             throw TrainingDiverged("training diverged at step " + std::to_string(d.step + 1) + " (loss " +
                         std::to_string(p.loss) + "); try a lower learning rate");
-        loss.backward();
+        if (!d.group) loss.backward();
         d.update(rate);
         ++d.step;
 

@@ -30,6 +30,11 @@
 #include "train/Losses.h"
 #include "train/Schedule.h"
 #include "train/TeacherFeed.h"
+#include "util/Cancel.h"
+
+namespace fp::dist {
+class Group;
+}
 
 namespace fp::train {
 
@@ -96,7 +101,12 @@ public:
     void setTeacher(const graph::Graph& teacher, data::BatchSource* teacherSource = nullptr);
     TeacherFeed teacherFeed() const;
 
-    void setCancel(const std::atomic<bool>* cancel);
+    void setCancel(const CancelToken* cancel);
+    // A distributed run: each rank trains on its share of every batch, and after each backward pass
+    // the gradients are summed across ranks in buckets (weighted by each share's size), so every rank
+    // takes the step one process would take on the whole batch. Not the same arithmetic: BatchNorm
+    // statistics in training mode and the relational term are each rank's share's.
+    void setGroup(dist::Group* group);
     void setProgress(std::function<void(const TrainProgress&)> progress);
 
     // Continues from the checkpoint in `dir` (see above): replaces the model with the checkpoint's

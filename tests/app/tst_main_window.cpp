@@ -391,7 +391,7 @@ private slots:
             QVERIFY(dialog->startExport());
             QVERIFY(exported.wait(60000));
             const auto r = exported.at(0).at(0).value<jobs::ExportResult>();
-            QVERIFY2(r.check.ran && r.check.agrees, qPrintable(r.check.text));
+            QVERIFY2(r.check.ran && r.check.agrees, r.check.text.c_str());
             QVERIFY(dialog->resultText().contains("agrees"));
             // Beside the original written the same way, in the runtime many apps deploy with.
             QVERIFY(r.dnnMs > 0 && r.originalDnnMs > 0);

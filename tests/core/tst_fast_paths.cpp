@@ -14,6 +14,7 @@
 #include "data/Batch.h"
 #include "exec/ExecutionMode.h"
 #include "exec/Executor.h"
+#include "graph/NormalisationFold.h"
 #include "models/ModelLoader.h"
 #include "models/ModelZoo.h"
 #include "prune/ChannelGraph.h"
@@ -136,6 +137,16 @@ private slots:
         QVERIFY(largest > 0);
         qInfo("embedding: largest difference %.2g of values up to %.3g", worst, largest);
         QVERIFY2(worst <= 1e-4 * largest, qPrintable(QString("embeddings differ by %1").arg(worst / largest)));
+
+        // The exporter's fold (the graph rewritten) computes what the executor's run-time fold does.
+        graph::Graph folded = g;
+        const int normalisations = graph::foldNormalisations(folded);
+        const Tensor rewritten = plainly([&] { return exec::Executor(folded).embed(batch.images); });
+        double foldWorst = 0;
+        for (size_t i = 0; i < plain.data.size(); ++i)
+            foldWorst = std::max(foldWorst, std::fabs(double(rewritten.data[i]) - plain.data[i]));
+        qInfo("%d normalisations folded into the graph: largest difference %.2g", normalisations, foldWorst);
+        QVERIFY2(foldWorst <= 1e-4 * largest, qPrintable(QString("folded graph differs by %1").arg(foldWorst / largest)));
 
         // Taylor scores: per group, within 1% of the largest score. Each layer's scores are normalised
         // before they combine into groups, which magnifies the float rounding of a layer whose

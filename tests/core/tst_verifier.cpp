@@ -49,11 +49,11 @@ private slots:
         o.cacheDir = tmp_.path().toStdString();  // cold: this run detects and aligns every face
         int calls = 0, last = -1, total = 0;
         bool monotone = true;
-        o.progress = [&](int done, int all) {
+        o.progress = [&](const ProgressEvent& e) {
             ++calls;
-            monotone = monotone && done >= last;
-            last = done;
-            total = all;
+            monotone = monotone && e.step >= last && e.phase == Phase::Embedding;
+            last = e.step;
+            total = e.steps;
         };
         const VerificationResult r = Verifier(*model_, o).run(pairs_);
         const VerificationReport& m = r.report;
@@ -107,8 +107,8 @@ private slots:
         VerifierOptions o;
         o.cacheDir = tmp_.path().toStdString();
         o.cancel = &cancel;
-        o.progress = [&](int done, int) {
-            if (done > 0) cancel = true;
+        o.progress = [&](const ProgressEvent& e) {
+            if (e.step > 0) cancel = true;
         };
         QVERIFY_THROWS_EXCEPTION(fp::Cancelled, Verifier(*model_, o).run(pairs_));
     }

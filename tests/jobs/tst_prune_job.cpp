@@ -63,7 +63,6 @@ private slots:
         QTemporaryDir tmp;
         const QString dir = tmp.filePath("run");
         jobs::PruneJob job;
-        job.setMeasureLatency(false);
         QSignalSpy opened(&job, &jobs::PruneJob::runOpened);
         QSignalSpy progress(&job, &jobs::PruneJob::progress);
         QSignalSpy iterations(&job, &jobs::PruneJob::iterationFinished);
@@ -87,6 +86,9 @@ private slots:
         QVERIFY(last.model.filters < first.model.filters);
         QCOMPARE(last.model.originalFilters, first.model.filters);
         QVERIFY(last.history.points[2].metrics.contains("accuracy"));
+        // The cost plot's latency: measured by the run for the original and each iteration, kept in run.json.
+        for (const auto& p : last.history.points) QVERIFY(p.latencyMs > 0);
+        QCOMPARE(prune::loadHistory((dir + "/run.json").toStdString()).latencyMs.size(), size_t(4));  // + final
         QVERIFY(!last.history.originalRoc.isEmpty());
         QVERIFY(!last.history.currentRoc.isEmpty());
         bool scored = false;
@@ -100,7 +102,6 @@ private slots:
         QTemporaryDir tmp;
         const QString dir = tmp.filePath("run");
         jobs::PruneJob job;
-        job.setMeasureLatency(false);
         QSignalSpy iterations(&job, &jobs::PruneJob::iterationFinished);
         QSignalSpy paused(&job, &jobs::PruneJob::paused);
         QSignalSpy finished(&job, &jobs::PruneJob::finished);
@@ -126,7 +127,6 @@ private slots:
         QTemporaryDir tmp;
         const QString dir = tmp.filePath("run");
         jobs::PruneJob job;
-        job.setMeasureLatency(false);
         QSignalSpy stopped(&job, &jobs::PruneJob::stopped);
         QSignalSpy iterations(&job, &jobs::PruneJob::iterationFinished);
         // Stop in the middle of iteration 2's scoring: after its first mini-batch.

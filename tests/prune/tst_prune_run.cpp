@@ -62,7 +62,7 @@ private slots:
         c.scoringBatches = 2;
         int progressEvents = 0;
         prune::RunCallbacks cb;
-        cb.progress = [&](const prune::ProgressEvent&) { ++progressEvents; };
+        cb.progress = [&](const ProgressEvent&) { ++progressEvents; };
         auto run = prune::PruneRun::start(runDir, std::move(model), "squeezenet", c, *data.train, {}, nullptr, cb,
                                           s.toMap());
         run.run(*data.train, {}, nullptr, cb);

@@ -134,8 +134,8 @@ private slots:
 
         std::atomic<bool> cancel{false};
         prune::RunCallbacks cb;
-        cb.progress = [&](const prune::ProgressEvent& e) {
-            if (e.phase == prune::Phase::Recovering && e.step == 3) cancel = true;
+        cb.progress = [&](const ProgressEvent& e) {
+            if (e.phase == Phase::Recovering && e.step == 3) cancel = true;
         };
         {
             auto b = prune::PruneRun::start(stopped, model, "mobilefacenet", c, *data.train, data.evaluate);

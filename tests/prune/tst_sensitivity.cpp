@@ -28,9 +28,10 @@ private slots:
         s.verifyFraction = 0.5;
         const auto data = prune::prepareRunData(s, model.preprocess);
         int calls = 0, lastTotal = 0;
-        const auto r = prune::measureSensitivity(model, data.evaluate, {}, nullptr, [&](int done, int total) {
-            QCOMPARE(done, ++calls);
-            lastTotal = total;
+        const auto r = prune::measureSensitivity(model, data.evaluate, {}, nullptr, [&](const ProgressEvent& e) {
+            QCOMPARE(e.phase, Phase::Measuring);
+            QCOMPARE(e.step, ++calls);
+            lastTotal = e.steps;
         });
         QCOMPARE(calls, lastTotal);
 

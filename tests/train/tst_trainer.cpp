@@ -191,7 +191,7 @@ private slots:
         c.finetuneLoss = LossKind::CosFace;
         c.distillWeight = 5.0;
         int last = 0;
-        prune::fineTune(pruned, source, prune::fineTuneOptions(c, 3, &original), nullptr, [&](int s) { last = s; });
+        prune::fineTune(pruned, source, prune::fineTuneOptions(c, 3, &original), nullptr, [&](const ProgressEvent& e) { last = e.step; });
         QCOMPARE(last, 40);
         const double after = embeddingDistance(pruned, original, source);
         qInfo("fine-tuning with distillation: distance %.4f -> %.4f", before, after);

@@ -1,7 +1,8 @@
-#include "jobs/AgreementCheck.h"
+#include "io/ExportCheck.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <vector>
 
@@ -11,7 +12,7 @@
 #include "io/NativeFormat.h"
 #include "util/ImageInput.h"
 
-namespace fp::jobs {
+namespace fp::io {
 
 namespace {
 
@@ -40,16 +41,16 @@ void accumulate(AgreementResult& r, const float* theirs, const Tensor& ours) {
     }
 }
 
-QString verdict(const AgreementResult& r, const QString& runtime) {
-    return QStringLiteral("%1 %2 FacePrune on a fixed batch of 2: max |difference| %3 (outputs up to %4)")
-        .arg(runtime, r.agrees ? QStringLiteral("agrees with") : QStringLiteral("DISAGREES with"))
-        .arg(r.maxDiff, 0, 'g', 3)
-        .arg(r.maxValue, 0, 'g', 3);
+std::string verdict(const AgreementResult& r, const std::string& runtime) {
+    char line[256];
+    std::snprintf(line, sizeof line, "%s %s FacePrune on a fixed batch of 2: max |diff| %.3g (outputs up to %.3g)",
+                  runtime.c_str(), r.agrees ? "agrees with" : "DISAGREES with", r.maxDiff, r.maxValue);
+    return line;
 }
 
 }  // namespace
 
-AgreementResult AgreementCheck::onnx(const graph::Graph& g, const QString& path, bool withHead) {
+AgreementResult checkOnnxAgreement(const graph::Graph& g, const std::string& path, bool withHead) {
     AgreementResult r;
     const Tensor batch = fixedBatch(g.preprocess);
     std::vector<std::string> ours{g.embeddingName()};
@@ -62,12 +63,12 @@ AgreementResult AgreementCheck::onnx(const graph::Graph& g, const QString& path,
     const auto expected = executor.run(batch, ours);
     std::vector<cv::Mat> outputs;
     try {
-        cv::dnn::Net net = cv::dnn::readNetFromONNX(path.toStdString());
+        cv::dnn::Net net = cv::dnn::readNetFromONNX(path);
         const std::vector<int> dims(batch.shape.begin(), batch.shape.end());
         net.setInput(cv::Mat(int(dims.size()), dims.data(), CV_32F, const_cast<float*>(batch.data.data())));
         net.forward(outputs, theirs);
     } catch (const cv::Exception& e) {
-        r.text = QStringLiteral("OpenCV %1 cannot run the exported file: %2").arg(CV_VERSION, e.what());
+        r.text = std::string("OpenCV ") + CV_VERSION + " cannot run the exported file: " + e.what();
         return r;
     }
     r.ran = true;
@@ -77,35 +78,34 @@ AgreementResult AgreementCheck::onnx(const graph::Graph& g, const QString& path,
         const cv::Mat got = outputs[i].isContinuous() ? outputs[i] : outputs[i].clone();
         if (static_cast<int64_t>(got.total()) != want.numel()) {
             r.agrees = false;
-            r.text = QStringLiteral("OpenCV's '%1' has %2 values, FacePrune's %3")
-                         .arg(QString::fromStdString(theirs[i]))
-                         .arg(got.total())
-                         .arg(want.numel());
+            r.text = "OpenCV's '" + theirs[i] + "' has " + std::to_string(got.total()) + " values, FacePrune's " +
+                     std::to_string(want.numel());
             return r;
         }
         accumulate(r, got.ptr<float>(), want);
     }
     r.agrees = close(r.maxDiff, r.maxValue);
-    r.text = verdict(r, QStringLiteral("OpenCV %1").arg(CV_VERSION));
+    r.text = verdict(r, std::string("OpenCV ") + CV_VERSION);
     return r;
 }
 
-AgreementResult AgreementCheck::native(const graph::Graph& g, const QString& path) {
+AgreementResult checkNativeAgreement(const graph::Graph& g, const std::string& path) {
     AgreementResult r;
-    const graph::Graph back = io::loadNative(path.toStdString());
+    const graph::Graph back = loadNative(path);
     const Tensor batch = fixedBatch(g.preprocess);
     exec::Executor a(g), b(back);
     const Tensor want = a.embed(batch);
     const Tensor got = b.embed(batch);
     r.ran = true;
     if (got.numel() != want.numel()) {
-        r.text = QStringLiteral("the file read back gives %1 values, the model %2").arg(got.numel()).arg(want.numel());
+        r.text = "the file read back gives " + std::to_string(got.numel()) + " values, the model " +
+                 std::to_string(want.numel());
         return r;
     }
     accumulate(r, got.data.data(), want);
     r.agrees = close(r.maxDiff, r.maxValue);
-    r.text = verdict(r, QStringLiteral("The file read back"));
+    r.text = verdict(r, "The file read back");
     return r;
 }
 
-}  // namespace fp::jobs
+}  // namespace fp::io
