@@ -112,7 +112,7 @@ inline void readImage(const fs::path& input) {
     }
 }
 
-// The reader of fuzz target `target` (a folder name under fuzz/corpus/); false for an unknown name.
+// The reader of fuzz target `target` (a folder name under tests/data/fuzz-corpus/); false for an unknown name.
 inline bool readAs(const std::string& target, const fs::path& input, const fs::path& scratch) {
     if (target == "fuzz_onnx_importer") readOnnx(input);
     else if (target == "fuzz_native_format") readNative(input);

@@ -44,7 +44,7 @@ with open(f"{out}/fuzz_onnx_importer/constant-of-shape-1e12-elements", "wb") as 
     f.write(model.SerializeToString())
 
 # .fpm: the first weight of the seed model declared as [1000000, 1000000] (its data stays 432 bytes).
-with open("fuzz/corpus/fuzz_native_format/resnet", "rb") as f:
+with open("tests/data/fuzz-corpus/fuzz_native_format/resnet", "rb") as f:
     data = f.read()
 size = struct.unpack_from("<Q", data, 8)[0]
 header = json.loads(data[16:16 + size])

@@ -4,7 +4,7 @@ exporter (fuzz_make_seeds) never does -- the flatten idiom (Shape/Gather/Unsquee
 PyTorch's computed Pad (ConstantOfShape/Concat/Reshape/Slice/Transpose/Cast), Clip with inputs,
 Gemm/MatMul heads, ReduceMean, ReduceL2 + Div, LpNormalization, SAME padding, Constant nodes and
 initializers stored in every field (raw, float_data, double, int32). Each file is a few KB.
-    python3 fuzz/make_onnx_seeds.py fuzz/corpus/fuzz_onnx_importer
+    python3 fuzz/make_onnx_seeds.py tests/data/fuzz-corpus/fuzz_onnx_importer
 """
 import os
 import sys
@@ -138,7 +138,7 @@ def squeeze_head(path):
 
 
 if __name__ == "__main__":
-    out = sys.argv[1] if len(sys.argv) > 1 else "fuzz/corpus/fuzz_onnx_importer"
+    out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/fuzz-corpus/fuzz_onnx_importer"
     os.makedirs(out, exist_ok=True)
     flatten_idiom(os.path.join(out, "flatten-idiom"))
     pytorch_pad(os.path.join(out, "pytorch-pad"))

@@ -3,7 +3,7 @@
 // (Gallery::save), images in the formats people feed in (cv::imencode), and pairs.txt lines.
 // The face-api seeds are a manifest and its weights joined by one NUL byte (see
 // fuzz_faceapi_importer.cpp). Every file stays far below 20 KB.
-//   build-fuzz/fuzz_make_seeds fuzz/corpus     (fuzz/make_onnx_seeds.py adds the hand-made ONNX seeds)
+//   build-fuzz/fuzz_make_seeds tests/data/fuzz-corpus     (fuzz/make_onnx_seeds.py adds the hand-made ONNX seeds)
 #include <cstdio>
 #include <filesystem>
 #include <fstream>

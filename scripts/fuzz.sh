@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh --runs 1000000 [TARGET]   long runs: TARGET (e.g. fuzz_native_format) or every target
 # Options: -j N build jobs (default 1), --build-dir DIR (default build-fuzz/), --no-build.
 # One target runs at a time, in one process, under nice. Limits: -rss_limit_mb=2048
-# -malloc_limit_mb=1024 -timeout=10. The seeds in fuzz/corpus/<target>/ are only read; what a run
+# -malloc_limit_mb=1024 -timeout=10. The seeds in tests/data/fuzz-corpus/<target>/ are only read; what a run
 # learns goes to <build-dir>/corpus/<target>/ and what it finds to <build-dir>/crashes/<target>/,
 # both outside the repository. Exits non-zero when a target found a crash, naming the target and
 # the input file (a regression input then goes to tests/data/fuzz-regressions/<target>/).
@@ -66,7 +66,7 @@ for t in "${targets[@]}"; do
     log="$build/logs/$t.log"
     mkdir -p "$corpus" "$crashes" "$(dirname "$log")"
     status=0
-    (cd "$build" && nice "./$t" "$corpus" "$root/fuzz/corpus/$t" "${budget[@]}" -rss_limit_mb=2048 \
+    (cd "$build" && nice "./$t" "$corpus" "$root/tests/data/fuzz-corpus/$t" "${budget[@]}" -rss_limit_mb=2048 \
         -malloc_limit_mb=1024 -timeout=10 -print_final_stats=1 -artifact_prefix="$crashes/") >"$log" 2>&1 ||
         status=$?
     executed="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
