@@ -12,6 +12,7 @@
 
 #include "app/gui/MainWindow.h"
 #include "app/gui/ScreenshotDriver.h"
+#include "jobs/SettingsLock.h"
 #include "prune/PruneRun.h"
 #include "util/Assets.h"
 #include "util/Runtime.h"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
     QApplication::setApplicationVersion(QStringLiteral(FACEPRUNE_VERSION));
     QApplication::setDesktopFileName(QStringLiteral("io.github.faceprune.FacePrune"));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/faceprune.svg")));
+    fp::jobs::releaseStaleSettingsLock(QSettings().fileName());  // a crash mid-save must not stall the next
 
     QCommandLineParser cli;
     cli.setApplicationDescription(QStringLiteral("FacePrune: Taylor filter pruning for face-recognition CNNs"));

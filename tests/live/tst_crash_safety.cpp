@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <random>
 
+#include "jobs/SettingsLock.h"
 #include "live/Gallery.h"
 
 using namespace fp;
@@ -39,7 +40,9 @@ live::Gallery galleryOfGeneration(int generation) {
 int generationOf(const std::string& name) { return std::stoi(name.substr(3, name.find('-') - 3)); }
 
 // The child: saves forever, printing "saving N" before and "saved N" once generation N is on disk.
+// Like the window at start-up, it first clears a lock its killed predecessor may have left.
 int writeForever(const std::string& what, const std::string& path) {
+    if (what == "session") jobs::releaseStaleSettingsLock(QString::fromStdString(path));
     for (int generation = 1;; ++generation) {
         std::printf("saving %d\n", generation);
         std::fflush(stdout);
@@ -66,7 +69,7 @@ class TestCrashSafety : public QObject {
     // Starts a writer, lets it save twice, kills it a random moment after it starts another save;
     // returns the last generation it acknowledged. `midWrite`: the kill left a temporary file behind
     // (it landed while the file was being written).
-    int killWriterOnce(const QString& what, const QString& path, std::mt19937& rng, bool& midWrite) {
+    int killWriterOnce(const QString& what, const QString& path, std::mt19937& rng, bool& midWrite, QByteArray& said) {
         const auto leftovers = [&path] {  // what is beside the file but is not it (or Qt's lock file)
             const QFileInfo file(path);
             QStringList names = QDir(file.absolutePath()).entryList(QDir::Files);
@@ -87,6 +90,7 @@ class TestCrashSafety : public QObject {
         child.waitForFinished(10000);
         out += child.readAllStandardOutput();
         midWrite = !(leftovers() - before).isEmpty();
+        said = out + child.readAllStandardError();
         int acknowledged = -1;
         for (const QByteArray& line : out.split('\n'))
             if (line.startsWith("saved ")) acknowledged = line.mid(6).toInt();
@@ -104,9 +108,12 @@ class TestCrashSafety : public QObject {
         constexpr int kMinKills = 8, kMaxKills = 60;
         for (; kills < kMaxKills && (kills < kMinKills || midWriteKills < midWriteKillsWanted); ++kills) {
             bool midWrite = false;
-            const int acknowledged = killWriterOnce(what, path, rng, midWrite);
+            QByteArray said;
+            const int acknowledged = killWriterOnce(what, path, rng, midWrite, said);
             if (acknowledged < 2) {
-                QTest::qFail("the writer did not save twice before the kill", __FILE__, __LINE__);
+                QTest::qFail(qPrintable(QStringLiteral("kill %1: the writer did not save twice before the kill; it said: %2")
+                                            .arg(kills).arg(QString::fromLocal8Bit(said.right(400)))),
+                             __FILE__, __LINE__);
                 return -1;
             }
             midWriteKills += midWrite ? 1 : 0;
