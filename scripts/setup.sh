@@ -72,7 +72,7 @@ test)
     export FACEPRUNE_DATA="${FACEPRUNE_DATA:-$root/../shared/data/lfw-ids}"
     [ -d "$FACEPRUNE_DATA" ] || echo "setup: FACEPRUNE_DATA=$FACEPRUNE_DATA does not exist; data tests will skip (or fail, with FACEPRUNE_REQUIRE_DATA=1)"
     ctest --test-dir "$build" --output-on-failure --timeout 1200
-    # A smoke of every file reader's fuzz target from the seed corpus (fuzz/); long runs: scripts/fuzz.sh --runs.
+    # A smoke of every file reader's fuzz target from the seed corpus (tests/data/fuzz-corpus/); long runs: scripts/fuzz.sh --runs.
     "$root/scripts/fuzz.sh" --seconds "${FACEPRUNE_FUZZ_SECONDS:-30}" -j "$(nproc)"
     ;;
 run)
