@@ -199,7 +199,7 @@ void MainWindow::buildActions() {
     file->addAction(tr("&Compare Runs..."), this, &MainWindow::compareRunsDialog);
     file->addAction(tr("Model File on &Live Faces..."), this, [this] {
         const QString path = QFileDialog::getOpenFileName(
-            this, tr("A model to compare with the original on live faces"), runDir_.isEmpty() ? QDir::homePath() : runDir_,
+            this, tr("A model to compare with the original on live faces"), run_.dir().isEmpty() ? QDir::homePath() : run_.dir(),
             tr("Models (*.fpm *.onnx *.json);;All files (*)"));
         if (!path.isEmpty()) showFileOnLiveFaces(path);
     });
@@ -297,7 +297,7 @@ void MainWindow::connectJobs() {
     });
     connect(liveFileLoader_, &jobs::ModelLoadJob::failed, this, &MainWindow::onLoadFailed);
     connect(checkpointLoader_, &jobs::ModelLoadJob::failed, this, [this](const QString& spec, const QString& message) {
-        pendingCheckpoint_ = -2;
+        run_.takePending();
         log_->append(message, widgets::LogPanel::Level::Error);
         statusBar()->showMessage(tr("Could not open %1").arg(spec), 8000);
     });
@@ -310,26 +310,25 @@ void MainWindow::connectJobs() {
     connect(pruner_, &jobs::PruneJob::stateChanged, this, &MainWindow::onPruneState);
     connect(pruner_, &jobs::PruneJob::message, this, [this](const QString& m) { log_->append(m); });
     connect(pruner_, &jobs::PruneJob::runOpened, this, [this](const jobs::IterationSummary& s) {
-        runDir_ = s.history.runDir;
-        runMaxIterations_ = s.history.maxIterations;
+        run_.started(s.history);
         showIteration(s, false);
         const auto& o = s.history.points.front();
         QString line = tr("Run folder %1: original %2 filters, %3 parameters, %4 MACs")
-                           .arg(runDir_)
+                           .arg(run_.dir())
                            .arg(o.filters)
                            .arg(millions(o.params), millions(o.macs));
         if (o.hasMetric(QStringLiteral("accuracy")))
             line += tr(", verification accuracy %1, EER %2")
                         .arg(pct(o.metrics.value(QStringLiteral("accuracy"))), pct(o.metrics.value(QStringLiteral("eer"))));
         log_->append(line);
-        addRecent(runDir_);
+        addRecent(run_.dir());
         QSettings settings;
-        settings.setValue(QStringLiteral("session/last"), runDir_);
+        settings.setValue(QStringLiteral("session/last"), run_.dir());
         settings.setValue(QStringLiteral("pruning/trainDir"), panel_->settings().value(QStringLiteral("train")));
     });
     connect(pruner_, &jobs::PruneJob::progress, this,
             [this](int iteration, const QString& phase, int step, int steps, double eta) {
-                panel_->setProgress(iteration, runMaxIterations_, phase, step, steps, eta);
+                panel_->setProgress(iteration, run_.maxIterations(), phase, step, steps, eta);
                 // The same line in the status bar, visible whatever the docks show.
                 runProgress_->setText(tr("%1 (%2%)").arg(panel_->progressText()).arg(int(100 * panel_->progressShare())));
                 runProgress_->show();
@@ -339,8 +338,8 @@ void MainWindow::connectJobs() {
     connect(pruner_, &jobs::PruneJob::finalModelReady, this,
             [this](const jobs::IterationSummary& s) { showIteration(s, false); });
     connect(pruner_, &jobs::PruneJob::finished, this, [this](const QString& reason) {
-        runResumable_ = false;
-        const QString text = tr("Finished: %1. Final model: %2").arg(reason, QDir(runDir_).filePath("final.fpm"));
+        run_.finished();
+        const QString text = tr("Finished: %1. Final model: %2").arg(reason, QDir(run_.dir()).filePath("final.fpm"));
         panel_->setStatus(text);
         log_->append(text);
         statusBar()->showMessage(text, 10000);
@@ -349,11 +348,11 @@ void MainWindow::connectJobs() {
     });
     connect(this, &MainWindow::runEnded, runProgress_, &QWidget::hide);
     const auto interrupted = [this](const QString& how) {
-        runResumable_ = isRunFolder(runDir_);
+        run_.interrupted();
         const QString text = tr("%1 after iteration %2; every completed iteration is saved in %3. Resume goes on.")
                                  .arg(how)
-                                 .arg(history_.iterations())
-                                 .arg(runDir_);
+                                 .arg(run_.history().iterations())
+                                 .arg(run_.dir());
         panel_->setStatus(text);
         log_->append(text);
         updateActions();
@@ -362,7 +361,7 @@ void MainWindow::connectJobs() {
     connect(pruner_, &jobs::PruneJob::paused, this, [interrupted] { interrupted(tr("Paused")); });
     connect(pruner_, &jobs::PruneJob::stopped, this, [interrupted] { interrupted(tr("Stopped")); });
     connect(pruner_, &jobs::PruneJob::failed, this, [this](const QString& message) {
-        runResumable_ = isRunFolder(runDir_) && !history_.points.isEmpty() && history_.stopReason.isEmpty();
+        run_.failed();
         panel_->setStatus(tr("Failed: %1").arg(message));
         log_->append(message, widgets::LogPanel::Level::Error);
         updateActions();
@@ -436,10 +435,7 @@ void MainWindow::onLoaded(const jobs::LoadedModel& m) {
     minWidthOf_.clear();
     panel_->setLockedLayers({});
     if (m.isRun) {
-        runDir_ = m.history.runDir;
-        history_ = m.history;
-        runResumable_ = !m.runFinished;
-        runMaxIterations_ = m.history.maxIterations;
+        run_.openRun(m.history, m.runFinished);
         auto reopened = m.settings;
         // A run too old to record its data keeps the folder the panel shows.
         if (reopened.value(QStringLiteral("train")).isEmpty()) reopened.values.remove(QStringLiteral("train"));
@@ -450,7 +446,7 @@ void MainWindow::onLoaded(const jobs::LoadedModel& m) {
                                         : tr("Interrupted after iteration %1: Resume goes on.").arg(m.history.iterations()));
         try {
             liveOriginal_ = std::make_shared<const graph::Graph>(
-                io::loadNative(QDir(runDir_).filePath(QStringLiteral("original.fpm")).toStdString()));
+                io::loadNative(QDir(run_.dir()).filePath(QStringLiteral("original.fpm")).toStdString()));
         } catch (const std::exception& e) {
             liveOriginal_ = model_;  // the live tab then compares the run's model with a quick copy of it
             log_->append(tr("The run's original model cannot be read (%1)").arg(QString::fromUtf8(e.what())),
@@ -458,9 +454,7 @@ void MainWindow::onLoaded(const jobs::LoadedModel& m) {
         }
     } else {
         liveOriginal_ = model_;
-        runDir_.clear();
-        history_ = {};
-        runResumable_ = false;
+        run_.openModel();
         auto s = panel_->settings();
         s.runDir.clear();
         s.setList(QStringLiteral("lock"), {});
@@ -470,21 +464,20 @@ void MainWindow::onLoaded(const jobs::LoadedModel& m) {
     }
     showModel(summary_);  // the graph opens readable at the input; F (View > Fit Graph) shows it all
     table_->resizeColumnsToContents();
-    for (auto* p : plots_) p->setRun(history_);
-    checkpoints_->setRun(history_);
-    modelTitle_ = m.isRun && !history_.isEmpty()
-                      ? widgets::CheckpointList::describe(history_, checkpoints_->chosenIteration())
-                      : QString();
+    for (auto* p : plots_) p->setRun(run_.history());
+    checkpoints_->setRun(run_.history());
+    if (m.isRun) run_.showIteration(checkpoints_->chosenIteration());
+    else run_.showNone();
     panel_->setModelName(summary_.name.isEmpty() || summary_.name == spec_ ? spec_
                                                                            : QStringLiteral("%1 (%2)").arg(summary_.name, spec_));
-    panel_->setRunState(runResumable_ ? widgets::PruningPanel::RunState::Resumable
+    panel_->setRunState(run_.resumable() ? widgets::PruningPanel::RunState::Resumable
                                       : widgets::PruningPanel::RunState::Idle);
     QString line = tr("Opened %1: %2 layers, %3 filters, %4 parameters, %5 MACs")
                        .arg(spec_)
                        .arg(summary_.layers.size())
                        .arg(summary_.filters)
                        .arg(millions(summary_.params), millions(summary_.macs));
-    if (m.isRun) line += tr("; run with %1 iterations").arg(history_.iterations());
+    if (m.isRun) line += tr("; run with %1 iterations").arg(run_.history().iterations());
     log_->append(line);
     statusBar()->showMessage(line, 8000);
     addRecent(spec_);
@@ -517,9 +510,9 @@ void MainWindow::updateLiveModels() {
     const QString original =
         (liveOriginal_->name.empty() ? QFileInfo(spec_).fileName() : QString::fromStdString(liveOriginal_->name)) +
         tr(" (original)");
-    if (runDir_.isEmpty() || history_.points.isEmpty() || !model_ || model_ == liveOriginal_ || modelTitle_.isEmpty())
+    if (!run_.hasIterations() || !model_ || model_ == liveOriginal_ || run_.shownTitle().isEmpty())
         return live_->setModels(liveOriginal_, nullptr, original);
-    live_->setModels(liveOriginal_, model_, original, modelTitle_);
+    live_->setModels(liveOriginal_, model_, original, run_.shownTitle());
 }
 
 void MainWindow::showModel(const jobs::ModelSummary& summary) {
@@ -531,47 +524,46 @@ void MainWindow::showModel(const jobs::ModelSummary& summary) {
 
 void MainWindow::chooseCheckpoint(const QString& runDir, int iteration, const QString& title) {
     if (!checkpointLoader_->loadCheckpoint(runDir, iteration)) {
-        pendingCheckpoint_ = iteration;  // after the one loading now
+        run_.setPending(iteration);  // after the one loading now
         return;
     }
     statusBar()->showMessage(tr("Opening %1 ...").arg(title));
 }
 
 void MainWindow::onCheckpointLoaded(const jobs::LoadedModel& m) {
-    if (pendingCheckpoint_ != -2) {
-        const int next = std::exchange(pendingCheckpoint_, -2);
-        if (next != m.checkpoint && checkpointLoader_->loadCheckpoint(runDir_, next)) return;
-    }
+    if (const int next = run_.takePending();
+        next != RunSession::kNone && next != m.checkpoint && checkpointLoader_->loadCheckpoint(run_.dir(), next))
+        return;
     // A run that went on meanwhile, or another folder opened, makes this choice stale.
-    if (runDir_.isEmpty() || !m.spec.startsWith(runDir_)) return;
+    if (!run_.owns(m.spec)) return;
     model_ = checkpointLoader_->model();
-    modelTitle_ = widgets::CheckpointList::describe(history_, m.checkpoint);
+    run_.showIteration(m.checkpoint);
     showModel(m.summary);
     updateLiveModels();
     // The plots over the run's iterations mark the chosen one while the timeline does not follow the run.
     for (auto* p : plots_) p->markCheckpoint(checkpoints_->following() ? widgets::PlotBase::kNoMark : m.checkpoint);
-    log_->append(tr("Showing the %1 in the graph, the layer table, the live faces and Export").arg(modelTitle_));
-    statusBar()->showMessage(tr("Showing the %1").arg(modelTitle_), 8000);
+    log_->append(tr("Showing the %1 in the graph, the layer table, the live faces and Export").arg(run_.shownTitle()));
+    statusBar()->showMessage(tr("Showing the %1").arg(run_.shownTitle()), 8000);
     emit checkpointShown(m.checkpoint);
 }
 
 void MainWindow::showIteration(const jobs::IterationSummary& s, bool log) {
-    history_ = s.history;
-    for (auto* p : plots_) p->setRun(history_);
-    checkpoints_->setRun(history_);
+    run_.update(s.history);
+    for (auto* p : plots_) p->setRun(run_.history());
+    checkpoints_->setRun(run_.history());
     // The newest model shows everywhere unless the user chose an earlier one in the timeline.
     if (checkpoints_->following()) {
         if (auto m = pruner_->currentModel(); m && m != model_) {
             model_ = m;
-            modelTitle_ = widgets::CheckpointList::describe(history_, s.iteration);
+            run_.showIteration(s.iteration);
             updateLiveModels();
         }
         showModel(s.model);
         for (auto* p : plots_) p->markCheckpoint(widgets::PlotBase::kNoMark);
     }
-    if (!log || history_.points.isEmpty()) return;
-    const auto& o = history_.points.front();
-    const auto& p = history_.points.back();
+    if (!log || run_.history().points.isEmpty()) return;
+    const auto& o = run_.history().points.front();
+    const auto& p = run_.history().points.back();
     QString line = tr("Iteration %1: -%2 filters; filters %3, parameters %4 (%5), MACs %6 (%7)")
                        .arg(p.iteration)
                        .arg(p.filtersRemoved)
@@ -620,9 +612,7 @@ void MainWindow::startPruning() {
     locked.sort();
     s.setList(QStringLiteral("lock"), locked);
     s.setMinWidths(minWidthOf_);
-    runMaxIterations_ = s.value(QStringLiteral("iterations")).toInt();
-    runDir_ = s.runDir;
-    history_ = {};
+    run_.start(s.runDir, s.value(QStringLiteral("iterations")).toInt());
     checkpoints_->clear();
     checkpoints_->setFollowing(true);
     // The run starts from what is open: a run folder's latest model, a file, or a zoo name.
@@ -631,15 +621,15 @@ void MainWindow::startPruning() {
         const QString target = s.value(QStringLiteral("target"));
         log_->append(tr("Pruning %1 with %2, %3 per iteration, %4; run folder %5")
                          .arg(spec_, s.value(QStringLiteral("criterion")), s.value(QStringLiteral("per-iteration")),
-                              target.isEmpty() ? tr("at most %1 iterations").arg(runMaxIterations_)
+                              target.isEmpty() ? tr("at most %1 iterations").arg(run_.maxIterations())
                                                : tr("down to %1").arg(target),
                               s.runDir));
     }
 }
 
 void MainWindow::resumeRun() {
-    if (pruner_->isBusy() || runDir_.isEmpty()) return;
-    if (pruner_->resume(runDir_)) panel_->setStatus(tr("Resuming %1").arg(runDir_));
+    if (pruner_->isBusy() || run_.dir().isEmpty()) return;
+    if (pruner_->resume(run_.dir())) panel_->setStatus(tr("Resuming %1").arg(run_.dir()));
 }
 
 void MainWindow::onPruneState(jobs::PruneJob::State state) {
@@ -649,7 +639,7 @@ void MainWindow::onPruneState(jobs::PruneJob::State state) {
     case jobs::PruneJob::State::Pausing: panel_->setRunState(RS::Pausing); break;
     case jobs::PruneJob::State::Stopping: panel_->setRunState(RS::Stopping); break;
     case jobs::PruneJob::State::Paused: panel_->setRunState(RS::Resumable); break;
-    case jobs::PruneJob::State::Idle: panel_->setRunState(runResumable_ ? RS::Resumable : RS::Idle); break;
+    case jobs::PruneJob::State::Idle: panel_->setRunState(run_.resumable() ? RS::Resumable : RS::Idle); break;
     }
     updateActions();
 }
@@ -660,10 +650,10 @@ void MainWindow::updateActions() {
     startAction_->setEnabled(!busy);
     pauseAction_->setEnabled(st == jobs::PruneJob::State::Running);
     stopAction_->setEnabled(st == jobs::PruneJob::State::Running || st == jobs::PruneJob::State::Pausing);
-    resumeAction_->setEnabled(!busy && (runResumable_ || st == jobs::PruneJob::State::Paused));
+    resumeAction_->setEnabled(!busy && (run_.resumable() || st == jobs::PruneJob::State::Paused));
     exportAction_->setEnabled(model_ != nullptr);
     saveAction_->setEnabled(model_ != nullptr);
-    if (!busy) panel_->setRunState(runResumable_ || st == jobs::PruneJob::State::Paused
+    if (!busy) panel_->setRunState(run_.resumable() || st == jobs::PruneJob::State::Paused
                                        ? widgets::PruningPanel::RunState::Resumable
                                        : widgets::PruningPanel::RunState::Idle);
 }
@@ -701,7 +691,7 @@ void MainWindow::findLayer() {
 }
 
 QString MainWindow::sensitivityFile() const {
-    if (!runDir_.isEmpty() && isRunFolder(runDir_)) return QDir(runDir_).filePath(QStringLiteral("sensitivity.json"));
+    if (!run_.dir().isEmpty() && isRunFolder(run_.dir())) return QDir(run_.dir()).filePath(QStringLiteral("sensitivity.json"));
     QString name = summary_.name.isEmpty() ? QStringLiteral("model") : summary_.name;
     name.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_.-]")), QStringLiteral("_"));
     const QString dir = QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath("sensitivity");
@@ -818,7 +808,7 @@ void MainWindow::openRunDialog() {
 void MainWindow::compareRunsDialog() {
     const QString dir = QFileDialog::getExistingDirectory(
         this, tr("A run folder, or a study folder (one run per criterion)"),
-        runDir_.isEmpty() ? QFileInfo(defaultRunDir()).path() : QFileInfo(runDir_).path());
+        run_.dir().isEmpty() ? QFileInfo(defaultRunDir()).path() : QFileInfo(run_.dir()).path());
     if (!dir.isEmpty()) compareRuns({dir});
 }
 
@@ -854,7 +844,7 @@ QDialog* MainWindow::showExportDialog() {
         QMessageBox::information(this, tr("Export"), tr("Open a model first."));
         return nullptr;
     }
-    auto* d = new ExportDialog(model_, summary_, runDir_.isEmpty() ? QDir::homePath() : runDir_, this);
+    auto* d = new ExportDialog(model_, summary_, run_.dir().isEmpty() ? QDir::homePath() : run_.dir(), this);
     d->setOriginal(liveOriginal_);
     d->setAttribute(Qt::WA_DeleteOnClose);
     connect(d, &ExportDialog::exported, this, [this](const jobs::ExportResult& r) {
@@ -870,14 +860,14 @@ QDialog* MainWindow::showExportDialog() {
 }
 
 bool MainWindow::writeReport(const QString& path) {
-    if (runDir_.isEmpty() || history_.isEmpty()) {
+    if (run_.dir().isEmpty() || run_.history().isEmpty()) {
         QMessageBox::information(this, tr("Report"), tr("Open or run a pruning run first: the report describes a run."));
         return false;
     }
     ReportInput in;
-    in.history = history_;
+    in.history = run_.history();
     in.model = summary_;
-    in.modelTitle = modelTitle_;
+    in.modelTitle = run_.shownTitle();
     in.plots = plots_;
     if (lastExport_ && QFileInfo::exists(lastExport_->path)) in.lastExport = lastExport_;
     if (const QString error = ReportWriter::write(path, in); !error.isEmpty()) {
@@ -891,7 +881,7 @@ bool MainWindow::writeReport(const QString& path) {
 }
 
 void MainWindow::reportDialog() {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Write Report"), QDir(runDir_).filePath("report.html"),
+    const QString path = QFileDialog::getSaveFileName(this, tr("Write Report"), QDir(run_.dir()).filePath("report.html"),
                                                       tr("HTML (*.html)"));
     if (!path.isEmpty()) writeReport(path);
 }
@@ -958,7 +948,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
             this, tr("A run is going on"),
             tr("Stop the pruning run and quit? Every completed iteration is kept in %1; open the folder later "
                "to resume.")
-                .arg(runDir_));
+                .arg(run_.dir()));
         if (answer != QMessageBox::Yes) {
             event->ignore();
             return;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "app/gui/RunSession.h"
 #include "graph/Graph.h"
 #include "jobs/ExportJob.h"
 #include "jobs/IterationSummary.h"
@@ -92,7 +93,7 @@ public:
     jobs::PruneJob* pruneJob() const { return pruner_; }
     jobs::LiveJob* liveJob() const { return live_; }
     const jobs::ModelSummary& summary() const { return summary_; }
-    const jobs::RunHistory& runHistory() const { return history_; }
+    const jobs::RunHistory& runHistory() const { return run_.history(); }
     QString currentSpec() const { return spec_; }
     bool isLoading() const;
     std::shared_ptr<const graph::Graph> currentModel() const { return model_; }
@@ -183,16 +184,11 @@ private:
 
     // What is open
     QString spec_;                      // zoo name, file or run folder
-    QString runDir_;                    // the run shown (and resumable), if any
-    bool runResumable_ = false;
-    int runMaxIterations_ = 0;
+    RunSession run_;                    // the run shown (and resumable), if any
     std::shared_ptr<const graph::Graph> model_;
     std::shared_ptr<const graph::Graph> liveOriginal_;  // the unpruned model of what is open
-    QString modelTitle_;                // the run's model shown, as the live pane names it
-    int pendingCheckpoint_ = -2;        // chosen while another checkpoint was loading
     std::optional<jobs::ExportResult> lastExport_;  // for the report
     jobs::ModelSummary summary_;
-    jobs::RunHistory history_;
     QSet<QString> locked_;
     QMap<QString, int> minWidthOf_;
     bool syncing_ = false;              // table <-> graph selection echo guard

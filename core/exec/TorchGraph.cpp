@@ -4,12 +4,14 @@
 #include <atomic>
 #include <chrono>
 #include <limits>
+#include <optional>
 
 #include "exec/ChannelProducts.h"
 #include "exec/DnnlConv.h"
 #include "exec/ExecutionMode.h"
 #include "exec/InPlacePReLU.h"
 #include "exec/Layout.h"
+#include "exec/PlanBuilder.h"
 #include "exec/ScoringConv.h"
 #include "exec/TrainingPReLU.h"
 #include "graph/NormalisationFold.h"
@@ -112,16 +114,6 @@ int TorchGraph::findSoleActivationAfter(size_t conv) const {
     return op == Op::ReLU || op == Op::Clip || op == Op::PReLU ? next : -1;
 }
 
-bool TorchGraph::canSumInActivation(size_t conv, const torch::Tensor& out) const {
-    const int activation = activationAfter_[conv];
-    if (activation < 0 || plain_) return false;
-    const bool throughBatchNorm = inputIndex_[size_t(activation)][0] != static_cast<int>(conv);
-    if (throughBatchNorm && !isFolded(conv)) return false;  // it would see the BatchNorm's output
-    const auto& p = params_[size_t(activation)];
-    if (auto s = p.find("slope"); s != p.end() && s->second.requires_grad()) return false;
-    return isChannelsLastFloat(out);
-}
-
 torch::Tensor TorchGraph::productOffset(size_t conv) const {
     return isFolded(conv) ? folded_[conv].shift : torch::Tensor();
 }
@@ -171,20 +163,6 @@ torch::Tensor TorchGraph::activationWithCheapBackward(size_t index, const torch:
     return activationWithProductSums(x, activationOf(index, x.size(1)), {}, {}, true, inPlace);
 }
 
-// A PReLU whose slope learns, in a training pass: LibTorch's backward is slow (exec/TrainingPReLU).
-bool TorchGraph::usesTrainingPReLU(size_t index, const torch::Tensor& x) const {
-    const auto slope = params_[index].find("slope");
-    return !plain_ && torch::GradMode::is_enabled() && slope != params_[index].end() &&
-           slope->second.requires_grad() && trainingPReLUTakes(x);
-}
-
-bool TorchGraph::usesCheapBackward(size_t index, const torch::Tensor& x) const {
-    const auto& p = params_[index];
-    const auto slope = p.find("slope");
-    return !plain_ && torch::GradMode::is_enabled() && x.requires_grad() && isChannelsLastFloat(x) &&
-           (slope == p.end() || !slope->second.requires_grad());
-}
-
 namespace {
 
 // An eval-mode BatchNorm as y = x * scale + shift on the executor's own (possibly trainable) tensors:
@@ -200,6 +178,8 @@ std::pair<torch::Tensor, torch::Tensor> batchNormAffine(std::unordered_map<std::
 
 void TorchGraph::foldBatchNorm() {
     if (plain_) return;
+    ++foldings_;
+    plans_.clear();  // compiled for the unfolded convs
     torch::NoGradGuard noGrad;
     const auto& nodes = graph_.nodes();
     for (size_t i = 0; i < nodes.size(); ++i) {
@@ -256,33 +236,39 @@ torch::Tensor TorchGraph::inputLayout(const torch::Tensor& x) const {
     return torch::GradMode::is_enabled() && !channelsLast_ ? x : x.contiguous(at::MemoryFormat::ChannelsLast);
 }
 
-torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>& in, bool unfolded, bool inPlace) {
+// A conv alone: oneDNN directly (and its input's gradient, in scoring passes), or LibTorch's op.
+// `unfolded`: with its own weights, though its BatchNorm is folded (an output asked for).
+torch::Tensor TorchGraph::runConv(size_t index, const torch::Tensor& x, const PlanStep& step, bool unfolded) {
+    if (step.kind == ExecStep::Kind::DirectConv && !unfolded) {
+        const auto& conv = directConv(index, -1);
+        if (!torch::GradMode::is_enabled() || !x.requires_grad()) return conv->run(x);
+        return convWithInputGradient(conv, x);
+    }
     const Node& n = graph_.nodes()[index];
     auto& p = params_[index];
     const auto& w = n.window;
+    const bool fold = isFolded(index) && !unfolded;
+    const torch::Tensor& weight = fold ? folded_[index].weight : p["weight"];
+    const torch::Tensor bias = fold ? folded_[index].bias : p.count("bias") ? p["bias"] : torch::Tensor();
+    const torch::Tensor padded = symmetric(w) ? x : padSpatial(x, w, 0.0);
+    const auto padding = symmetric(w) ? pair(w.padTop, w.padLeft) : pair(0, 0);
+    if (step.libtorchOneDnn && isChannelsLastFloat(padded))  // padding may have changed the layout
+        return at::mkldnn_convolution(padded, weight, bias, padding, pair(w.sh, w.sw), pair(w.dh, w.dw), n.groups);
+    return torch::conv2d(padded, weight, bias, pair(w.sh, w.sw), padding, pair(w.dh, w.dw), n.groups);
+}
+
+torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>& in, const PlanStep& step,
+                                  bool unfolded) {
+    const Node& n = graph_.nodes()[index];
+    auto& p = params_[index];
+    const auto& w = n.window;
+    const bool inPlace = step.kind == ExecStep::Kind::InPlace;
+    const bool onePass = step.kind == ExecStep::Kind::OnePassBackward;
     switch (n.op) {
     case Op::Input: return in.empty() ? torch::Tensor() : in[0];
-    case Op::Conv2d: {
-        const bool fold = isFolded(index) && !unfolded;
-        const torch::Tensor& weight = fold ? folded_[index].weight : p["weight"];
-        torch::Tensor bias = fold ? folded_[index].bias : p.count("bias") ? p["bias"] : torch::Tensor();
-        if (!unfolded && runsDirect(index, in[0])) {
-            const auto& conv = directConv(index, -1);
-            if (!torch::GradMode::is_enabled() || !in[0].requires_grad()) return conv->run(in[0]);
-            return convWithInputGradient(conv, in[0]);
-        }
-        const torch::Tensor x = symmetric(w) ? in[0] : padSpatial(in[0], w, 0.0);
-        const auto padding = symmetric(w) ? pair(w.padTop, w.padLeft) : pair(0, 0);
-        // Without autograd, oneDNN through LibTorch: conv2d sends small 1x1 convs at batch 1 (input
-        // <= 20480 values, as pruning makes many) to a generic GEMM, 2x slower here. See bench_inference.
-        if (!plain_ && !torch::GradMode::is_enabled() && isChannelsLastFloat(x) && at::hasMKLDNN() &&
-            at::globalContext().userEnabledMkldnn())
-            return at::mkldnn_convolution(x, weight, bias, padding, pair(w.sh, w.sw), pair(w.dh, w.dw), n.groups);
-        return torch::conv2d(x, weight, bias, pair(w.sh, w.sw), padding, pair(w.dh, w.dw), n.groups);
-    }
+    case Op::Conv2d: return runConv(index, in[0], step, unfolded);
     case Op::BatchNorm:
-        // Folded into the conv before it (its only input): already applied.
-        if (isFolded(size_t(inputIndex_[index][0]))) return in[0];
+        if (step.kind == ExecStep::Kind::PassOn) return in[0];  // folded into the conv before it
         // In eval mode, a per-channel affine map: the same values, and its backward (Taylor scoring
         // runs in eval mode) is far cheaper than batch_norm's (MobileNetV2 scoring ~2x, bench_scoring).
         if (!training_ && !plain_) {
@@ -293,15 +279,15 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
                                  n.eps, false);
     case Op::Scale: return in[0] * perChannel(p["weight"], in[0]) + perChannel(p["bias"], in[0]);
     case Op::ReLU:
-        if (usesCheapBackward(index, in[0])) return activationWithCheapBackward(index, in[0], inPlace);
+        if (onePass) return activationWithCheapBackward(index, in[0], step.overwrite);
         return inPlace ? in[0].relu_() : torch::relu(in[0]);
     case Op::Clip:  // hardtanh where autograd may run: clamp's backward is slower
-        if (usesCheapBackward(index, in[0])) return activationWithCheapBackward(index, in[0], inPlace);
+        if (onePass) return activationWithCheapBackward(index, in[0], step.overwrite);
         return inPlace ? in[0].clamp_(n.clipMin, n.clipMax) : torch::hardtanh(in[0], n.clipMin, n.clipMax);
     case Op::PReLU:
-        if (usesCheapBackward(index, in[0])) return activationWithCheapBackward(index, in[0], inPlace);
-        if (inPlace && isChannelsLastFloat(in[0])) return preluInPlace(in[0], p["slope"]);
-        if (usesTrainingPReLU(index, in[0])) return trainingPReLU(in[0], p["slope"]);
+        if (onePass) return step.learningSlope ? trainingPReLU(in[0], p["slope"])
+                                               : activationWithCheapBackward(index, in[0], step.overwrite);
+        if (inPlace) return preluInPlace(in[0], p["slope"]);
         return torch::prelu(in[0], p["slope"].flatten());
     case Op::MaxPool:
         if (symmetric(w))
@@ -357,54 +343,29 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
         wanted[i] = true;
     }
 
+    // The first pass of a kind compiles its plan as it runs; later ones replay it.
+    const std::string key = PlanBuilder::key(*this, x, wanted);
+    ExecutionPlan* plan = cachedPlan(key);
+    std::optional<PlanBuilder> builder;
+    ExecutionPlan compiling;
+    if (!plan) {
+        builder.emplace(*this, wanted);
+        plan = &compiling;
+    }
+
     std::vector<torch::Tensor> values(nodes.size());
-    std::vector<int> sumsFor(nodes.size(), -1);  // per activation: the captured conv it sums for
-    std::vector<bool> fusedAway(nodes.size(), false);  // activations their conv already applied
     std::unordered_map<std::string, torch::Tensor> result;
     std::vector<torch::Tensor> in;
     if (nodeTimes_) nodeTimes_->resize(nodes.size(), 0.0);
-    if (steps_) steps_->clear();
     for (size_t i = 0; i < nodes.size(); ++i) {
         const auto started = nodeTimes_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
         in.clear();
         for (int j : inputIndex_[i]) in.push_back(values[j]);
-        torch::Tensor out;
-        // A conv of a scoring chain run before hands the sink its sums in the chain's backward pass.
-        bool summedInConv = fusedAway[i];
-        const int fused = fusableActivation(i, wanted);
-        if (nodes[i].op == Op::Input) {
-            out = inputLayout(x);
-            record(ExecStep::Kind::Plain, {nodes[i].name});
-        } else if (fusedAway[i]) {
-            out = in[0];
-        } else if (fused >= 0 && isChannelsLastFloat(in[0])) {
-            out = directConv(i, fused)->run(in[0]);
-            fusedAway[size_t(fused)] = true;
-            record(ExecStep::Kind::ConvAct, {nodes[i].name, nodes[size_t(fused)].name});
-        } else if (const auto chain = scoringChain(i, wanted, in[0]); !chain.empty()) {
-            // The chain's output passes on through the nodes it ran.
-            out = runScoringChain(chain, in[0]);
-            std::vector<std::string> covered;
-            for (const auto& link : chain) {
-                if (link.conv != i) fusedAway[link.conv] = true;
-                if (link.activation >= 0) fusedAway[size_t(link.activation)] = true;
-                covered.push_back(nodes[link.conv].name);
-                if (link.activation >= 0) covered.push_back(nodes[size_t(link.activation)].name);
-            }
-            record(ExecStep::Kind::ScoringChain, std::move(covered));
-            summedInConv = true;
-        } else if (const int conv = sumsFor[i]; conv >= 0) {
-            // The conv's output goes no further than this activation (nor does the folded
-            // BatchNorm's between them) unless it is asked for.
-            out = activationSummingProducts(i, size_t(conv), in[0],
-                                            !wanted[size_t(conv)] && !wanted[size_t(inputIndex_[i][0])]);
-            record(ExecStep::Kind::SummingAct, {nodes[i].name, nodes[size_t(conv)].name});
-        } else {
-            const bool inPlace = mayOverwriteInput(i, wanted);
-            if (steps_) record(stepKind(i, in, inPlace), {nodes[i].name});
-            out = runNode(i, in, false, inPlace);
-        }
-        if (capture_[i] && !summedInConv) {
+        if (builder) plan->steps.push_back(builder->step(i, in));
+        PlanStep& step = plan->steps[i];
+        torch::Tensor out = runStep(i, in, step, x);
+        // A conv of a scoring chain hands the sink its sums in the chain's backward pass.
+        if (capture_[i] && !step.covered && step.kind != ExecStep::Kind::ScoringChain) {
             // Leaf when nothing before it needs gradients (weights frozen): the
             // gradient then starts here and no weight gradient is computed.
             if (!out.requires_grad() && torch::GradMode::is_enabled()) out = out.detach().requires_grad_(true);
@@ -412,16 +373,13 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
             bool summedInActivation = false;
             if (out.requires_grad() && sink_) {
                 // The activation after it sums the products in its own backward pass when it can.
-                summedInActivation = canSumInActivation(i, out);
-                if (summedInActivation)
-                    sumsFor[size_t(activationAfter_[i])] = static_cast<int>(i);
-                else
-                    sumProductsInHook(i, out);
+                if (builder) step.sumsInActivation = builder->sumsInActivation(i, out);
+                summedInActivation = step.sumsInActivation;
+                if (!summedInActivation) sumProductsInHook(i, out);
             }
             if (!summedInActivation) captured_[nodes[i].name] = out;  // else the activation may overwrite it
         }
-        if (wanted[i])
-            result[nodes[i].name] = isFolded(i) ? runNode(i, in, /*unfolded=*/true) : out;
+        if (wanted[i]) result[nodes[i].name] = isFolded(i) ? runNode(i, in, step, /*unfolded=*/true) : out;
         values[i] = out;
         if (nodeTimes_)
             (*nodeTimes_)[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -429,89 +387,36 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
         for (int j : inputIndex_[i])
             if (lastUse_[j] == static_cast<int>(i) && !wanted[j]) values[j] = torch::Tensor();
     }
+    if (steps_) *steps_ = describePlan(*plan, graph_);
+    if (builder) {
+        constexpr size_t kPlansKept = 8;  // inference, scoring, training, at a few batch sizes
+        if (plans_.size() == kPlansKept) plans_.erase(plans_.begin());
+        plans_.emplace_back(key, std::move(compiling));
+        ++plansCompiled_;
+    }
     return result;
 }
 
-// An activation or Add may write into its first input when nothing else can see that tensor: its
-// producer made it (not a view or pass-through of another value), this node is its only consumer,
-// and it is neither captured nor asked for. Saves a full pass over each map (MobileNetV2 batch 32:
-// see bench_inference). With autograd, only in scoring passes (channels-last, eval mode; training is
-// left as LibTorch runs it), never through a view, and never into an activation's output, which
-// the activation keeps for its backward pass.
-bool TorchGraph::mayOverwriteInput(size_t node, const std::vector<bool>& wanted) const {
-    const bool autograd = torch::GradMode::is_enabled();
-    if (plain_ || (autograd && (training_ || !channelsLast_)) || inputIndex_[node].empty()) return false;
-    for (int j = inputIndex_[node][0];;) {
-        const Node& producer = graph_.nodes()[size_t(j)];
-        if (consumerCount_[size_t(j)] != 1 || wanted[size_t(j)] || capture_[size_t(j)]) return false;
-        if (producer.op == Op::Input) return false;  // the caller's tensor
-        if (autograd && (producer.op == Op::Flatten || producer.op == Op::ReLU || producer.op == Op::Clip ||
-                         producer.op == Op::PReLU))
-            return false;
-        const bool passesOn = producer.op == Op::Flatten || producer.op == Op::Dropout ||
-                              (producer.op == Op::Add && inputIndex_[size_t(j)].size() == 1) ||
-                              (producer.op == Op::BatchNorm && isFolded(size_t(inputIndex_[size_t(j)][0])));
-        if (!passesOn) return true;
-        j = inputIndex_[size_t(j)][0];
+ExecutionPlan* TorchGraph::cachedPlan(const std::string& key) {
+    for (auto& [k, plan] : plans_)
+        if (k == key) return &plan;
+    return nullptr;
+}
+
+torch::Tensor TorchGraph::runStep(size_t i, const std::vector<torch::Tensor>& in, const PlanStep& step,
+                                  const torch::Tensor& x) {
+    if (graph_.nodes()[i].op == Op::Input) return inputLayout(x);
+    if (step.covered) return in[0];  // run by an earlier step: its output passes on
+    switch (step.kind) {
+    case ExecStep::Kind::ConvAct: return directConv(i, step.partner)->run(in[0]);
+    case ExecStep::Kind::ScoringChain: return runScoringChain(step.chain, in[0]);  // its output passes on
+    case ExecStep::Kind::SummingAct:
+        return activationSummingProducts(i, size_t(step.partner), in[0], step.overwrite);
+    default: return runNode(i, in, step);
     }
 }
 
-// The conv's sole activation, where no one asks for or captures the values in between (the conv's
-// output itself may be captured); -1 otherwise.
-int TorchGraph::activationNobodySeesBefore(size_t conv, const std::vector<bool>& wanted) const {
-    const int activation = soleActivationAfter(conv);
-    if (activation < 0 || wanted[conv] || wanted[size_t(activation)] || capture_[size_t(activation)]) return -1;
-    const int between = inputIndex_[size_t(activation)][0];
-    if (between != static_cast<int>(conv) && (!isFolded(conv) || wanted[size_t(between)] || capture_[size_t(between)]))
-        return -1;
-    return activation;
-}
-
-// The activation that, in an inference pass, the conv can apply itself (a oneDNN post-op: one pass
-// less over its output).
-int TorchGraph::fusableActivation(size_t conv, const std::vector<bool>& wanted) const {
-    if (plain_ || torch::GradMode::is_enabled() || graph_.nodes()[conv].op != Op::Conv2d || !DnnlConv::enabled() ||
-        capture_[conv])
-        return -1;
-    return activationNobodySeesBefore(conv, wanted);
-}
-
-// The convs from head on that, in a scoring pass, can run as one node (exec/ScoringConv): each runs
-// directly and its input takes a gradient (but the head's, where x needs none: a stem reading the
-// image); each but the last has an activation nobody else sees, which alone takes its output and
-// gives the next conv alone its input; a captured conv's sums go to the sink. Empty where head
-// cannot start such a chain.
-std::vector<TorchGraph::ChainLink> TorchGraph::scoringChain(size_t head, const std::vector<bool>& wanted,
-                                                           const torch::Tensor& x) {
-    std::vector<ChainLink> chain;
-    // Without a gradient for its input (the image, for a stem conv) a chain is worth running only
-    // for its head's sums.
-    const bool inputGradient = x.requires_grad();
-    if (plain_ || !torch::GradMode::is_enabled() || !DnnlConv::enabled() || !isChannelsLastFloat(x) ||
-        (!inputGradient && !(capture_[head] && sink_)))
-        return chain;
-    std::vector<int64_t> sizes = x.sizes().vec();
-    for (int next = static_cast<int>(head); next >= 0;) {
-        const auto conv = size_t(next);
-        if (graph_.nodes()[conv].op != Op::Conv2d || !weightsFixed(conv) || wanted[conv] || (capture_[conv] && !sink_))
-            break;
-        const auto& plain = directConv(conv, -1);
-        if ((inputGradient || !chain.empty()) && !plain->hasFastInputGradient(sizes)) break;
-        int activation = activationNobodySeesBefore(conv, wanted);
-        if (activation >= 0) {
-            const auto& p = params_[size_t(activation)];
-            if (auto s = p.find("slope"); s != p.end() && s->second.requires_grad()) activation = -1;
-        }
-        // A conv without such an activation ends the chain: its output is the chain's.
-        chain.push_back({conv, activation});
-        if (activation < 0) break;
-        sizes = plain->outputSizes(sizes);
-        next = soleConsumer_[size_t(activation)];
-    }
-    return chain;
-}
-
-torch::Tensor TorchGraph::runScoringChain(const std::vector<ChainLink>& chain, const torch::Tensor& x) {
+torch::Tensor TorchGraph::runScoringChain(const std::vector<PlanStep::Link>& chain, const torch::Tensor& x) {
     std::vector<ScoringStage> stages;
     for (const auto& [conv, activation] : chain) {
         ScoringStage s;
@@ -554,30 +459,6 @@ const std::shared_ptr<DnnlConv>& TorchGraph::directConv(size_t conv, int activat
         slot = std::make_shared<DnnlConv>(weight, bias, g, std::move(f));
     }
     return slot;
-}
-
-// Inference, and scoring passes (weights fixed): oneDNN directly, the input's gradient too where
-// oneDNN has a fast kernel for it; no weight reorder per call either way.
-bool TorchGraph::runsDirect(size_t conv, const torch::Tensor& x) {
-    if (plain_ || !isChannelsLastFloat(x) || !DnnlConv::enabled()) return false;
-    const bool autograd = torch::GradMode::is_enabled();
-    if (autograd && !weightsFixed(conv)) return false;
-    if (!autograd || !x.requires_grad()) return true;
-    return directConv(conv, -1)->hasFastInputGradient(x.sizes());
-}
-
-// What runNode does with this node, for the step record.
-ExecStep::Kind TorchGraph::stepKind(size_t index, const std::vector<torch::Tensor>& in, bool inPlace) {
-    const Op op = graph_.nodes()[index].op;
-    if (op == Op::BatchNorm && isFolded(size_t(inputIndex_[index][0]))) return ExecStep::Kind::PassOn;
-    if (op == Op::Conv2d && runsDirect(index, in[0])) return ExecStep::Kind::DirectConv;
-    const bool activation = op == Op::ReLU || op == Op::Clip || op == Op::PReLU;
-    if (activation && usesCheapBackward(index, in[0])) return ExecStep::Kind::OnePassBackward;
-    if (op == Op::PReLU && usesTrainingPReLU(index, in[0])) return ExecStep::Kind::OnePassBackward;
-    if (inPlace && (op == Op::ReLU || op == Op::Clip || op == Op::Add ||
-                    (op == Op::PReLU && isChannelsLastFloat(in[0]))))
-        return ExecStep::Kind::InPlace;
-    return ExecStep::Kind::Plain;
 }
 
 // An eval-mode conv whose weights take no gradient (scoring passes).

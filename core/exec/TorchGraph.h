@@ -1,12 +1,13 @@
 #pragma once
-// Runs a Graph on LibTorch with autograd. Internal to core: include it only
-// from .cpp files (LibTorch headers cost ~30 s per translation unit).
+// Runs a Graph on LibTorch with autograd, carrying out the plan exec::PlanBuilder compiles for each
+// kind of pass (exec/ExecutionPlan.h). Internal to core: include it only from .cpp files (LibTorch
+// headers cost ~30 s per translation unit).
 #include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include "exec/ExecutionSteps.h"
+#include "exec/ExecutionPlan.h"
 #include "exec/TorchInclude.h"
 #include "graph/Graph.h"
 
@@ -68,39 +69,35 @@ public:
     // While set, forward() adds each node's wall time, in seconds, to (*seconds)[node index] (the
     // vector is sized to the graph's nodes). Measures where inference time goes, per layer.
     void setNodeTimes(std::vector<double>* seconds) { nodeTimes_ = seconds; }
-    // While set, each forward() replaces *steps with the steps it ran (exec/ExecutionSteps.h).
+    // While set, each forward() replaces *steps with the steps of its plan (exec/ExecutionSteps.h).
     void setStepRecord(std::vector<ExecStep>* steps) { steps_ = steps; }
+    // Plans compiled so far: one per kind of pass (exec/PlanBuilder.h: PlanBuilder::key), not per pass.
+    int plansCompiled() const { return plansCompiled_; }
 
     // Copies the (trained) weights back into the graph's plain tensors.
     void writeBack(graph::Graph& graph) const;
 
 private:
-    torch::Tensor runNode(size_t index, const std::vector<torch::Tensor>& in, bool unfolded = false,
-                          bool inPlace = false);
-    bool mayOverwriteInput(size_t node, const std::vector<bool>& wanted) const;
-    int activationNobodySeesBefore(size_t conv, const std::vector<bool>& wanted) const;
-    int fusableActivation(size_t conv, const std::vector<bool>& wanted) const;
-    struct ChainLink {
-        size_t conv;
-        int activation;  // the conv's activation, run with it, or -1
-    };
-    std::vector<ChainLink> scoringChain(size_t head, const std::vector<bool>& wanted, const torch::Tensor& x);
-    torch::Tensor runScoringChain(const std::vector<ChainLink>& chain, const torch::Tensor& x);
+    friend class PlanBuilder;  // reads the graph's state to decide each node's step
+
+    // The plan for this pass: compiled by a PlanBuilder during the first pass of its kind (null then).
+    ExecutionPlan* cachedPlan(const std::string& key);
+    torch::Tensor runStep(size_t index, const std::vector<torch::Tensor>& in, const PlanStep& step,
+                          const torch::Tensor& x);
+    torch::Tensor runNode(size_t index, const std::vector<torch::Tensor>& in, const PlanStep& step,
+                          bool unfolded = false);
+    torch::Tensor runConv(size_t index, const torch::Tensor& x, const PlanStep& step, bool unfolded);
+    torch::Tensor runScoringChain(const std::vector<PlanStep::Link>& chain, const torch::Tensor& x);
     const std::shared_ptr<DnnlConv>& directConv(size_t conv, int activation);
     bool weightsFixed(size_t conv) const;
-    bool runsDirect(size_t conv, const torch::Tensor& x);
-    ExecStep::Kind stepKind(size_t index, const std::vector<torch::Tensor>& in, bool inPlace);
     torch::Tensor inputLayout(const torch::Tensor& x) const;
     bool isFolded(size_t conv) const { return !training_ && folded_[conv].weight.defined(); }
     // Product sums for the sink: in a hook on the captured output, or in the activation after it.
     int soleActivationAfter(size_t conv) const { return soleActivation_[conv]; }
     int findSoleActivationAfter(size_t conv) const;
-    bool canSumInActivation(size_t conv, const torch::Tensor& out) const;
     torch::Tensor productOffset(size_t conv) const;
     void sumProductsInHook(size_t node, torch::Tensor& out);
     torch::Tensor activationSummingProducts(size_t index, size_t conv, const torch::Tensor& x, bool overwrite);
-    bool usesCheapBackward(size_t index, const torch::Tensor& x) const;
-    bool usesTrainingPReLU(size_t index, const torch::Tensor& x) const;
     torch::Tensor activationWithCheapBackward(size_t index, const torch::Tensor& x, bool inPlace);
     Activation activationOf(size_t index, int64_t channels) const;
 
@@ -124,6 +121,10 @@ private:
         std::shared_ptr<DnnlConv> alone, fused;  // shared with the autograd nodes of scoring passes
     };
     std::vector<DirectConv> direct_;
+    int plansCompiled_ = 0;
+    int foldings_ = 0;  // foldBatchNorm calls: a plan compiled before one may pass a BatchNorm over
+    // Plans compiled so far, newest last, with the keys they were compiled for (PlanBuilder::key).
+    std::vector<std::pair<std::string, ExecutionPlan>> plans_;
     GradSink sink_;
     std::unordered_map<std::string, torch::Tensor> captured_;
     bool training_ = false;
@@ -131,9 +132,6 @@ private:
     const bool plain_;
     std::vector<double>* nodeTimes_ = nullptr;
     std::vector<ExecStep>* steps_ = nullptr;
-    void record(ExecStep::Kind kind, std::vector<std::string> nodes) {
-        if (steps_) steps_->push_back({kind, std::move(nodes)});
-    }
 };
 
 }  // namespace fp::exec

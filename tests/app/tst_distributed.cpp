@@ -5,6 +5,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <csignal>
 
 #include "RequireData.h"
 #include "io/NativeFormat.h"
@@ -89,6 +90,41 @@ private slots:
         QVERIFY2(diff <= 1e-3 * std::max(1.0, scale), qPrintable(QString("weights differ by %1").arg(diff)));
         // Only rank 0 wrote: the other rank's scratch copy went with it.
         QVERIFY(scratch() <= scratchBefore);
+    }
+
+    // Ctrl-C on the launcher stops both ranks at the same step (exit 130) with the run saved, and the
+    // run then resumes on two ranks to its end.
+    void ctrlCOnTheLauncherLeavesTheRunResumable() {
+        QTemporaryDir tmp;
+        const QString out = tmp.filePath("run");
+        QProcess launcher;
+        launcher.start(FP_CLI, QStringList{"launch", "-n", "2", "--threads", "1", "--"} + run(out, 3));
+        QByteArray said;
+        QElapsedTimer sinceStart;
+        sinceStart.start();
+        while (!said.contains("iteration 1") && sinceStart.elapsed() < 300000 && launcher.state() == QProcess::Running) {
+            launcher.waitForReadyRead(1000);
+            said += launcher.readAllStandardOutput();
+        }
+        QVERIFY2(said.contains("iteration 1"), qPrintable(said + launcher.readAllStandardError()));
+        ::kill(static_cast<pid_t>(launcher.processId()), SIGINT);
+        QVERIFY(launcher.waitForFinished(120000));
+        said += launcher.readAllStandardOutput();
+        const QString err = launcher.readAllStandardError();
+        QVERIFY2(launcher.exitCode() == 130, qPrintable(QString("exit %1: %2 %3").arg(launcher.exitCode()).arg(err, said)));
+        QVERIFY2(said.contains("stopped after iteration"), qPrintable(said));
+        const auto stopped = prune::loadHistory((out + "/run.json").toStdString());
+        QVERIFY(!stopped.iterations.empty());
+        QVERIFY(stopped.iterations.size() < 3);
+        QVERIFY(!QFile::exists(out + "/final.fpm"));
+
+        const auto resumed = cli({"launch", "-n", "2", "--threads", "1", "--", "prune", "--resume", out});
+        QVERIFY2(resumed.code == 0, qPrintable(resumed.err + resumed.out));
+        const auto h = prune::loadHistory((out + "/run.json").toStdString());
+        QCOMPARE(h.iterations.size(), size_t(3));
+        for (size_t k = 0; k < stopped.iterations.size(); ++k)  // what was saved stays as it was
+            QVERIFY(h.iterations[k].removed == stopped.iterations[k].removed);
+        QVERIFY(QFile::exists(out + "/final.fpm"));
     }
 
     void aKilledRankStopsTheOtherWithItsName() {

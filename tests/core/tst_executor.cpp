@@ -2,6 +2,8 @@
 // gradients can be captured with or without weight gradients, train/eval modes.
 #include <QtTest>
 
+#include <algorithm>
+
 #include "exec/TorchGraph.h"
 #include "exec/TrainingPReLU.h"
 #include "graph/GraphBuilder.h"
@@ -163,6 +165,49 @@ private slots:
                 QVERIFY2(torch::allclose(oursSlope.grad(), theirsSlope.grad(), 1e-4, 1e-5),
                          qPrintable(QString("slope gradient, %1, %2 slopes").arg(channelsLast ? "NHWC" : "NCHW").arg(slopes)));
             }
+    }
+
+    // A pass replays the plan the first pass of its kind compiled, with the same steps and values; a
+    // pass of another kind (batch size, captures, autograd, a BatchNorm folded since) compiles its own.
+    void plansAreCompiledOncePerKindOfPass() {
+        const Graph g = smallNet();
+        exec::TorchGraph net(g);
+        std::vector<exec::ExecStep> first, again;
+        torch::Tensor a, b;
+        {
+            torch::NoGradGuard noGrad;
+            net.setStepRecord(&first);
+            a = net.forward(input(2)).at("embedding");
+            net.setStepRecord(&again);
+            b = net.forward(input(2)).at("embedding");
+            net.setStepRecord(nullptr);
+        }
+        QCOMPARE(net.plansCompiled(), 1);
+        QVERIFY(torch::equal(a, b));
+        QCOMPARE(exec::describeSteps(again), exec::describeSteps(first));
+        {
+            torch::NoGradGuard noGrad;
+            net.forward(input(3));
+        }
+        QCOMPARE(net.plansCompiled(), 2);  // another batch size
+        net.setCapture({"dw"});
+        net.forward(input(2))["embedding"].sum().backward();
+        QCOMPARE(net.plansCompiled(), 3);  // autograd, with a capture
+        QVERIFY(net.captured().at("dw").grad().defined());
+        net.forward(input(2))["embedding"].sum().backward();
+        QCOMPARE(net.plansCompiled(), 3);
+        net.foldBatchNorm();
+        {
+            torch::NoGradGuard noGrad;
+            net.setStepRecord(&again);
+            const auto folded = net.forward(input(2)).at("embedding");
+            net.setStepRecord(nullptr);
+            QVERIFY(torch::allclose(folded, a, 1e-4, 1e-5));
+        }
+        QCOMPARE(net.plansCompiled(), 4);
+        const auto passOn = std::count_if(again.begin(), again.end(),
+                                          [](const exec::ExecStep& s) { return s.kind == exec::ExecStep::Kind::PassOn; });
+        QCOMPARE(passOn, 1);  // stem.bn now folded into stem
     }
 
     void wrongInputIsAClearError() {
