@@ -99,6 +99,7 @@ private slots:
         const QString out = tmp.filePath("run");
         QProcess launcher;
         launcher.start(FP_CLI, QStringList{"launch", "-n", "2", "--threads", "1", "--"} + run(out, 3));
+        QVERIFY(launcher.waitForStarted(10000));
         QByteArray said;
         QElapsedTimer sinceStart;
         sinceStart.start();
@@ -116,6 +117,7 @@ private slots:
         const auto stopped = prune::loadHistory((out + "/run.json").toStdString());
         QVERIFY(!stopped.iterations.empty());
         QVERIFY(stopped.iterations.size() < 3);
+        qInfo("Ctrl-C: both ranks stopped with %zu iteration(s) saved", stopped.iterations.size());
         QVERIFY(!QFile::exists(out + "/final.fpm"));
 
         const auto resumed = cli({"launch", "-n", "2", "--threads", "1", "--", "prune", "--resume", out});
