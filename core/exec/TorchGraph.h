@@ -122,8 +122,8 @@ private:
     };
     std::vector<DirectConv> direct_;
     int plansCompiled_ = 0;
-    int foldings_ = 0;  // foldBatchNorm calls: a plan compiled before one may pass a BatchNorm over
-    // Plans compiled so far, newest last, with the keys they were compiled for (PlanBuilder::key).
+    int foldings_ = 0;  // foldBatchNorm calls so far, part of a plan's key: folding changes the steps
+    // The plans kept, newest last, with the keys they were compiled for (PlanBuilder::key).
     std::vector<std::pair<std::string, ExecutionPlan>> plans_;
     GradSink sink_;
     std::unordered_map<std::string, torch::Tensor> captured_;
