@@ -179,8 +179,13 @@ bool ScreenshotDriver::captureLive() {
         std::printf("EMPTY live tab: no faces on the demo video\n");
         return false;
     }
-    live->enrolShownFaces();
-    const bool ok = until([&] { return named() >= 2; }, 60000);
+    // The video moves on while a face is enrolled: a click on a frame no longer kept can miss its face,
+    // so the faces still unnamed are enrolled again, from the frame shown then.
+    bool ok = false;
+    for (int attempt = 0; attempt < 4 && !ok; ++attempt) {
+        live->enrolShownFaces();
+        ok = until([&] { return named() >= 2; }, 15000);
+    }
     if (!ok) std::printf("live tab: the enrolled faces were not named in time\n");
     const bool saved = grab(live, QStringLiteral("live-faces")) &&
                        live->saveSnapshot(QDir(options_.outDir).filePath(QStringLiteral("live-side-by-side.png")));
