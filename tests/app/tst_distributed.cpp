@@ -1,7 +1,7 @@
 // A pruning run on two ranks (faceprune-cli launch, c10d over 127.0.0.1) against the same run in one
 // process with the same global batch: the same filters go in every iteration, and the recovered
 // weights end within float tolerance. A rank that dies makes the other stop with a message naming
-// it, in well under a minute, and leaves rank 0's run folder resumable.
+// it, in well under a minute, and leaves rank 0's run folder resumable, by one process or two.
 #include <QtTest>
 
 #include <cmath>
@@ -135,7 +135,7 @@ private slots:
         // Two ranks started by hand, as on two machines.
         const QString master = "127.0.0.1:" + QString::number(29700 + QRandomGenerator::global()->bounded(200));
         QProcess rank0, rank1;
-        const QStringList common = run(out, 20) + QStringList{"--world-size", "2", "--master", master,
+        const QStringList common = run(out, 8) + QStringList{"--world-size", "2", "--master", master,
                                                               "--dist-timeout", "30"};
         rank0.start(FP_CLI, common + QStringList{"--rank", "0"});
         rank1.start(FP_CLI, common + QStringList{"--rank", "1"});
@@ -163,6 +163,14 @@ private slots:
         QVERIFY(!h.iterations.empty());
         QVERIFY(QFile::exists(out + QString("/checkpoints/iter-%1.fpm").arg(h.iterations.back().iteration, 3, 10,
                                                                               QChar('0'))));
+        // Resumed by one process (another world size than the run began with), it goes on to its end.
+        const auto resumed = cli({"prune", "--resume", out});
+        QVERIFY2(resumed.code == 0, qPrintable(resumed.err + resumed.out));
+        const auto finished = prune::loadHistory((out + "/run.json").toStdString());
+        QCOMPARE(finished.iterations.size(), size_t(8));
+        for (size_t k = 0; k < h.iterations.size(); ++k)
+            QVERIFY(finished.iterations[k].removed == h.iterations[k].removed);
+        QVERIFY(QFile::exists(out + "/final.fpm"));
     }
 };
 
