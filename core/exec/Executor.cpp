@@ -25,30 +25,24 @@ std::map<std::string, Tensor> Executor::run(const Tensor& batch, const std::vect
 }
 
 namespace {
-// Ends a recorded pass: the graph stops recording, whether the pass returned or threw.
-struct RecordingEnds {
+// Ends a timed pass: the graph stops timing its nodes, whether the pass returned or threw.
+struct TimingEnds {
     TorchGraph& graph;
-    ~RecordingEnds() {
-        graph.setNodeTimes(nullptr);
-        graph.setStepRecord(nullptr);
-    }
+    ~TimingEnds() { graph.setNodeTimes(nullptr); }
 };
 }  // namespace
 
 std::vector<double> Executor::timeNodes(const Tensor& batch) {
     std::vector<double> seconds;
     impl_->torchGraph.setNodeTimes(&seconds);
-    const RecordingEnds ends{impl_->torchGraph};
+    const TimingEnds ends{impl_->torchGraph};
     embed(batch);
     return seconds;
 }
 
 std::vector<ExecStep> Executor::steps(const Tensor& batch) {
-    std::vector<ExecStep> steps;
-    impl_->torchGraph.setStepRecord(&steps);
-    const RecordingEnds ends{impl_->torchGraph};
     embed(batch);
-    return steps;
+    return impl_->torchGraph.lastSteps();
 }
 
 Tensor Executor::embed(const Tensor& batch) {

@@ -257,8 +257,7 @@ torch::Tensor TorchGraph::runConv(size_t index, const torch::Tensor& x, const Pl
     return torch::conv2d(padded, weight, bias, pair(w.sh, w.sw), padding, pair(w.dh, w.dw), n.groups);
 }
 
-torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>& in, const PlanStep& step,
-                                  bool unfolded) {
+torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>& in, const PlanStep& step) {
     const Node& n = graph_.nodes()[index];
     auto& p = params_[index];
     const auto& w = n.window;
@@ -266,7 +265,7 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
     const bool onePass = step.kind == ExecStep::Kind::OnePassBackward;
     switch (n.op) {
     case Op::Input: return in.empty() ? torch::Tensor() : in[0];
-    case Op::Conv2d: return runConv(index, in[0], step, unfolded);
+    case Op::Conv2d: return runConv(index, in[0], step, /*unfolded=*/false);
     case Op::BatchNorm:
         if (step.kind == ExecStep::Kind::PassOn) return in[0];  // folded into the conv before it
         // In eval mode, a per-channel affine map: the same values, and its backward (Taylor scoring
@@ -345,12 +344,11 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
 
     // The first pass of a kind compiles its plan as it runs; later ones replay it.
     const std::string key = PlanBuilder::key(*this, x, wanted);
-    ExecutionPlan* plan = cachedPlan(key);
+    std::shared_ptr<ExecutionPlan> plan = cachedPlan(key);
     std::optional<PlanBuilder> builder;
-    ExecutionPlan compiling;
     if (!plan) {
         builder.emplace(*this, wanted);
-        plan = &compiling;
+        plan = std::make_shared<ExecutionPlan>();
     }
 
     std::vector<torch::Tensor> values(nodes.size());
@@ -379,7 +377,7 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
             }
             if (!summedInActivation) captured_[nodes[i].name] = out;  // else the activation may overwrite it
         }
-        if (wanted[i]) result[nodes[i].name] = isFolded(i) ? runNode(i, in, step, /*unfolded=*/true) : out;
+        if (wanted[i]) result[nodes[i].name] = isFolded(i) ? runConv(i, in[0], step, /*unfolded=*/true) : out;
         values[i] = out;
         if (nodeTimes_)
             (*nodeTimes_)[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -387,20 +385,24 @@ std::unordered_map<std::string, torch::Tensor> TorchGraph::forward(const torch::
         for (int j : inputIndex_[i])
             if (lastUse_[j] == static_cast<int>(i) && !wanted[j]) values[j] = torch::Tensor();
     }
-    if (steps_) *steps_ = describePlan(*plan, graph_);
     if (builder) {
         constexpr size_t kPlansKept = 8;  // inference, scoring, training, at a few batch sizes
         if (plans_.size() == kPlansKept) plans_.erase(plans_.begin());
-        plans_.emplace_back(key, std::move(compiling));
+        plans_.emplace_back(key, plan);
         ++plansCompiled_;
     }
+    lastPlan_ = plan;
     return result;
 }
 
-ExecutionPlan* TorchGraph::cachedPlan(const std::string& key) {
+std::shared_ptr<ExecutionPlan> TorchGraph::cachedPlan(const std::string& key) {
     for (auto& [k, plan] : plans_)
-        if (k == key) return &plan;
+        if (k == key) return plan;
     return nullptr;
+}
+
+std::vector<ExecStep> TorchGraph::lastSteps() const {
+    return lastPlan_ ? describePlan(*lastPlan_, graph_) : std::vector<ExecStep>();
 }
 
 torch::Tensor TorchGraph::runStep(size_t i, const std::vector<torch::Tensor>& in, const PlanStep& step,

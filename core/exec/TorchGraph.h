@@ -69,8 +69,8 @@ public:
     // While set, forward() adds each node's wall time, in seconds, to (*seconds)[node index] (the
     // vector is sized to the graph's nodes). Measures where inference time goes, per layer.
     void setNodeTimes(std::vector<double>* seconds) { nodeTimes_ = seconds; }
-    // While set, each forward() replaces *steps with the steps of its plan (exec/ExecutionSteps.h).
-    void setStepRecord(std::vector<ExecStep>* steps) { steps_ = steps; }
+    // The steps of the last pass's plan (exec/ExecutionSteps.h): empty before the first pass.
+    std::vector<ExecStep> lastSteps() const;
     // Plans compiled so far: one per kind of pass (exec/PlanBuilder.h: PlanBuilder::key), not per pass.
     int plansCompiled() const { return plansCompiled_; }
 
@@ -81,11 +81,10 @@ private:
     friend class PlanBuilder;  // reads the graph's state to decide each node's step
 
     // The plan for this pass: compiled by a PlanBuilder during the first pass of its kind (null then).
-    ExecutionPlan* cachedPlan(const std::string& key);
+    std::shared_ptr<ExecutionPlan> cachedPlan(const std::string& key);
     torch::Tensor runStep(size_t index, const std::vector<torch::Tensor>& in, const PlanStep& step,
                           const torch::Tensor& x);
-    torch::Tensor runNode(size_t index, const std::vector<torch::Tensor>& in, const PlanStep& step,
-                          bool unfolded = false);
+    torch::Tensor runNode(size_t index, const std::vector<torch::Tensor>& in, const PlanStep& step);
     torch::Tensor runConv(size_t index, const torch::Tensor& x, const PlanStep& step, bool unfolded);
     torch::Tensor runScoringChain(const std::vector<PlanStep::Link>& chain, const torch::Tensor& x);
     const std::shared_ptr<DnnlConv>& directConv(size_t conv, int activation);
@@ -124,14 +123,14 @@ private:
     int plansCompiled_ = 0;
     int foldings_ = 0;  // foldBatchNorm calls so far, part of a plan's key: folding changes the steps
     // The plans kept, newest last, with the keys they were compiled for (PlanBuilder::key).
-    std::vector<std::pair<std::string, ExecutionPlan>> plans_;
+    std::vector<std::pair<std::string, std::shared_ptr<ExecutionPlan>>> plans_;
+    std::shared_ptr<const ExecutionPlan> lastPlan_;  // described only when asked for (lastSteps)
     GradSink sink_;
     std::unordered_map<std::string, torch::Tensor> captured_;
     bool training_ = false;
     bool channelsLast_ = false;
     const bool plain_;
     std::vector<double>* nodeTimes_ = nullptr;
-    std::vector<ExecStep>* steps_ = nullptr;
 };
 
 }  // namespace fp::exec

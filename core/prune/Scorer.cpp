@@ -27,7 +27,6 @@ struct Scorer::Impl {
     int batches = 0;
     int maxMicroBatch = 0;
     std::unique_ptr<exec::TorchGraph> net;
-    std::vector<exec::ExecStep> steps;  // of the last pass
     dist::Group* group = nullptr;
 
     // Per-batch sums of this rank's share (taken over its `n` images) made the whole batch's, over
@@ -67,7 +66,6 @@ struct Scorer::Impl {
                             "' has no identification head; Taylor scores need one (fit a head on the training "
                             "identities first)");
             net = std::make_unique<exec::TorchGraph>(graph);
-            net->setStepRecord(&steps);
             net->setTraining(false);  // running BatchNorm statistics: scores do not move them
             net->setParametersRequireGrad(false);
             if (k == Criterion::Taylor) {
@@ -232,7 +230,9 @@ void Scorer::accumulate(const data::Batch& batch) {
     ++impl_->batches;
 }
 
-const std::vector<exec::ExecStep>& Scorer::lastSteps() const { return impl_->steps; }
+std::vector<exec::ExecStep> Scorer::lastSteps() const {
+    return impl_->net ? impl_->net->lastSteps() : std::vector<exec::ExecStep>();
+}
 
 Scores Scorer::finish(double flopsLambda) const {
     return finish(flopsLambda, flopsLambda > 0.0 ? macsPerGroup(impl_->graph, impl_->cg) : std::vector<double>{});

@@ -49,7 +49,7 @@ public:
     // (savingPerGroup of measured seconds, for instance).
     Scores finish(double lambda, const std::vector<double>& saving) const;
     // The steps the last scoring pass ran (empty for data-free criteria).
-    const std::vector<exec::ExecStep>& lastSteps() const;
+    std::vector<exec::ExecStep> lastSteps() const;
     // A distributed run: each rank accumulates its share of every mini-batch and the per-batch sums
     // are added up across ranks before the absolute value (or square) is taken, so that every rank
     // holds the scores one process would compute from the whole batches. Every rank must then call
