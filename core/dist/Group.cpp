@@ -208,6 +208,12 @@ void Group::allReduceSum(std::vector<double>& values) { sumWithCancel(values); }
 
 void Group::allReduceSum(std::vector<float>& values) { sumWithCancel(values); }
 
+void Group::sumInPass(std::vector<double>& values) {
+    if (values.empty()) return;
+    auto t = wrap(values);
+    impl_->run("summing across ranks", impl_->gloo->allreduce(t));
+}
+
 template <class T>
 void Group::broadcastFrom(std::vector<T>& values, int root) {
     if (values.empty()) return;

@@ -47,6 +47,9 @@ public:
     // rank has gone (its process ended or the network failed) or does not answer within the timeout.
     void allReduceSum(std::vector<double>& values);
     void allReduceSum(std::vector<float>& values);
+    // The same sum inside a forward or backward pass (synchronised BatchNorm): it takes no part in the
+    // cancel agreement, since no rank may stop halfway through a pass.
+    void sumInPass(std::vector<double>& values);
     // Rank `root`'s values on every rank (sizes must agree).
     void broadcast(std::vector<double>& values, int root = 0);
     void broadcast(std::vector<float>& values, int root = 0);

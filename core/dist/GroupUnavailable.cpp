@@ -26,6 +26,7 @@ void Group::setCancel(const CancelToken* asked, CancelToken* agreed) {
 }
 void Group::allReduceSum(std::vector<double>&) {}
 void Group::allReduceSum(std::vector<float>&) {}
+void Group::sumInPass(std::vector<double>&) {}
 void Group::broadcast(std::vector<double>&, int) {}
 void Group::broadcast(std::vector<float>&, int) {}
 std::string Group::broadcastText(const std::string& text, int) { return text; }

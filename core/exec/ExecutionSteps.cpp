@@ -15,6 +15,7 @@ const char* stepName(ExecStep::Kind kind) {
     case ExecStep::Kind::SummingAct: return "SummingAct";
     case ExecStep::Kind::OnePassBackward: return "OnePassBackward";
     case ExecStep::Kind::InPlace: return "InPlace";
+    case ExecStep::Kind::AcrossRanks: return "AcrossRanks";
     }
     return "?";
 }

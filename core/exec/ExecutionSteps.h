@@ -18,6 +18,7 @@ struct ExecStep {
         OnePassBackward,  // an activation whose backward reads input and gradient once (a PReLU's
                           // slope gradient summed in the same pass when it learns)
         InPlace,       // an activation or sum written over its only input
+        AcrossRanks,   // a training BatchNorm on the statistics of every rank's share (exec/SyncedBatchNorm)
     };
     Kind kind = Kind::Plain;
     std::vector<std::string> nodes;  // the node; for ConvAct, SummingAct and chains, every node it covers

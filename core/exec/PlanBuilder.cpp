@@ -32,6 +32,7 @@ std::string PlanBuilder::key(const TorchGraph& g, const torch::Tensor& x, const 
     flag(g.training_);
     flag(g.channelsLast_);
     flag(bool(g.sink_));
+    flag(bool(g.crossRankSum_));
     flag(DnnlConv::enabled());
     flag(at::globalContext().userEnabledMkldnn());
     flag(x.requires_grad());
@@ -88,7 +89,10 @@ PlanStep PlanBuilder::nodeStep(size_t node, const std::vector<torch::Tensor>& in
     PlanStep s;
     switch (op) {
     case Op::BatchNorm:
-        if (g_.isFolded(size_t(g_.inputIndex_[node][0]))) s.kind = ExecStep::Kind::PassOn;
+        if (g_.isFolded(size_t(g_.inputIndex_[node][0])))
+            s.kind = ExecStep::Kind::PassOn;
+        else if (g_.training_ && g_.crossRankSum_)
+            s.kind = ExecStep::Kind::AcrossRanks;  // not a fast path: what a distributed run's arithmetic needs
         break;
     case Op::Conv2d:
         if (runsDirect(node, in[0]))

@@ -268,6 +268,9 @@ torch::Tensor TorchGraph::runNode(size_t index, const std::vector<torch::Tensor>
     case Op::Conv2d: return runConv(index, in[0], step, /*unfolded=*/false);
     case Op::BatchNorm:
         if (step.kind == ExecStep::Kind::PassOn) return in[0];  // folded into the conv before it
+        if (step.kind == ExecStep::Kind::AcrossRanks)
+            return syncedBatchNorm(in[0], p["weight"], p["bias"], p["running_mean"], p["running_var"], 0.1, n.eps,
+                                   crossRankSum_);
         // In eval mode, a per-channel affine map: the same values, and its backward (Taylor scoring
         // runs in eval mode) is far cheaper than batch_norm's (MobileNetV2 scoring ~2x, bench_scoring).
         if (!training_ && !plain_) {

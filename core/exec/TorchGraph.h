@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "exec/ExecutionPlan.h"
+#include "exec/SyncedBatchNorm.h"
 #include "exec/TorchInclude.h"
 #include "graph/Graph.h"
 
@@ -69,6 +70,11 @@ public:
     // While set, forward() adds each node's wall time, in seconds, to (*seconds)[node index] (the
     // vector is sized to the graph's nodes). Measures where inference time goes, per layer.
     void setNodeTimes(std::vector<double>* seconds) { nodeTimes_ = seconds; }
+
+    // A distributed run's sum across ranks: while set, training passes run every BatchNorm on the
+    // statistics of all ranks' shares together (exec/SyncedBatchNorm.h), as one process would on
+    // the whole batch.
+    void setCrossRankSum(CrossRankSum sum) { crossRankSum_ = std::move(sum); }
     // The steps of the last pass's plan (exec/ExecutionSteps.h): empty before the first pass.
     std::vector<ExecStep> lastSteps() const;
     // Plans compiled so far: one per kind of pass (exec/PlanBuilder.h: PlanBuilder::key), not per pass.
@@ -126,6 +132,7 @@ private:
     std::vector<std::pair<std::string, std::shared_ptr<ExecutionPlan>>> plans_;
     std::shared_ptr<const ExecutionPlan> lastPlan_;  // described only when asked for (lastSteps)
     GradSink sink_;
+    CrossRankSum crossRankSum_;
     std::unordered_map<std::string, torch::Tensor> captured_;
     bool training_ = false;
     bool channelsLast_ = false;

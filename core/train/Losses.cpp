@@ -53,14 +53,30 @@ torch::Tensor distillationLoss(const torch::Tensor& student, const torch::Tensor
     return (1.0 - torch::cosine_similarity(student, teacher, 1, 1e-8)).mean();
 }
 
-torch::Tensor relationalLoss(const torch::Tensor& student, const torch::Tensor& teacher) {
+torch::Tensor normaliseRows(const torch::Tensor& embeddings) {
     namespace F = torch::nn::functional;
-    const auto normalise = F::NormalizeFuncOptions().p(2).dim(1).eps(1e-12);
-    const torch::Tensor s = F::normalize(student, normalise), t = F::normalize(teacher, normalise);
+    return F::normalize(embeddings, F::NormalizeFuncOptions().p(2).dim(1).eps(1e-12));
+}
+
+torch::Tensor relationalLoss(const torch::Tensor& student, const torch::Tensor& teacher) {
+    const torch::Tensor s = normaliseRows(student), t = normaliseRows(teacher);
     const int64_t n = s.size(0);
     const torch::Tensor offDiagonal = 1.0 - torch::eye(n, s.options());
     const torch::Tensor diff = (s.matmul(s.t()) - t.matmul(t.t())) * offDiagonal;
     return diff.pow(2).sum() / static_cast<double>(n * (n - 1));
+}
+
+torch::Tensor relationalLossShare(const torch::Tensor& student, const torch::Tensor& teacher,
+                                  const torch::Tensor& studentAll, const torch::Tensor& teacherAll, int64_t first) {
+    const int64_t n = student.size(0), all = studentAll.size(0);
+    const torch::Tensor s = normaliseRows(student), t = normaliseRows(teacher);
+    // Each row's pair with itself is not a pair.
+    const torch::Tensor offDiagonal =
+        1.0 - torch::eye(n, all, s.options()).roll(first, 1);
+    const torch::Tensor diff = (s.matmul(studentAll.t()) - t.matmul(teacherAll.t())) * offDiagonal;
+    const torch::Tensor rows = diff.pow(2).sum();
+    // Value once, gradient twice (the pair's other half is live on the rank that holds row j).
+    return (2.0 * rows - rows.detach()) / static_cast<double>(all * (all - 1));
 }
 
 double identificationLoss(const Tensor& embeddings, const Tensor& weight, const Tensor& bias,

@@ -22,6 +22,16 @@ torch::Tensor identificationLoss(const torch::Tensor& embeddings, const torch::T
 // Mean over the batch of 1 - cos(student_i, teacher_i).
 torch::Tensor distillationLoss(const torch::Tensor& student, const torch::Tensor& teacher);
 torch::Tensor relationalLoss(const torch::Tensor& student, const torch::Tensor& teacher);
+// The embeddings of [N, D] L2-normalised row by row, as the relational term compares them.
+torch::Tensor normaliseRows(const torch::Tensor& embeddings);
+// A distributed rank's share of relationalLoss over a batch split across ranks: its own rows
+// `first`..first+n of the whole batch against every row. student [n, Ds] and teacher [n, Dt] are its
+// own embeddings; studentAll [N, Ds] and teacherAll [N, Dt] every rank's, normalised (normaliseRows)
+// and without gradient. The shares' values add up to relationalLoss of the whole batch, and so do
+// their gradients: each pair (i, j) appears in two ranks' shares with one side live in each, so each
+// share's gradient counts twice while its value counts once.
+torch::Tensor relationalLossShare(const torch::Tensor& student, const torch::Tensor& teacher,
+                                  const torch::Tensor& studentAll, const torch::Tensor& teacherAll, int64_t first);
 
 // A batch preprocessed for `from` as `to` wants it (TeacherFeed Converted or Resized): back to
 // 0..255 pixel values, channel order swapped when it differs, bilinear resize when the size

@@ -11,6 +11,7 @@
 #include "graph/GraphBuilder.h"
 #include "io/NativeFormat.h"
 #include "train/Head.h"
+#include "train/RankShare.h"
 #include "train/TeacherCache.h"
 #include "train/TrainCheckpoint.h"
 #include "train/TorchTraining.h"
@@ -109,12 +110,14 @@ struct Trainer::Impl {
     torch::Tensor teacherEmbedding(const data::Batch& batch, const data::Batch& teacherBatch);
     torch::Tensor featureLoss(const std::unordered_map<std::string, torch::Tensor>& student,
                               const std::unordered_map<std::string, torch::Tensor>& teacher);
+    torch::Tensor relationLoss(const torch::Tensor& student, const torch::Tensor& teacher, const RankShare& share);
     void update(double rate);
     void save();
 
     dist::Group* group = nullptr;
-    // The whole batch's mean loss and gradients from each rank's share of `n` images.
-    double sumAcrossRanks(double loss, int64_t n);
+    // Each rank's loss and gradients are its share of the whole batch's: the sums are one process's.
+    void sumAcrossRanks(TrainProgress& p);
+    void shareBatchNormStatistics();
     std::vector<torch::Tensor> trainables() const {
         std::vector<torch::Tensor> all;
         for (const auto& p : params) all.push_back(p.value);
@@ -124,41 +127,24 @@ struct Trainer::Impl {
     }
 };
 
-double Trainer::Impl::sumAcrossRanks(double loss, int64_t n) {
-    std::vector<double> totals{static_cast<double>(n), loss * static_cast<double>(n)};
-    group->allReduceSum(totals);
-    const double share = static_cast<double>(n) / totals[0];
-    // Buckets of a few million values: one collective per bucket, not per tensor.
-    constexpr int64_t kBucket = int64_t{1} << 22;
-    torch::NoGradGuard noGrad;
-    const auto tensors = trainables();
-    for (size_t first = 0; first < tensors.size();) {
-        size_t last = first;
-        int64_t size = 0;
-        while (last < tensors.size() && (last == first || size + tensors[last].numel() <= kBucket))
-            size += tensors[last++].numel();
-        std::vector<float> bucket;
-        bucket.reserve(static_cast<size_t>(size));
-        for (size_t i = first; i < last; ++i) {
-            const auto& g = tensors[i].grad();
-            const auto flat = g.defined() ? (g * share).contiguous().view(-1).to(torch::kFloat)
-                                          : torch::zeros({tensors[i].numel()});
-            bucket.insert(bucket.end(), flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
-        }
-        group->allReduceSum(bucket);
-        int64_t offset = 0;
-        for (size_t i = first; i < last; ++i) {
-            torch::Tensor t = tensors[i];
-            const auto summed = torch::from_blob(bucket.data() + offset, t.sizes(), torch::kFloat).clone();
-            if (t.grad().defined())
-                t.mutable_grad().copy_(summed);
-            else
-                t.mutable_grad() = summed.contiguous(t.suggest_memory_format());
-            offset += t.numel();
-        }
-        first = last;
+void Trainer::Impl::sumAcrossRanks(TrainProgress& p) {
+    std::vector<double> parts{p.loss, p.identification, p.distillation, p.relation, p.feature};
+    group->allReduceSum(parts);
+    p.loss = parts[0];
+    p.identification = parts[1];
+    p.distillation = parts[2];
+    p.relation = parts[3];
+    p.feature = parts[4];
+    sumGradients(*group, trainables());
+}
+
+void Trainer::Impl::shareBatchNormStatistics() {
+    if (!net) return;
+    if (!group) {
+        net->setCrossRankSum({});
+        return;
     }
-    return totals[1] / totals[0];
+    net->setCrossRankSum([g = group](torch::Tensor& values) { sumInPass(*g, values); });
 }
 
 void Trainer::Impl::build() {
@@ -172,6 +158,7 @@ void Trainer::Impl::build() {
     // Channels-last: MobileFaceNet's training step measured faster, dlib's no slower (bench_recovery
     // --throughput --model M). Set before the parameters take gradients (TorchGraph::setChannelsLast).
     net->setChannelsLast(true);
+    shareBatchNormStatistics();
     for (const auto& node : model.nodes())
         for (const auto& [key, t] : node.params) {
             if (isRunningStat(key)) continue;
@@ -313,30 +300,42 @@ torch::Tensor Trainer::Impl::featureLoss(const std::unordered_map<std::string, t
         for (const auto& name : features) {
             const torch::Tensor s = student.at(name).detach().permute({0, 2, 3, 1}).reshape({-1, student.at(name).size(1)});
             const torch::Tensor t = teacher.at(name).permute({0, 2, 3, 1}).reshape({-1, teacher.at(name).size(1)});
+            torch::Tensor gram = s.t().mm(s), cross = s.t().mm(t);
+            if (group) {  // the whole batch's sums: every rank fits the same projection
+                const int64_t cs = gram.numel();
+                torch::Tensor both = torch::cat({gram.flatten(), cross.flatten()}).to(torch::kDouble);
+                sumInPass(*group, both);
+                gram = both.slice(0, 0, cs).view_as(gram).to(gram.scalar_type());
+                cross = both.slice(0, cs).view_as(cross).to(cross.scalar_type());
+            }
             // Ridge-regularised: channels the cut left (nearly) dead get small weights, not huge ones
             // that blow up once training wakes them.
-            const torch::Tensor gram = s.t().mm(s);
             const double ridge = 1e-2 * gram.diagonal().mean().item<double>() + 1e-8;
-            const torch::Tensor w = torch::linalg_solve(gram + ridge * torch::eye(gram.size(0)), s.t().mm(t));
-            torch::Tensor fitted = w.t().contiguous();
-            if (group) {
-                // Fitted on each rank's own share: all ranks take rank 0's, so they train the same projection.
-                std::vector<float> values(fitted.data_ptr<float>(), fitted.data_ptr<float>() + fitted.numel());
-                group->broadcast(values);
-                fitted = torch::from_blob(values.data(), fitted.sizes(), torch::kFloat).clone();
-            }
-            featureProjection.push_back(fitted.requires_grad_(true));
+            const torch::Tensor w = torch::linalg_solve(gram + ridge * torch::eye(gram.size(0)), cross);
+            featureProjection.push_back(w.t().contiguous().requires_grad_(true));
             featureMomentum.push_back(torch::zeros_like(featureProjection.back()));
         }
     }
+    // Each stage's error relative to the teacher's energy, both over the whole batch (all ranks').
+    torch::Tensor energy = torch::empty({static_cast<int64_t>(features.size())}, torch::kDouble);
+    for (size_t i = 0; i < features.size(); ++i)
+        energy[static_cast<int64_t>(i)] = teacher.at(features[i]).pow(2).sum().item<double>();
+    if (group) sumInPass(*group, energy);
     torch::Tensor sum = torch::zeros({});
     for (size_t i = 0; i < features.size(); ++i) {
         const torch::Tensor& w = featureProjection[i];
         const torch::Tensor p = torch::conv2d(student.at(features[i]), w.view({w.size(0), w.size(1), 1, 1}));
         const torch::Tensor& t = teacher.at(features[i]);
-        sum = sum + (p - t).pow(2).sum() / t.pow(2).sum().clamp_min(1e-12);
+        sum = sum + (p - t).pow(2).sum() / std::max(energy[static_cast<int64_t>(i)].item<double>(), 1e-12);
     }
     return sum / static_cast<double>(features.size());
+}
+
+torch::Tensor Trainer::Impl::relationLoss(const torch::Tensor& student, const torch::Tensor& teacher,
+                                          const RankShare& share) {
+    if (!group) return relationalLoss(student, teacher);
+    return relationalLossShare(student, teacher, gatherRows(*group, normaliseRows(student), share),
+                               gatherRows(*group, normaliseRows(teacher), share), share.first);
 }
 
 void Trainer::Impl::update(double rate) {
@@ -410,7 +409,10 @@ TeacherFeed Trainer::teacherFeed() const { return impl_->feed; }
 
 void Trainer::setCancel(const CancelToken* cancel) { impl_->cancel = cancel; }
 
-void Trainer::setGroup(dist::Group* group) { impl_->group = group; }
+void Trainer::setGroup(dist::Group* group) {
+    impl_->group = group;
+    impl_->shareBatchNormStatistics();
+}
 
 void Trainer::setProgress(std::function<void(const TrainProgress&)> progress) { impl_->progress = std::move(progress); }
 
@@ -465,18 +467,9 @@ TrainResult Trainer::runUntil(int stopAt) {
             continue;
         }
 
-        torch::manual_seed(streamSeed(o.seed, kSteps, static_cast<uint64_t>(d.step)));
-        const double rate = schedule.rate(d.step);
-        std::vector<std::string> outputs{emb};
-        if (o.useLabels && !d.marginHead()) outputs.push_back(logits);
-        outputs.insert(outputs.end(), d.features.begin(), d.features.end());
-        auto out = d.net->forward(exec::toTorch(batch.images), outputs);
-
-        torch::Tensor loss = torch::zeros({});
-        TrainProgress p;
+        std::vector<int64_t> labelled, rows;  // unlabelled faces (-1) only distil
         if (o.useLabels) {
             const int64_t classes = d.model.at(logits).outChannels;
-            std::vector<int64_t> labelled, rows;  // unlabelled faces (-1) only distil
             for (size_t i = 0; i < batch.labels.size(); ++i) {
                 const int64_t l = batch.labels[i];
                 if (l >= classes)
@@ -487,6 +480,21 @@ TrainResult Trainer::runUntil(int stopAt) {
                     rows.push_back(static_cast<int64_t>(i));
                 }
             }
+        }
+        // Distributed, each term below is this rank's share of the whole batch's (RankShare.h).
+        const auto n = static_cast<int64_t>(batch.size()), labelledRows = static_cast<int64_t>(labelled.size());
+        const RankShare share = d.group ? shareOf(*d.group, n, labelledRows) : RankShare::whole(n, labelledRows);
+
+        torch::manual_seed(streamSeed(o.seed, kSteps, static_cast<uint64_t>(d.step)));
+        const double rate = schedule.rate(d.step);
+        std::vector<std::string> outputs{emb};
+        if (o.useLabels && !d.marginHead()) outputs.push_back(logits);
+        outputs.insert(outputs.end(), d.features.begin(), d.features.end());
+        auto out = d.net->forward(exec::toTorch(batch.images), outputs);
+
+        torch::Tensor loss = torch::zeros({});
+        TrainProgress p;
+        if (o.useLabels) {
             if (!labelled.empty()) {
                 const torch::Tensor labels = torch::tensor(labelled, torch::kLong);
                 const torch::Tensor pick = torch::tensor(rows, torch::kLong);
@@ -496,7 +504,8 @@ TrainResult Trainer::runUntil(int stopAt) {
                         ? identificationLoss(all ? out.at(emb) : out.at(emb).index_select(0, pick), headWeight, {},
                                              labels, o.loss)
                         : torch::cross_entropy_loss(all ? out.at(logits) : out.at(logits).index_select(0, pick),
-                                                    labels);
+                                                    labels) *
+                              share.labelledWeight();
                 p.identification = id.item<double>();
                 loss = loss + id;
             }
@@ -522,12 +531,12 @@ TrainResult Trainer::runUntil(int stopAt) {
             if (o.distillWeight > 0.0) {
                 torch::Tensor student = out.at(emb);
                 if (d.projection.defined()) student = torch::linear(student, d.projection);
-                const torch::Tensor term = distillationLoss(student, target);
+                const torch::Tensor term = distillationLoss(student, target) * share.rowWeight();
                 p.distillation = term.item<double>();
                 loss = loss + o.distillWeight * term;
             }
             if (o.relationWeight > 0.0) {
-                const torch::Tensor term = relationalLoss(out.at(emb), target);
+                const torch::Tensor term = d.relationLoss(out.at(emb), target, share);
                 p.relation = term.item<double>();
                 loss = loss + o.relationWeight * term;
             }
@@ -536,7 +545,7 @@ TrainResult Trainer::runUntil(int stopAt) {
         // Every rank sees the whole batch's loss, so that all of them stop alike when it diverges.
         if (d.group) {
             loss.backward();
-            p.loss = d.sumAcrossRanks(p.loss, batch.size());
+            d.sumAcrossRanks(p);
         }
         if (!std::isfinite(p.loss))
             throw TrainingDiverged("training diverged at step " + std::to_string(d.step + 1) + " (loss " +

@@ -102,10 +102,11 @@ public:
     TeacherFeed teacherFeed() const;
 
     void setCancel(const CancelToken* cancel);
-    // A distributed run: each rank trains on its share of every batch, and after each backward pass
-    // the gradients are summed across ranks in buckets (weighted by each share's size), so every rank
-    // takes the step one process would take on the whole batch. Not the same arithmetic: BatchNorm
-    // statistics in training mode and the relational term are each rank's share's.
+    // A distributed run: each rank trains on its share of every batch, and every term of the loss is
+    // that share's part of the whole batch's (the relational term compares its rows with every
+    // rank's, BatchNorm normalises with the whole batch's statistics, the stage term divides by the
+    // whole batch's energy); after each backward pass the gradients are summed across ranks in
+    // buckets, so every rank takes the step one process would take on the whole batch.
     void setGroup(dist::Group* group);
     void setProgress(std::function<void(const TrainProgress&)> progress);
 

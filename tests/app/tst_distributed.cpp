@@ -28,25 +28,31 @@ Result cli(const QStringList& args, int timeoutMs = 600000) {
     return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
 }
 
-// Twelve people in batches of 16 (8 per rank); a recipe whose arithmetic splits exactly over ranks:
-// distillation on the embedding and labels, no relational or stage term (those see a rank's share).
-QStringList run(const QString& out, int iterations) {
-    return {"prune", "--model", "mobilefacenet", "--train", QString::fromStdString(assets::faceDataDir().string()),
+// Twelve people in batches of 16 (8 per rank), with every term of the loss: labels, distillation of
+// the embedding, the relational term (pairs across ranks) and the stage term.
+QStringList run(const QString& out, int iterations, const QString& model = "mobilefacenet") {
+    return {"prune", "--model", model, "--train", QString::fromStdString(assets::faceDataDir().string()),
             "--limit-identities", "12", "--verify-fraction", "0.25", "--per-iteration", "4%", "--iterations",
             QString::number(iterations), "--scoring-batches", "2", "--batch-size", "16", "--finetune-steps", "2",
-            "--recovery-steps", "4", "--recovery-eval-every", "2", "--distill", "1", "--relation", "0",
-            "--feature", "0", "--seed", "7", "--out", out};
+            "--recovery-steps", "4", "--recovery-eval-every", "2", "--distill", "1", "--relation", "1",
+            "--feature", "0.5", "--seed", "7", "--out", out};
 }
 
-double largestDifference(const graph::Graph& a, const graph::Graph& b, double& largestValue) {
+// The largest difference between a's and b's values of one parameter, relative to that parameter's
+// largest value (so that a BatchNorm's running variance of hundreds does not hide a gamma's error).
+double largestRelativeDifference(const graph::Graph& a, const graph::Graph& b, std::string& where) {
     double worst = 0;
-    largestValue = 0;
     for (size_t i = 0; i < a.nodes().size(); ++i)
         for (const auto& [key, t] : a.nodes()[i].params) {
             const auto& u = b.nodes()[i].param(key);
+            double diff = 0, largest = 0.1;  // a bias that has barely left zero compares absolutely
             for (size_t k = 0; k < t.data.size(); ++k) {
-                worst = std::max(worst, double(std::fabs(t.data[k] - u.data[k])));
-                largestValue = std::max(largestValue, double(std::fabs(t.data[k])));
+                diff = std::max(diff, double(std::fabs(t.data[k] - u.data[k])));
+                largest = std::max(largest, double(std::fabs(t.data[k])));
+            }
+            if (diff / largest > worst) {
+                worst = diff / largest;
+                where = a.nodes()[i].name + "." + key;
             }
         }
     return worst;
@@ -61,14 +67,30 @@ private slots:
         if (assets::faceDataDir().empty()) FP_DATA_MISSING("FACEPRUNE_DATA is not set (labelled face folders)");
     }
 
+    // MobileFaceNet (its BatchNorms folded into its convs) and SqueezeNet, whose BatchNorms train:
+    // each rank normalises with the whole batch's statistics (each rank on its own statistics ends
+    // far outside the tolerance). SqueezeNet from random weights amplifies float rounding within a few
+    // steps (one process on 1 thread and on 2 threads removes other filters in the second iteration
+    // and parts by 2% after the recovery): its first iteration's fine-tuned model is compared.
+    void twoRanksPruneAsOneProcessDoes_data() {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<int>("iterations");
+        QTest::addColumn<QString>("compared");
+        QTest::newRow("mobilefacenet") << "mobilefacenet" << 2 << "final.fpm";
+        QTest::newRow("squeezenet, BatchNorm training") << "squeezenet" << 1 << "checkpoints/iter-001.fpm";
+    }
+
     void twoRanksPruneAsOneProcessDoes() {
+        QFETCH(QString, model);
+        QFETCH(int, iterations);
+        QFETCH(QString, compared);
         QTemporaryDir tmp;
         const QString one = tmp.filePath("one"), two = tmp.filePath("two");
-        const auto single = cli(run(one, 2));
+        const auto single = cli(run(one, iterations, model));
         QVERIFY2(single.code == 0, qPrintable(single.err + single.out));
         const auto scratch = [] { return QDir::temp().entryList({"faceprune-rank-*"}).size(); };
         const auto scratchBefore = scratch();
-        const auto ranks = cli(QStringList{"launch", "-n", "2", "--threads", "1", "--"} + run(two, 2));
+        const auto ranks = cli(QStringList{"launch", "-n", "2", "--threads", "1", "--"} + run(two, iterations, model));
         QVERIFY2(ranks.code == 0, qPrintable(ranks.err + ranks.out));
         QVERIFY2(ranks.out.contains("rank 0 of 2"), qPrintable(ranks.out));
 
@@ -82,12 +104,12 @@ private slots:
         QVERIFY(std::fabs(a.iterations.back().metrics.at("accuracy") - b.iterations.back().metrics.at("accuracy")) <
                 0.01);
 
-        double scale = 0;
-        const double diff = largestDifference(io::loadNative((one + "/final.fpm").toStdString()),
-                                              io::loadNative((two + "/final.fpm").toStdString()), scale);
-        qInfo("two ranks vs one process after fine-tuning and recovery: largest weight difference %.3g (weights up "
-              "to %.3g)", diff, scale);
-        QVERIFY2(diff <= 1e-3 * std::max(1.0, scale), qPrintable(QString("weights differ by %1").arg(diff)));
+        std::string where;
+        const double diff = largestRelativeDifference(io::loadNative((one + "/" + compared).toStdString()),
+                                                      io::loadNative((two + "/" + compared).toStdString()), where);
+        qInfo("two ranks vs one process, %s: largest relative difference %.3g (%s)", qPrintable(compared), diff,
+              where.c_str());
+        QVERIFY2(diff <= 1e-2, qPrintable(QString("%1 differs by %2 of its largest value").arg(where.c_str()).arg(diff)));
         // Only rank 0 wrote: the other rank's scratch copy went with it.
         QVERIFY(scratch() <= scratchBefore);
     }
