@@ -22,7 +22,7 @@ engine_tests=(tst_graph tst_executor tst_direct_conv tst_native_format tst_onnx_
               tst_faceapi_importer tst_faces tst_face_folders tst_pairs tst_verification_metrics tst_aligned_cache
               tst_batch_loader tst_face_augment tst_verifier tst_onnx_exporter tst_zoo tst_surgery tst_scorer
               tst_prune_run tst_recovery tst_sensitivity tst_losses tst_trainer tst_finetune_recovery
-              tst_feature_distill tst_live_pipeline tst_crash_safety tst_cli)
+              tst_feature_distill tst_split_batch tst_live_pipeline tst_crash_safety tst_cli)
 # Not tst_distill_squeezenet: its 800 training steps outlast ctest's 25-minute limit under ASan (the
 # same trainer runs under it in tst_trainer, tst_finetune_recovery and tst_feature_distill).
 
