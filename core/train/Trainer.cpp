@@ -499,13 +499,13 @@ TrainResult Trainer::runUntil(int stopAt) {
                 const torch::Tensor labels = torch::tensor(labelled, torch::kLong);
                 const torch::Tensor pick = torch::tensor(rows, torch::kLong);
                 const bool all = labelled.size() == batch.labels.size();
-                const torch::Tensor id =
+                const torch::Tensor mean =
                     d.marginHead()
                         ? identificationLoss(all ? out.at(emb) : out.at(emb).index_select(0, pick), headWeight, {},
                                              labels, o.loss)
                         : torch::cross_entropy_loss(all ? out.at(logits) : out.at(logits).index_select(0, pick),
-                                                    labels) *
-                              share.labelledWeight();
+                                                    labels);
+                const torch::Tensor id = mean * share.labelledWeight();
                 p.identification = id.item<double>();
                 loss = loss + id;
             }
