@@ -71,8 +71,7 @@ torch::Tensor relationalLossShare(const torch::Tensor& student, const torch::Ten
     const int64_t n = student.size(0), all = studentAll.size(0);
     const torch::Tensor s = normaliseRows(student), t = normaliseRows(teacher);
     // Each row's pair with itself is not a pair.
-    const torch::Tensor offDiagonal =
-        1.0 - torch::eye(n, all, s.options()).roll(first, 1);
+    const torch::Tensor offDiagonal = 1.0 - torch::eye(n, all, s.options()).roll(first, 1);
     const torch::Tensor diff = (s.matmul(studentAll.t()) - t.matmul(teacherAll.t())) * offDiagonal;
     const torch::Tensor rows = diff.pow(2).sum();
     // Value once, gradient twice (the pair's other half is live on the rank that holds row j).

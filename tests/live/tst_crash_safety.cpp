@@ -39,15 +39,18 @@ live::Gallery galleryOfGeneration(int generation) {
 
 int generationOf(const std::string& name) { return std::stoi(name.substr(3, name.find('-') - 3)); }
 
-// The child: saves forever, printing "saving N" before and "saved N" once generation N is on disk.
-// Like the window at start-up, it first clears a lock its killed predecessor may have left.
+// The child: saves forever, printing "saving N" as the write of generation N begins (after the
+// gallery is built in memory, so that the kill's moment falls on the write even where building is
+// slow, as under AddressSanitizer) and "saved N" once it is on disk. Like the window at start-up, it
+// first clears a lock its killed predecessor may have left.
 int writeForever(const std::string& what, const std::string& path) {
     if (what == "session") jobs::releaseStaleSettingsLock(QString::fromStdString(path));
     for (int generation = 1;; ++generation) {
+        const live::Gallery gallery = what == "gallery" ? galleryOfGeneration(generation) : live::Gallery();
         std::printf("saving %d\n", generation);
         std::fflush(stdout);
         if (what == "gallery") {
-            galleryOfGeneration(generation).save(path);
+            gallery.save(path);
         } else {
             QSettings session(QString::fromStdString(path), QSettings::IniFormat);
             session.setValue(QStringLiteral("session/generation"), generation);
@@ -83,9 +86,20 @@ class TestCrashSafety : public QObject {
         if (!child.waitForStarted(10000)) return -1;
         QByteArray out;
         const auto saw = [&out](const char* word, int times) { return out.count(word) >= times; };
-        while (!(saw("saved", 2) && saw("saving", 3)) && child.waitForReadyRead(30000)) out += child.readAllStandardOutput();
-        std::uniform_int_distribution<int> waitUs(0, 4000);
-        QThread::usleep(static_cast<unsigned long>(waitUs(rng)));  // the moment of the kill is the test
+        // How long one save takes in this build (an AddressSanitizer build is several times slower),
+        // seen from here: from "saving 2" to "saved 2".
+        QElapsedTimer clock;
+        clock.start();
+        qint64 secondSaveBegan = -1, saveUs = 4000;
+        while (!(saw("saved", 2) && saw("saving", 3)) && child.waitForReadyRead(30000)) {
+            out += child.readAllStandardOutput();
+            if (secondSaveBegan < 0 && saw("saving", 2)) secondSaveBegan = clock.nsecsElapsed() / 1000;
+            if (secondSaveBegan >= 0 && saw("saved", 2) && !saw("saving", 3))
+                saveUs = std::max<qint64>(1000, clock.nsecsElapsed() / 1000 - secondSaveBegan);
+        }
+        // The moment of the kill is the test: anywhere within the third save.
+        std::uniform_int_distribution<qint64> waitUs(0, saveUs);
+        QThread::usleep(static_cast<unsigned long>(waitUs(rng)));
         ::kill(static_cast<pid_t>(child.processId()), SIGKILL);
         child.waitForFinished(10000);
         out += child.readAllStandardOutput();
@@ -105,7 +119,7 @@ class TestCrashSafety : public QObject {
         const QString path = dir.filePath(fileName);
         std::mt19937 rng(7);
         int midWriteKills = 0, kills = 0;
-        constexpr int kMinKills = 8, kMaxKills = 60;
+        constexpr int kMinKills = 8, kMaxKills = 120;  // about one kill in ten lands inside the file write
         for (; kills < kMaxKills && (kills < kMinKills || midWriteKills < midWriteKillsWanted); ++kills) {
             bool midWrite = false;
             QByteArray said;
