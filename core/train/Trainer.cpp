@@ -317,16 +317,16 @@ torch::Tensor Trainer::Impl::featureLoss(const std::unordered_map<std::string, t
         }
     }
     // Each stage's error relative to the teacher's energy, both over the whole batch (all ranks').
-    torch::Tensor energy = torch::empty({static_cast<int64_t>(features.size())}, torch::kDouble);
-    for (size_t i = 0; i < features.size(); ++i)
-        energy[static_cast<int64_t>(i)] = teacher.at(features[i]).pow(2).sum().item<double>();
+    std::vector<torch::Tensor> energies;
+    for (const auto& name : features) energies.push_back(teacher.at(name).pow(2).sum());
+    torch::Tensor energy = torch::stack(energies).to(torch::kDouble);
     if (group) sumInPass(*group, energy);
+    energy = energy.clamp_min(1e-12).to(torch::kFloat);
     torch::Tensor sum = torch::zeros({});
     for (size_t i = 0; i < features.size(); ++i) {
         const torch::Tensor& w = featureProjection[i];
         const torch::Tensor p = torch::conv2d(student.at(features[i]), w.view({w.size(0), w.size(1), 1, 1}));
-        const torch::Tensor& t = teacher.at(features[i]);
-        sum = sum + (p - t).pow(2).sum() / std::max(energy[static_cast<int64_t>(i)].item<double>(), 1e-12);
+        sum = sum + (p - teacher.at(features[i])).pow(2).sum() / energy[static_cast<int64_t>(i)];
     }
     return sum / static_cast<double>(features.size());
 }
@@ -334,8 +334,11 @@ torch::Tensor Trainer::Impl::featureLoss(const std::unordered_map<std::string, t
 torch::Tensor Trainer::Impl::relationLoss(const torch::Tensor& student, const torch::Tensor& teacher,
                                           const RankShare& share) {
     if (!group) return relationalLoss(student, teacher);
-    return relationalLossShare(student, teacher, gatherRows(*group, normaliseRows(student), share),
-                               gatherRows(*group, normaliseRows(teacher), share), share.first);
+    // Both models' normalised rows in one collective.
+    const torch::Tensor all =
+        gatherRows(*group, torch::cat({normaliseRows(student), normaliseRows(teacher)}, 1), share);
+    return relationalLossShare(student, teacher, all.narrow(1, 0, student.size(1)),
+                               all.narrow(1, student.size(1), teacher.size(1)), share.first);
 }
 
 void Trainer::Impl::update(double rate) {
